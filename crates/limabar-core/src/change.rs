@@ -1,0 +1,83 @@
+//! `Change`: everything that happened, as one documented enum. The monitor emits it on a
+//! broadcast channel; the app turns it into UI events, tray updates and notifications,
+//! the CLI prints it (`limabar watch --json`), tests assert on it.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::error::ErrorInfo;
+use crate::inventory::Instance;
+use crate::readiness::VmState;
+
+/// A lifecycle operation Limabar runs through limactl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum Operation {
+    Start,
+    Stop,
+    ForceStop,
+    Restart,
+}
+
+impl Operation {
+    pub fn verb(self) -> &'static str {
+        match self {
+            Operation::Start => "start",
+            Operation::Stop | Operation::ForceStop => "stop",
+            Operation::Restart => "restart",
+        }
+    }
+
+    /// The limactl argv after the program, exactly as run (`--tty=false` included).
+    pub fn argv(self, name: &str, start_timeout: &str) -> Vec<String> {
+        let rest: Vec<&str> = match self {
+            Operation::Start => vec!["--timeout", start_timeout, name],
+            Operation::Stop | Operation::Restart => vec![name],
+            Operation::ForceStop => vec!["-f", name],
+        };
+        crate::runner::Runner::argv(self.verb(), &rest)
+    }
+}
+
+/// An instance as the UI and `limabar list --json` see it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct InstanceView {
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub instance: Instance,
+    pub state: VmState,
+    /// The operation Limabar is running on it, if any.
+    pub operation: Option<Operation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+#[ts(export)]
+pub enum Change {
+    /// Added, or any of its fields or its state changed.
+    Upserted { instance: InstanceView },
+    /// Its directory is gone.
+    Removed { name: String },
+    /// The state's kind (or phase) changed. `byLimabar`: the boot or stop was begun here.
+    #[serde(rename_all = "camelCase")]
+    StateChanged {
+        name: String,
+        from: VmState,
+        to: VmState,
+        by_limabar: bool,
+    },
+    /// An operation ended; `error` is set when it failed.
+    OperationEnded {
+        name: String,
+        operation: Operation,
+        error: Option<ErrorInfo>,
+    },
+    /// Something was skipped or could not be read (a garbage line, a vanished file).
+    Warning {
+        instance: Option<String>,
+        message: String,
+    },
+}

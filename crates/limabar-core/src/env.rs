@@ -1,0 +1,72 @@
+//! The process environment, captured once. Nothing else in Limabar reads `std::env`:
+//! the value is built at start-up and passed down, so tests build their own.
+
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Default)]
+pub struct HostEnv {
+    /// `LIMACTL`: an explicit limactl binary.
+    pub limactl: Option<PathBuf>,
+    /// `LIMA_HOME`, or `~/.lima`.
+    pub lima_home: PathBuf,
+    /// The user's home directory.
+    pub home: Option<PathBuf>,
+    /// `PATH` split into directories.
+    pub path: Vec<PathBuf>,
+}
+
+impl HostEnv {
+    /// Reads the real environment. Called once by each front end.
+    pub fn capture() -> Self {
+        let home = std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from);
+        let lima_home = std::env::var_os("LIMA_HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".lima")))
+            .unwrap_or_else(|| PathBuf::from(".lima"));
+        let path = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).collect())
+            .unwrap_or_default();
+        let limactl = std::env::var_os("LIMACTL")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from);
+        HostEnv {
+            limactl,
+            lima_home,
+            home,
+            path,
+        }
+    }
+
+    /// Fixed PATH handed to limactl: apps started from Finder get only `/usr/bin:/bin:…`,
+    /// and limactl itself needs `ssh`, `qemu-img` and friends.
+    pub fn child_path(&self) -> std::ffi::OsString {
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        for d in self
+            .path
+            .iter()
+            .cloned()
+            .chain(self.well_known_dirs())
+            .chain(["/usr/bin", "/bin", "/usr/sbin", "/sbin"].map(PathBuf::from))
+        {
+            if !dirs.contains(&d) {
+                dirs.push(d);
+            }
+        }
+        std::env::join_paths(dirs).unwrap_or_default()
+    }
+
+    /// Where Homebrew and user installs put limactl, in search order.
+    pub fn well_known_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = vec![
+            PathBuf::from("/opt/homebrew/bin"),
+            PathBuf::from("/usr/local/bin"),
+        ];
+        if let Some(home) = &self.home {
+            dirs.push(home.join(".local/bin"));
+        }
+        dirs
+    }
+}

@@ -1,0 +1,109 @@
+//! Coded errors. Every failure a user can act on has a stable `ErrorCode`; the UI and the
+//! CLI react to the code, never to the message text. `hint` says what to do about it.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum ErrorCode {
+    LimactlNotFound,
+    LimactlTooOld,
+    InstanceNotFound,
+    NotRunning,
+    AlreadyRunning,
+    Busy,
+    Timeout,
+    Failed,
+    UnexpectedOutput,
+    Io,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CoreError {
+    #[error("limactl was not found (looked in {searched})")]
+    LimactlNotFound { searched: String },
+    #[error("Limabar needs Lima 2.0 or newer (found {found})")]
+    LimactlTooOld { found: String },
+    #[error("there is no Lima instance named `{name}`")]
+    InstanceNotFound { name: String },
+    #[error("`{name}` is not running")]
+    NotRunning { name: String },
+    #[error("`{name}` is already running")]
+    AlreadyRunning { name: String },
+    #[error("`{name}` is busy: {operation} is still in progress")]
+    Busy { name: String, operation: String },
+    #[error("`limactl {command}` did not finish within {secs} s")]
+    Timeout { command: String, secs: u64 },
+    #[error("`limactl {command}` failed: {detail}")]
+    Failed { command: String, detail: String },
+    #[error("limactl printed something Limabar does not understand: {detail}")]
+    UnexpectedOutput { detail: String },
+    #[error("{context}: {detail}")]
+    Io { context: String, detail: String },
+}
+
+/// What crosses to the UI and to `--json` stderr: `{code, message, hint}`.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct ErrorInfo {
+    pub code: ErrorCode,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl CoreError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            CoreError::LimactlNotFound { .. } => ErrorCode::LimactlNotFound,
+            CoreError::LimactlTooOld { .. } => ErrorCode::LimactlTooOld,
+            CoreError::InstanceNotFound { .. } => ErrorCode::InstanceNotFound,
+            CoreError::NotRunning { .. } => ErrorCode::NotRunning,
+            CoreError::AlreadyRunning { .. } => ErrorCode::AlreadyRunning,
+            CoreError::Busy { .. } => ErrorCode::Busy,
+            CoreError::Timeout { .. } => ErrorCode::Timeout,
+            CoreError::Failed { .. } => ErrorCode::Failed,
+            CoreError::UnexpectedOutput { .. } => ErrorCode::UnexpectedOutput,
+            CoreError::Io { .. } => ErrorCode::Io,
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            CoreError::LimactlNotFound { .. } => Some(
+                "Install Lima: `brew install lima` (macOS) or see https://lima-vm.io/docs/installation/. \
+                 Or set the limactl path in Settings or the LIMACTL environment variable."
+                    .into(),
+            ),
+            CoreError::LimactlTooOld { .. } => Some("brew upgrade lima".into()),
+            CoreError::InstanceNotFound { .. } => {
+                Some("It may have been deleted; the list refreshes by itself.".into())
+            }
+            CoreError::Timeout { .. } => Some(
+                "The VM may still be booting in the background. Stop it with `limactl stop -f` \
+                 and start it again if it stays stuck."
+                    .into(),
+            ),
+            CoreError::Busy { .. } => Some("Wait for the current operation to finish.".into()),
+            _ => None,
+        }
+    }
+
+    pub fn info(&self) -> ErrorInfo {
+        ErrorInfo {
+            code: self.code(),
+            message: self.to_string(),
+            hint: self.hint(),
+        }
+    }
+
+    pub fn io(context: impl Into<String>, err: impl std::fmt::Display) -> Self {
+        CoreError::Io {
+            context: context.into(),
+            detail: err.to_string(),
+        }
+    }
+}
+
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;

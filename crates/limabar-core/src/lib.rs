@@ -1,0 +1,23 @@
+//! Limabar's domain core: find and run `limactl`, parse what it prints, fold host-agent
+//! events into VM state, and publish every change. No Tauri, no GUI: the app and the
+//! `limabar` CLI are two front ends over this crate.
+
+pub mod change;
+pub mod env;
+pub mod error;
+pub mod events;
+pub mod halog;
+pub mod inventory;
+pub mod locate;
+pub mod monitor;
+pub mod readiness;
+pub mod runner;
+pub mod snapshot;
+pub mod tail;
+pub mod tray;
+pub mod version;
+
+pub use change::{Change, InstanceView, Operation};
+pub use error::{CoreError, ErrorCode, ErrorInfo};
+pub use monitor::{Monitor, MonitorConfig};
+pub use readiness::VmState;

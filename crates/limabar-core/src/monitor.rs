@@ -1,0 +1,184 @@
+//! The live view of every instance. One actor task owns all state; it is woken only by
+//! file-system notifications (`$LIMA_HOME` and each instance directory, non-recursive),
+//! by event lines from `limactl watch`, by finished limactl calls and by requests. There
+//! is no timer-driven polling: with nothing happening the task sleeps.
+//!
+//! Invariants: at most one operation per instance (a second request gets `Busy`); every
+//! state change is emitted as `Change`; sources of a stopped instance are dropped, which
+//! kills its `limactl watch`.
+
+mod ops;
+mod sources;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::change::{Change, InstanceView, Operation};
+use crate::error::{CoreError, Result};
+use crate::events::{parse_event_line, HaEvent};
+use crate::halog::parse_line;
+use crate::inventory::{parse_list, Instance, LimaStatus, Listing};
+use crate::locate::{LimaInfo, Limactl};
+use crate::readiness::{apply, Input, Millis, VmState};
+use crate::runner::Runner;
+use crate::snapshot::{HA_PID, HA_STDERR, HA_STDOUT};
+use sources::{inode_of, Sources};
+
+#[derive(Debug, Clone)]
+pub struct MonitorConfig {
+    pub limactl: Limactl,
+    /// Passed to `limactl start --timeout`.
+    pub start_timeout: Duration,
+    /// File-system events are gathered this long before `limactl list` runs again.
+    pub debounce: Duration,
+}
+
+impl MonitorConfig {
+    pub fn new(limactl: Limactl) -> Self {
+        MonitorConfig {
+            limactl,
+            start_timeout: Duration::from_secs(15 * 60),
+            debounce: Duration::from_millis(150),
+        }
+    }
+}
+
+/// Handle to the monitor task. Cheap to clone; the task ends when every handle is gone.
+#[derive(Clone)]
+pub struct Monitor {
+    tx: mpsc::UnboundedSender<Msg>,
+    changes: broadcast::Sender<Change>,
+    info: LimaInfo,
+}
+
+pub(crate) enum Msg {
+    Snapshot(oneshot::Sender<Vec<InstanceView>>),
+    Begin {
+        name: String,
+        op: Operation,
+        reply: oneshot::Sender<Result<oneshot::Receiver<Result<()>>>>,
+    },
+    Fs(notify::Event),
+    RelistDue,
+    Listed(Result<Listing>),
+    Event { name: String, generation: u64, ev: HaEvent },
+    WatchEnded { name: String, generation: u64, reason: String },
+    OpFinished { name: String, op: Operation, result: Result<()> },
+    Warn { name: Option<String>, message: String },
+}
+
+struct Tracked {
+    instance: Instance,
+    state: VmState,
+    operation: Option<Operation>,
+    by_limabar: bool,
+    sources: Option<Sources>,
+    waiter: Option<oneshot::Sender<Result<()>>>,
+}
+
+impl Tracked {
+    fn view(&self) -> InstanceView {
+        InstanceView {
+            instance: self.instance.clone(),
+            state: self.state.clone(),
+            operation: self.operation,
+        }
+    }
+}
+
+fn now_ms() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or(0)
+}
+
+impl Monitor {
+    /// Starts the monitor on the current tokio runtime.
+    pub fn spawn(config: MonitorConfig) -> Result<Monitor> {
+        let lima_home = config.limactl.runner.lima_home.clone();
+        std::fs::create_dir_all(&lima_home)
+            .map_err(|e| CoreError::io(format!("creating {}", lima_home.display()), e))?;
+        let lima_home = lima_home.canonicalize().unwrap_or(lima_home);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (changes, _) = broadcast::channel(1024);
+        let fs_tx = tx.clone();
+        let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            if let Ok(ev) = res {
+                let _ = fs_tx.send(Msg::Fs(ev));
+            }
+        })
+        .map_err(|e| CoreError::io("watching the Lima directory", e))?;
+        watcher
+            .watch(&lima_home, RecursiveMode::NonRecursive)
+            .map_err(|e| CoreError::io(format!("watching {}", lima_home.display()), e))?;
+        let info = config.limactl.info();
+        let actor = Actor {
+            config,
+            lima_home,
+            tx: tx.clone(),
+            changes: changes.clone(),
+            watcher,
+            instances: BTreeMap::new(),
+            loaded: false,
+            pending_snapshots: Vec::new(),
+            relist_armed: false,
+            listing: false,
+            relist_again: false,
+            generation: 0,
+        };
+        tokio::spawn(actor.run(rx));
+        Ok(Monitor { tx, changes, info })
+    }
+
+    pub fn info(&self) -> &LimaInfo {
+        &self.info
+    }
+
+    /// Every change from now on. Subscribe before taking a snapshot.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
+    /// All instances, after the first listing has completed.
+    pub async fn snapshot(&self) -> Vec<InstanceView> {
+        let (reply, rx) = oneshot::channel();
+        let _ = self.tx.send(Msg::Snapshot(reply));
+        rx.await.unwrap_or_default()
+    }
+
+    /// Begins an operation. Errors at once if it is refused (unknown instance, busy,
+    /// already in that state); otherwise returns a receiver for its outcome.
+    pub async fn begin(&self, name: &str, op: Operation) -> Result<oneshot::Receiver<Result<()>>> {
+        let (reply, rx) = oneshot::channel();
+        let _ = self.tx.send(Msg::Begin { name: name.to_string(), op, reply });
+        rx.await.unwrap_or_else(|_| Err(CoreError::io("monitor", "stopped")))
+    }
+
+    /// Runs an operation to its end.
+    pub async fn run(&self, name: &str, op: Operation) -> Result<()> {
+        let done = self.begin(name, op).await?;
+        done.await.unwrap_or_else(|_| Err(CoreError::io("monitor", "stopped")))
+    }
+}
+
+struct Actor {
+    config: MonitorConfig,
+    lima_home: PathBuf,
+    tx: mpsc::UnboundedSender<Msg>,
+    changes: broadcast::Sender<Change>,
+    watcher: notify::RecommendedWatcher,
+    instances: BTreeMap<String, Tracked>,
+    loaded: bool,
+    pending_snapshots: Vec<oneshot::Sender<Vec<InstanceView>>>,
+    relist_armed: bool,
+    listing: bool,
+    relist_again: bool,
+    generation: u64,
+}
+
+mod actor;

@@ -1,0 +1,395 @@
+//! The monitor's message handling. See `monitor.rs` for the invariants.
+
+use super::*;
+
+impl Actor {
+    pub(super) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Msg>) {
+        self.list_now();
+        while let Some(msg) = rx.recv().await {
+            self.handle(msg);
+            // Stop when only our own senders (watcher, tasks) are left and nobody listens.
+            if self.tx.strong_count() <= 1 && self.changes.receiver_count() == 0 && rx.is_empty() {
+                break;
+            }
+        }
+    }
+
+    fn handle(&mut self, msg: Msg) {
+        match msg {
+            Msg::Snapshot(reply) => {
+                if self.loaded {
+                    let _ = reply.send(self.views());
+                } else {
+                    self.pending_snapshots.push(reply);
+                }
+            }
+            Msg::Begin { name, op, reply } => {
+                let _ = reply.send(self.begin(&name, op));
+            }
+            Msg::Fs(ev) => self.on_fs(ev),
+            Msg::RelistDue => {
+                self.relist_armed = false;
+                self.list_now();
+            }
+            Msg::Listed(result) => self.on_listed(result),
+            Msg::Event { name, generation, ev } => {
+                if self.current_generation(&name) == Some(generation) {
+                    self.update(&name, Input::Event(ev));
+                }
+            }
+            Msg::WatchEnded { name, generation, reason } => self.on_watch_ended(&name, generation, reason),
+            Msg::OpFinished { name, op, result } => self.on_op_finished(&name, op, result),
+            Msg::Warn { name, message } => self.emit(Change::Warning { instance: name, message }),
+        }
+    }
+
+    fn views(&self) -> Vec<InstanceView> {
+        self.instances.values().map(Tracked::view).collect()
+    }
+
+    fn emit(&self, change: Change) {
+        let _ = self.changes.send(change);
+    }
+
+    fn current_generation(&self, name: &str) -> Option<u64> {
+        self.instances.get(name)?.sources.as_ref().map(|s| s.generation)
+    }
+
+    /// Applies one input and emits what changed.
+    fn update(&mut self, name: &str, input: Input) {
+        let Some(t) = self.instances.get_mut(name) else { return };
+        let before = t.view();
+        t.state = apply(&t.state, &input);
+        let after = t.view();
+        if before.state != after.state {
+            let by_limabar = t.by_limabar;
+            self.emit(Change::StateChanged {
+                name: name.to_string(),
+                from: before.state.clone(),
+                to: after.state.clone(),
+                by_limabar,
+            });
+        }
+        if before != after {
+            self.emit(Change::Upserted { instance: after });
+        }
+        self.settle_sources(name);
+    }
+
+    // ---- listing ----------------------------------------------------------------
+
+    fn list_now(&mut self) {
+        if self.listing {
+            self.relist_again = true;
+            return;
+        }
+        self.listing = true;
+        let runner = self.config.limactl.runner.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let argv = Runner::argv("list", &["--json"]);
+            let result = runner
+                .run(&argv, Duration::from_secs(30))
+                .await
+                .and_then(|out| {
+                    if out.success() {
+                        Ok(parse_list(&out.stdout, &out.stderr))
+                    } else {
+                        Err(CoreError::Failed { command: "list --json".into(), detail: out.stderr_tail(2) })
+                    }
+                });
+            let _ = tx.send(Msg::Listed(result));
+        });
+    }
+
+    fn relist_soon(&mut self) {
+        if self.relist_armed {
+            return;
+        }
+        self.relist_armed = true;
+        let tx = self.tx.clone();
+        let delay = self.config.debounce;
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let _ = tx.send(Msg::RelistDue);
+        });
+    }
+
+    fn on_listed(&mut self, result: Result<Listing>) {
+        self.listing = false;
+        if std::mem::take(&mut self.relist_again) {
+            self.list_now();
+        }
+        let listing = match result {
+            Ok(l) => l,
+            Err(e) => {
+                self.emit(Change::Warning { instance: None, message: format!("could not list instances: {e}") });
+                self.finish_loading();
+                return;
+            }
+        };
+        for w in listing.warnings {
+            self.emit(Change::Warning { instance: None, message: w });
+        }
+        let seen: Vec<String> = listing.instances.iter().map(|i| i.name.clone()).collect();
+        let gone: Vec<String> = self.instances.keys().filter(|n| !seen.contains(n)).cloned().collect();
+        for name in gone {
+            self.remove(&name);
+        }
+        for inst in listing.instances {
+            self.upsert_listed(inst);
+        }
+        self.finish_loading();
+    }
+
+    fn finish_loading(&mut self) {
+        if !self.loaded {
+            self.loaded = true;
+            for reply in std::mem::take(&mut self.pending_snapshots) {
+                let _ = reply.send(self.views());
+            }
+        }
+    }
+
+    fn upsert_listed(&mut self, inst: Instance) {
+        let name = inst.name.clone();
+        let status = inst.status;
+        let errors = inst.errors.clone();
+        match self.instances.get_mut(&name) {
+            Some(t) => {
+                if t.instance != inst {
+                    t.instance = inst;
+                    let view = t.view();
+                    self.emit(Change::Upserted { instance: view });
+                }
+            }
+            None => {
+                let _ = self.watcher.watch(Path::new(&inst.dir), RecursiveMode::NonRecursive);
+                let t = Tracked {
+                    state: apply(&VmState::Stopped, &Input::Listed { status, errors: errors.clone() }),
+                    instance: inst,
+                    operation: None,
+                    by_limabar: false,
+                    sources: None,
+                    waiter: None,
+                };
+                self.emit(Change::Upserted { instance: t.view() });
+                self.instances.insert(name.clone(), t);
+            }
+        }
+        self.update(&name, Input::Listed { status, errors });
+        if status == LimaStatus::Running {
+            self.activate(&name, false);
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        if let Some(mut t) = self.instances.remove(name) {
+            let _ = self.watcher.unwatch(Path::new(&t.instance.dir));
+            if let Some(w) = t.waiter.take() {
+                let _ = w.send(Err(CoreError::InstanceNotFound { name: name.to_string() }));
+            }
+            if let Some(op) = t.operation {
+                self.emit(Change::OperationEnded {
+                    name: name.to_string(),
+                    operation: op,
+                    error: Some(CoreError::InstanceNotFound { name: name.to_string() }.info()),
+                });
+            }
+            self.emit(Change::Removed { name: name.to_string() });
+        }
+    }
+
+    // ---- event sources ----------------------------------------------------------
+
+    /// Ensures sources exist for `name`; with `fresh`, replaces them (a new boot).
+    fn activate(&mut self, name: &str, fresh: bool) {
+        let watch = self.config.limactl.features.watch;
+        let runner = self.config.limactl.runner.clone();
+        self.generation += 1;
+        let generation = self.generation;
+        let tx = self.tx.clone();
+        let Some(t) = self.instances.get_mut(name) else { return };
+        if t.sources.is_some() && !fresh {
+            return;
+        }
+        let dir = PathBuf::from(&t.instance.dir);
+        let mut src = Sources::new(&dir, generation);
+        if watch && src.stdout_inode.is_some() {
+            src.spawn_watch(&runner, name, tx);
+        } else if !watch {
+            src.follow_stdout(&dir);
+        }
+        t.sources = Some(src);
+        self.read_logs(name);
+    }
+
+    /// Drops sources of an instance that is at rest, which ends its `limactl watch`.
+    fn settle_sources(&mut self, name: &str) {
+        let Some(t) = self.instances.get_mut(name) else { return };
+        let at_rest = matches!(t.state, VmState::Stopped | VmState::Failed { .. } | VmState::Broken { .. });
+        let agent_alive = Path::new(&t.instance.dir).join(HA_PID).exists();
+        if at_rest && t.operation.is_none() && !agent_alive {
+            t.sources = None;
+        }
+    }
+
+    /// Reads whatever the followers have not seen yet and applies it.
+    fn read_logs(&mut self, name: &str) {
+        let Some(t) = self.instances.get_mut(name) else { return };
+        let Some(src) = t.sources.as_mut() else { return };
+        let log_lines = src.stderr.read_new();
+        let events: Vec<String> = src.stdout.as_mut().map(|f| f.read_new()).unwrap_or_default();
+        let at = now_ms();
+        for line in log_lines {
+            self.update(name, Input::Log { line: parse_line(&line), at });
+        }
+        for line in events {
+            match parse_event_line(&line) {
+                Some(ev) => self.update(name, Input::Event(ev)),
+                None if line.trim().is_empty() => {}
+                None => self.emit(Change::Warning {
+                    instance: Some(name.to_string()),
+                    message: format!("skipped a line of ha.stdout.log: {}", line.chars().take(120).collect::<String>()),
+                }),
+            }
+        }
+    }
+
+    fn on_watch_ended(&mut self, name: &str, generation: u64, reason: String) {
+        if self.current_generation(name) != Some(generation) {
+            return;
+        }
+        // Lima's watch stops on a malformed line; keep following the file ourselves.
+        let Some(t) = self.instances.get_mut(name) else { return };
+        let dir = PathBuf::from(&t.instance.dir);
+        if let Some(src) = t.sources.as_mut() {
+            src.follow_stdout(&dir);
+        }
+        self.emit(Change::Warning {
+            instance: Some(name.to_string()),
+            message: format!("{reason}; following ha.stdout.log directly"),
+        });
+        self.read_logs(name);
+    }
+
+    fn on_fs(&mut self, ev: notify::Event) {
+        for path in ev.paths.clone() {
+            let Some(parent) = path.parent() else { continue };
+            let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
+            if parent == self.lima_home {
+                if !file.starts_with(['.', '_']) {
+                    self.relist_soon();
+                }
+                continue;
+            }
+            let Some(name) = self
+                .instances
+                .iter()
+                .find(|(_, t)| Path::new(&t.instance.dir) == parent)
+                .map(|(n, _)| n.clone())
+            else {
+                continue;
+            };
+            match file {
+                HA_STDOUT => {
+                    let created = matches!(ev.kind, notify::EventKind::Create(_));
+                    self.on_stdout_log(&name, &path, created)
+                }
+                HA_STDERR => self.read_logs(&name),
+                HA_PID | "lima.yaml" => self.relist_soon(),
+                _ => {}
+            }
+        }
+    }
+
+    fn on_stdout_log(&mut self, name: &str, path: &Path, created: bool) {
+        let Some(t) = self.instances.get(name) else { return };
+        let inode = inode_of(path);
+        let known = t.sources.as_ref().and_then(|s| s.stdout_inode);
+        if inode.is_some() && (created || inode != known) {
+            // A new host agent: `limactl start` recreated the log.
+            if t.operation.is_none() {
+                if let Some(t) = self.instances.get_mut(name) {
+                    t.by_limabar = false;
+                }
+            }
+            self.update(name, Input::BootObserved { at: now_ms() });
+            self.activate(name, true);
+        } else {
+            self.read_logs(name);
+        }
+    }
+
+    // ---- operations -------------------------------------------------------------
+
+    fn begin(&mut self, name: &str, op: Operation) -> Result<oneshot::Receiver<Result<()>>> {
+        let Some(t) = self.instances.get_mut(name) else {
+            return Err(CoreError::InstanceNotFound { name: name.to_string() });
+        };
+        if let Some(current) = t.operation {
+            return Err(CoreError::Busy { name: name.to_string(), operation: current.verb().to_string() });
+        }
+        let running = t.state.is_running() || matches!(t.state, VmState::Starting { .. } | VmState::Unknown);
+        match op {
+            Operation::Start if running || t.instance.status == LimaStatus::Running => {
+                return Err(CoreError::AlreadyRunning { name: name.to_string() })
+            }
+            Operation::Stop | Operation::Restart if t.instance.status != LimaStatus::Running && !running => {
+                return Err(CoreError::NotRunning { name: name.to_string() })
+            }
+            _ => {}
+        }
+        let (done_tx, done_rx) = oneshot::channel();
+        t.operation = Some(op);
+        t.waiter = Some(done_tx);
+        t.by_limabar = true;
+        let at = now_ms();
+        let input = match op {
+            Operation::Start => Input::StartRequested { at },
+            _ => Input::StopRequested { at },
+        };
+        self.update(name, input);
+        if op == Operation::Start {
+            self.activate(name, false);
+        }
+        let plan = ops::OpPlan {
+            runner: self.config.limactl.runner.clone(),
+            name: name.to_string(),
+            op,
+            start_timeout: self.config.start_timeout,
+        };
+        let tx = self.tx.clone();
+        let name = name.to_string();
+        tokio::spawn(async move {
+            let result = ops::run(plan).await;
+            let _ = tx.send(Msg::OpFinished { name, op, result });
+        });
+        Ok(done_rx)
+    }
+
+    fn on_op_finished(&mut self, name: &str, op: Operation, result: Result<()>) {
+        let error_text = result.as_ref().err().map(|e| match e {
+            CoreError::Failed { detail, .. } => detail.clone(),
+            other => other.to_string(),
+        });
+        let waiter = self.instances.get_mut(name).and_then(|t| {
+            t.operation = None;
+            t.waiter.take()
+        });
+        let input = match op {
+            Operation::Start | Operation::Restart => Input::StartFinished { error: error_text, at: now_ms() },
+            Operation::Stop | Operation::ForceStop => Input::StopFinished { error: error_text },
+        };
+        self.update(name, input);
+        self.emit(Change::OperationEnded {
+            name: name.to_string(),
+            operation: op,
+            error: result.as_ref().err().map(CoreError::info),
+        });
+        if let Some(w) = waiter {
+            let _ = w.send(result);
+        }
+        self.relist_soon();
+    }
+}

@@ -1,0 +1,97 @@
+//! Where a running instance's events and phases come from. Phases: `ha.stderr.log`,
+//! followed on file-system notifications. Events: `limactl watch --json --history NAME`
+//! on Lima ≥ 2.1, else a follower of `ha.stdout.log`. One `watch` per instance because
+//! Lima's watch lists instances once, requires the log to exist and does not reopen a
+//! recreated log; a new boot therefore gets new sources (a new generation).
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+
+use super::Msg;
+use crate::events::parse_watch_line;
+use crate::runner::Runner;
+use crate::snapshot::{HA_STDERR, HA_STDOUT};
+use crate::tail::Follower;
+
+pub(super) struct Sources {
+    pub generation: u64,
+    pub stdout_inode: Option<u64>,
+    pub stderr: Follower,
+    /// Set when events are read from the file (Lima 2.0, or after `watch` died).
+    pub stdout: Option<Follower>,
+    watch: Option<JoinHandle<()>>,
+}
+
+impl Drop for Sources {
+    fn drop(&mut self) {
+        // Aborting the task drops the child, which kills `limactl watch`.
+        if let Some(w) = self.watch.take() {
+            w.abort();
+        }
+    }
+}
+
+pub(super) fn inode_of(path: &Path) -> Option<u64> {
+    std::fs::metadata(path).ok().map(|m| m.ino())
+}
+
+impl Sources {
+    pub fn new(dir: &Path, generation: u64) -> Self {
+        Sources {
+            generation,
+            stdout_inode: inode_of(&dir.join(HA_STDOUT)),
+            stderr: Follower::new(dir.join(HA_STDERR)),
+            stdout: None,
+            watch: None,
+        }
+    }
+
+    pub fn follow_stdout(&mut self, dir: &Path) {
+        self.stop_watch();
+        self.stdout = Some(Follower::new(dir.join(HA_STDOUT)));
+    }
+
+    fn stop_watch(&mut self) {
+        if let Some(w) = self.watch.take() {
+            w.abort();
+        }
+    }
+
+    /// Runs `limactl watch` for `name`; its lines come back as `Msg::Event`.
+    pub fn spawn_watch(&mut self, runner: &Runner, name: &str, tx: UnboundedSender<Msg>) {
+        let argv = Runner::argv("watch", &["--json", "--history", name]);
+        let generation = self.generation;
+        let name = name.to_string();
+        let child = runner.spawn_lines(&argv);
+        self.watch = Some(tokio::spawn(async move {
+            let mut child = match child {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = tx.send(Msg::WatchEnded { name, generation, reason: e.to_string() });
+                    return;
+                }
+            };
+            loop {
+                match child.lines.next_line().await {
+                    Ok(Some(line)) => match parse_watch_line(&line) {
+                        Some((_, ev)) => {
+                            let _ = tx.send(Msg::Event { name: name.clone(), generation, ev });
+                        }
+                        None if line.trim().is_empty() => {}
+                        None => {
+                            let _ = tx.send(Msg::Warn {
+                                name: Some(name.clone()),
+                                message: format!("skipped a line of `limactl watch`: {}", line.chars().take(120).collect::<String>()),
+                            });
+                        }
+                    },
+                    Ok(None) | Err(_) => break,
+                }
+            }
+            let _ = tx.send(Msg::WatchEnded { name, generation, reason: "limactl watch exited".into() });
+        }));
+    }
+}

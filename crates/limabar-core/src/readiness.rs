@@ -1,0 +1,257 @@
+//! Readiness as a pure fold. Inputs are what Limabar observes — host-agent events,
+//! phase lines of `ha.stderr.log`, `limactl list` statuses, and the outcome of its own
+//! operations — each carrying its timestamp; the clock stays outside. Rules follow
+//! Lima's `pkg/instance/start.go`: the first `running` without `degraded` after a boot
+//! began is ready; `degraded` is running with problems; `exiting` means the agent is gone.
+//! `Running` in `limactl list` is *not* ready (the VM runs long before SSH works).
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::events::HaEvent;
+use crate::halog::{is_shutdown, phase_of, HaLogLine};
+use crate::inventory::LimaStatus;
+
+/// Unix milliseconds.
+pub type Millis = i64;
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+#[ts(export)]
+pub enum VmState {
+    Stopped,
+    #[serde(rename_all = "camelCase")]
+    Starting {
+        phase: Option<String>,
+        #[ts(type = "number")]
+        since: Millis,
+    },
+    #[serde(rename_all = "camelCase")]
+    Ready {
+        ssh_port: Option<u16>,
+        /// Seconds from the start of the boot to `running`, when the boot was observed.
+        boot_secs: Option<f64>,
+        #[ts(type = "number")]
+        since: Millis,
+    },
+    #[serde(rename_all = "camelCase")]
+    Degraded {
+        errors: Vec<String>,
+        #[ts(type = "number")]
+        since: Millis,
+    },
+    Failed {
+        reason: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Stopping {
+        #[ts(type = "number")]
+        since: Millis,
+    },
+    Broken {
+        reason: String,
+    },
+    Unknown,
+}
+
+/// The state's name, as used by `limabar list --json` and the tray.
+impl VmState {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            VmState::Stopped => "stopped",
+            VmState::Starting { .. } => "starting",
+            VmState::Ready { .. } => "ready",
+            VmState::Degraded { .. } => "degraded",
+            VmState::Failed { .. } => "failed",
+            VmState::Stopping { .. } => "stopping",
+            VmState::Broken { .. } => "broken",
+            VmState::Unknown => "unknown",
+        }
+    }
+
+    pub fn phase(&self) -> Option<&str> {
+        match self {
+            VmState::Starting { phase, .. } => phase.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        matches!(self, VmState::Ready { .. } | VmState::Degraded { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// Limabar asked limactl to start the instance.
+    StartRequested { at: Millis },
+    /// A new host agent began writing its logs (a start from anywhere).
+    BootObserved { at: Millis },
+    StopRequested { at: Millis },
+    Event(HaEvent),
+    Log { line: HaLogLine, at: Millis },
+    Listed { status: LimaStatus, errors: Vec<String> },
+    /// `limactl start` ended; `error` is its message when it exited non-zero.
+    StartFinished { error: Option<String>, at: Millis },
+    StopFinished { error: Option<String> },
+}
+
+pub fn apply(state: &VmState, input: &Input) -> VmState {
+    use VmState::*;
+    match input {
+        Input::StartRequested { at } => Starting {
+            phase: Some("starting".into()),
+            since: *at,
+        },
+        Input::BootObserved { at } => match state {
+            Starting { .. } => state.clone(),
+            _ => Starting {
+                phase: None,
+                since: *at,
+            },
+        },
+        Input::StopRequested { at } => Stopping { since: *at },
+        Input::Event(ev) => on_event(state, ev),
+        Input::Log { line, at } => on_log(state, line, *at),
+        Input::Listed { status, errors } => on_listed(state, *status, errors),
+        Input::StartFinished { error: None, at } => match state {
+            // Exit 0 means READY even if the `running` event was not seen (yet).
+            Starting { since, .. } => Ready {
+                ssh_port: None,
+                boot_secs: Some(secs_between(*since, *at)),
+                since: *at,
+            },
+            _ => state.clone(),
+        },
+        Input::StartFinished {
+            error: Some(msg), ..
+        } => match state {
+            // limactl exits 1 on a degraded start although the VM runs.
+            Degraded { .. } => state.clone(),
+            _ => Failed {
+                reason: msg.clone(),
+            },
+        },
+        Input::StopFinished { error: None } => Stopped,
+        Input::StopFinished { error: Some(_) } => match state {
+            Stopping { .. } => Unknown,
+            _ => state.clone(),
+        },
+    }
+}
+
+fn secs_between(from: Millis, to: Millis) -> f64 {
+    ((to - from).max(0) as f64) / 1000.0
+}
+
+fn on_event(state: &VmState, ev: &HaEvent) -> VmState {
+    use VmState::*;
+    let at = ev.at_ms.unwrap_or(0);
+    if ev.exiting {
+        return match state {
+            Starting { .. } => Failed {
+                reason: if ev.errors.is_empty() {
+                    "the host agent exited during boot (see ha.stderr.log)".into()
+                } else {
+                    ev.errors.join("\n")
+                },
+            },
+            Ready { .. } | Degraded { .. } => Failed {
+                reason: "the VM stopped unexpectedly".into(),
+            },
+            Failed { .. } => state.clone(),
+            _ => Stopped,
+        };
+    }
+    if ev.running {
+        if ev.degraded {
+            return match state {
+                Stopping { .. } | Degraded { .. } => state.clone(),
+                _ => Degraded {
+                    errors: ev.errors.clone(),
+                    since: at,
+                },
+            };
+        }
+        return match state {
+            Starting { since, .. } => Ready {
+                ssh_port: ev.ssh_local_port,
+                boot_secs: Some(secs_between(*since, at)),
+                since: at,
+            },
+            // Repeats of the snapshot (port-forward events, shutdown) change nothing.
+            Ready { .. } | Degraded { .. } | Stopping { .. } => state.clone(),
+            // Replayed history of a VM that was already up when Limabar looked.
+            _ => Ready {
+                ssh_port: ev.ssh_local_port,
+                boot_secs: None,
+                since: at,
+            },
+        };
+    }
+    // The "booting" event: only sshLocalPort.
+    match state {
+        Starting { .. } | Stopping { .. } => state.clone(),
+        _ => Starting {
+            phase: Some("waiting for ssh".into()),
+            since: at,
+        },
+    }
+}
+
+fn on_log(state: &VmState, line: &HaLogLine, at: Millis) -> VmState {
+    use VmState::*;
+    if is_shutdown(&line.msg) {
+        return match state {
+            Stopped | Failed { .. } | Stopping { .. } => state.clone(),
+            _ => Stopping { since: at },
+        };
+    }
+    match (state, phase_of(&line.msg)) {
+        (Starting { since, .. }, Some(phase)) => Starting {
+            phase: Some(phase),
+            since: *since,
+        },
+        _ => state.clone(),
+    }
+}
+
+fn on_listed(state: &VmState, status: LimaStatus, errors: &[String]) -> VmState {
+    use VmState::*;
+    match status {
+        LimaStatus::Running => match state {
+            // Running only says the VM process is up; readiness comes from events.
+            Stopped | Broken { .. } => Unknown,
+            _ => state.clone(),
+        },
+        LimaStatus::Stopped => match state {
+            // A start that has not written ha.pid yet; a failure whose reason matters.
+            Starting { .. } | Failed { .. } => state.clone(),
+            _ => Stopped,
+        },
+        LimaStatus::Broken => match state {
+            // Broken shows up transiently while an agent starts or stops.
+            Starting { .. } | Stopping { .. } => state.clone(),
+            _ => Broken {
+                reason: errors
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "Lima reports this instance as broken".into()),
+            },
+        },
+        LimaStatus::Unknown => Broken {
+            reason: errors
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "Lima could not load this instance".into()),
+        },
+    }
+}
+
+/// Folds a whole log (e.g. `ha.stdout.log` read at once) from `initial`.
+pub fn fold<'a>(initial: VmState, inputs: impl IntoIterator<Item = &'a Input>) -> VmState {
+    inputs.into_iter().fold(initial, |s, i| apply(&s, i))
+}
+
+#[cfg(test)]
+mod tests;

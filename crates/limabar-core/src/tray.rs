@@ -1,0 +1,129 @@
+//! What the menu-bar icon and notifications should say, as pure functions of the
+//! instances and changes, so they are tested without a tray or a notification server.
+
+use serde::Serialize;
+
+use crate::change::{Change, InstanceView, Operation};
+use crate::readiness::VmState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TrayIcon {
+    /// Nothing running.
+    Idle,
+    /// Something is starting or stopping.
+    Busy,
+    /// Everything that runs is ready.
+    Ready,
+    /// Something failed, is degraded or broken.
+    Trouble,
+}
+
+impl TrayIcon {
+    pub fn file_stem(self) -> &'static str {
+        match self {
+            TrayIcon::Idle => "tray-idle",
+            TrayIcon::Busy => "tray-busy",
+            TrayIcon::Ready => "tray-ready",
+            TrayIcon::Trouble => "tray-trouble",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrayItem {
+    pub name: String,
+    /// e.g. `nixos — ready`, `nixos — starting: user session`.
+    pub label: String,
+    /// What the item's action does.
+    pub action: Operation,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrayModel {
+    pub icon: TrayIcon,
+    /// Shown next to the icon: the number of running VMs, empty when none.
+    pub title: String,
+    pub items: Vec<TrayItem>,
+}
+
+pub fn state_label(state: &VmState) -> String {
+    match state {
+        VmState::Starting { phase: Some(p), .. } => format!("starting: {p}"),
+        other => other.kind().to_string(),
+    }
+}
+
+pub fn tray_model(views: &[InstanceView]) -> TrayModel {
+    let trouble = views
+        .iter()
+        .any(|v| matches!(v.state, VmState::Failed { .. } | VmState::Degraded { .. } | VmState::Broken { .. }));
+    let busy = views
+        .iter()
+        .any(|v| matches!(v.state, VmState::Starting { .. } | VmState::Stopping { .. }) || v.operation.is_some());
+    let running = views.iter().filter(|v| v.state.is_running()).count();
+    let icon = if trouble {
+        TrayIcon::Trouble
+    } else if busy {
+        TrayIcon::Busy
+    } else if running > 0 {
+        TrayIcon::Ready
+    } else {
+        TrayIcon::Idle
+    };
+    let items = views
+        .iter()
+        .map(|v| {
+            let up = v.state.is_running() || matches!(v.state, VmState::Starting { .. } | VmState::Unknown);
+            TrayItem {
+                name: v.instance.name.clone(),
+                label: format!("{} — {}", v.instance.name, state_label(&v.state)),
+                action: if up { Operation::Stop } else { Operation::Start },
+                enabled: v.operation.is_none() && !matches!(v.state, VmState::Stopping { .. }),
+            }
+        })
+        .collect();
+    TrayModel {
+        icon,
+        title: if running > 0 { running.to_string() } else { String::new() },
+        items,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub title: String,
+    pub body: String,
+}
+
+/// Boots longer than this notify even when begun elsewhere (while the popover is closed).
+pub const LONG_BOOT_SECS: f64 = 15.0;
+
+/// The notification a change deserves, if any: ready for starts begun in Limabar and for
+/// long boots while the popover is closed; failure and degraded always.
+pub fn notice_for(change: &Change, popover_visible: bool) -> Option<Notice> {
+    let Change::StateChanged { name, from, to, by_limabar } = change else {
+        return None;
+    };
+    match to {
+        VmState::Ready { boot_secs: Some(secs), .. } if matches!(from, VmState::Starting { .. }) => {
+            (*by_limabar || (*secs > LONG_BOOT_SECS && !popover_visible)).then(|| Notice {
+                title: format!("{name} is ready — booted in {secs:.1} s"),
+                body: format!("Open a shell with `limactl shell {name}`."),
+            })
+        }
+        VmState::Degraded { errors, .. } if !matches!(from, VmState::Degraded { .. }) => Some(Notice {
+            title: format!("{name} is running with problems"),
+            body: if errors.is_empty() { "File sharing and port forwarding may not work.".into() } else { errors.join("\n") },
+        }),
+        VmState::Failed { reason } => Some(Notice {
+            title: format!("{name} failed"),
+            body: reason.clone(),
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;
