@@ -1,0 +1,54 @@
+//! The per-instance scenario knob: `<instance dir>/sim.json`, e.g.
+//! `{"scenario": "degraded", "bootSecs": 2.0}`. Fields:
+//!
+//! - `scenario`: `healthy` (default), `slow` (the ssh requirement is retried for a long
+//!   time), `degraded` (the guest agent never answers), `exit-early` (the driver fails
+//!   and the host agent exits), `hang` (stuck at a requirement forever).
+//! - `bootSecs`: seconds from agent start to `running` (default `LIMACTL_SIM_BOOT_SECS`
+//!   or 3.0; `slow` defaults to 20).
+//! - `hangAt`: the requirement description `hang` stops at (default `ssh`).
+//! - `stopSecs`: graceful shutdown time (default 0.5).
+//! - `sshPort`: the host port reported (default: derived from the name).
+
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Scenario {
+    #[serde(default)]
+    pub scenario: Kind,
+    pub boot_secs: Option<f64>,
+    pub hang_at: Option<String>,
+    pub stop_secs: Option<f64>,
+    pub ssh_port: Option<u16>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    #[default]
+    Healthy,
+    Slow,
+    Degraded,
+    ExitEarly,
+    Hang,
+}
+
+impl Scenario {
+    pub fn load(dir: &Path) -> Scenario {
+        std::fs::read_to_string(dir.join("sim.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn boot_secs(&self) -> f64 {
+        let default = std::env::var("LIMACTL_SIM_BOOT_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0);
+        self.boot_secs.unwrap_or(if self.scenario == Kind::Slow { 20.0 } else { default })
+    }
+
+    pub fn ssh_port(&self, name: &str) -> u16 {
+        self.ssh_port.unwrap_or_else(|| 50000 + (name.bytes().map(u32::from).sum::<u32>() % 10000) as u16)
+    }
+}

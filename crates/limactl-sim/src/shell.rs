@@ -1,0 +1,88 @@
+//! `limactl shell [FLAGS] NAME [COMMAND…]` (contract §4.7). The "guest" is this host:
+//! with same-path mounts a host directory inside a mount is valid in the guest, so the
+//! command runs locally in it. A workdir outside every mount fails like the guest's `cd`.
+//! The command is passed the way Lima passes it: each argument shell-quoted and joined
+//! into one script for the login shell, so quoting mistakes show up here as they would.
+
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::env::SimEnv;
+use crate::log;
+use crate::store::{expand_home, Inst, Status};
+
+pub fn quote(arg: &str) -> String {
+    if !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c)) {
+        return arg.to_string();
+    }
+    format!("'{}'", arg.replace('\'', "'\"'\"'"))
+}
+
+pub fn run(env: &SimEnv, args: &[String]) {
+    let mut workdir: Option<String> = None;
+    let mut shell: Option<String> = None;
+    let mut start = false;
+    let mut i = 0;
+    while i < args.len() && args[i].starts_with('-') {
+        let a = &args[i];
+        match a.as_str() {
+            "--workdir" => {
+                i += 1;
+                workdir = args.get(i).cloned();
+            }
+            "--shell" => {
+                i += 1;
+                shell = args.get(i).cloned();
+            }
+            "--start" => start = true,
+            s if s.starts_with("--workdir=") => workdir = Some(s[10..].to_string()),
+            s if s.starts_with("--shell=") => shell = Some(s[8..].to_string()),
+            _ => {}
+        }
+        i += 1;
+    }
+    let Some(name) = args.get(i).cloned() else { log::fatal("requires at least 1 arg(s), only received 0") };
+    let mut cmd: Vec<String> = args[i + 1..].to_vec();
+    if cmd.first().map(String::as_str) == Some("--") {
+        cmd.remove(0);
+    }
+    let inst = Inst::new(env, &name);
+    if !inst.exists() {
+        log::fatal(&format!("instance {} does not exist, run `limactl create {name}` to create a new instance", env.q(&name)));
+    }
+    if inst.inspect(env).status != Status::Running {
+        if start {
+            crate::start::start_existing(env, &inst, std::time::Duration::from_secs(600));
+        } else if env.at_least(2, 1) {
+            log::fatal(&format!("instance {} is stopped, run `limactl start {name}` to start the instance", env.q(&name)));
+        } else {
+            std::process::exit(0); // 1.1–2.0.x exited 0 silently (lima-vm/lima#4692).
+        }
+    }
+    let cfg = inst.load_yaml().unwrap_or(Value::Null);
+    let mounts: Vec<String> = cfg
+        .get("mounts")
+        .and_then(Value::as_array)
+        .map(|ms| ms.iter().map(|m| expand_home(env, m.get("mountPoint").or(m.get("location")).and_then(Value::as_str).unwrap_or(""))).collect())
+        .unwrap_or_default();
+    let login_shell = shell.unwrap_or_else(|| "/bin/sh".into());
+    let mut script = String::new();
+    if let Some(dir) = &workdir {
+        let inside = mounts.iter().any(|m| !m.is_empty() && (dir == m || dir.starts_with(&format!("{}/", m.trim_end_matches('/')))));
+        if !inside || !std::path::Path::new(dir).is_dir() {
+            eprintln!("bash: line 1: cd: {dir}: No such file or directory");
+            std::process::exit(1);
+        }
+        script.push_str(&format!("cd {} || exit 1 ; ", quote(dir)));
+    }
+    if cmd.is_empty() {
+        script.push_str(&format!("exec {} -l", quote(&login_shell)));
+    } else {
+        let joined: Vec<String> = cmd.iter().map(|a| quote(a)).collect();
+        script.push_str(&format!("exec {} -c {}", quote(&login_shell), quote(&joined.join(" "))));
+    }
+    let err = Command::new("/bin/sh").arg("-c").arg(&script).exec();
+    log::fatal(&format!("failed to run the shell: {err}"));
+}
