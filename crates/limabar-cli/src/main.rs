@@ -1,1 +1,129 @@
-fn main(){}
+//! `limabar`: Limabar's core from a terminal. Exit codes: 0 ok, 1 failure, 2 usage.
+//! With `--json`, errors go to stderr as `{"code","message","hint"}`.
+
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use limabar_core::env::HostEnv;
+use limabar_core::locate::{connect, Limactl};
+use limabar_core::snapshot::list_views;
+use limabar_core::{Change, CoreError, Monitor, MonitorConfig, Operation, VmState};
+
+#[derive(Parser)]
+#[command(name = "limabar", version, about = "NixOS dev VMs on Lima, from the menu bar and the terminal")]
+struct Cli {
+    /// Machine-readable output (JSON), and errors as JSON on stderr.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List every Lima instance with its state.
+    List,
+    /// Start an instance and follow its boot until it is ready.
+    Start { name: String },
+    /// Stop an instance (`--force` kills it).
+    Stop {
+        name: String,
+        #[arg(short, long)]
+        force: bool,
+    },
+    /// Restart an instance.
+    Restart { name: String },
+    /// Follow every instance's state as it changes.
+    Watch,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env = HostEnv::capture();
+    let json = cli.json;
+    let result = async {
+        let limactl = connect(&env, None, &env.limactl_workdir()).await?;
+        match cli.command {
+            Command::List => list(&limactl, json).await,
+            Command::Start { name } => lifecycle(limactl, &name, Operation::Start, json).await,
+            Command::Stop { name, force } => {
+                let op = if force { Operation::ForceStop } else { Operation::Stop };
+                lifecycle(limactl, &name, op, json).await
+            }
+            Command::Restart { name } => lifecycle(limactl, &name, Operation::Restart, json).await,
+            Command::Watch => watch(limactl, json).await,
+        }
+    }
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::error(&e, json);
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn list(limactl: &Limactl, json: bool) -> Result<(), CoreError> {
+    let (views, warnings) = list_views(limactl).await?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&output::list_json(&views)).expect("JSON of plain data"));
+    } else {
+        print!("{}", output::table(&views));
+    }
+    Ok(())
+}
+
+/// Runs one operation, printing the instance's state changes as they happen.
+async fn lifecycle(limactl: Limactl, name: &str, op: Operation, json: bool) -> Result<(), CoreError> {
+    let monitor = Monitor::spawn(MonitorConfig::new(limactl))?;
+    let mut changes = monitor.subscribe();
+    monitor.snapshot().await;
+    let done = monitor.begin(name, op).await?;
+    let printer = {
+        let name = name.to_string();
+        tokio::spawn(async move {
+            while let Ok(change) = changes.recv().await {
+                match &change {
+                    Change::StateChanged { name: n, to, .. } if *n == name => {
+                        if json {
+                            println!("{}", serde_json::to_string(&change).expect("JSON of plain data"));
+                        } else {
+                            eprintln!("{}", output::state_line(&name, to));
+                        }
+                    }
+                    Change::OperationEnded { name: n, .. } if *n == name => break,
+                    _ => {}
+                }
+            }
+        })
+    };
+    let result = done.await.unwrap_or_else(|_| Err(CoreError::io("monitor", "stopped")));
+    let _ = printer.await;
+    let final_state = monitor.snapshot().await.into_iter().find(|v| v.instance.name == name).map(|v| v.state);
+    if let (Ok(()), Some(VmState::Ready { boot_secs: Some(s), .. }), false) = (&result, &final_state, json) {
+        eprintln!("{name} is ready — booted in {s:.1} s");
+    }
+    result
+}
+
+async fn watch(limactl: Limactl, json: bool) -> Result<(), CoreError> {
+    let monitor = Monitor::spawn(MonitorConfig::new(limactl))?;
+    let mut changes = monitor.subscribe();
+    for view in monitor.snapshot().await {
+        output::print_change(&Change::Upserted { instance: view }, json);
+    }
+    loop {
+        match changes.recv().await {
+            Ok(change) => output::print_change(&change, json),
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => eprintln!("warning: {n} changes were dropped"),
+            Err(_) => return Ok(()),
+        }
+    }
+}

@@ -13,6 +13,8 @@ pub struct HostEnv {
     pub home: Option<PathBuf>,
     /// `PATH` split into directories.
     pub path: Vec<PathBuf>,
+    /// Limabar's own data directory (settings, limactl's working directory).
+    pub data_dir: PathBuf,
 }
 
 impl HostEnv {
@@ -32,12 +34,23 @@ impl HostEnv {
         let limactl = std::env::var_os("LIMACTL")
             .filter(|p| !p.is_empty())
             .map(PathBuf::from);
+        let data_dir = data_dir(
+            home.as_deref(),
+            std::env::var_os("XDG_DATA_HOME").map(PathBuf::from),
+        );
         HostEnv {
             limactl,
             lima_home,
             home,
             path,
+            data_dir,
         }
+    }
+
+    /// limactl runs here: Lima writes `lima.REJECTED.yaml` into its cwd, and a GUI
+    /// process's cwd is often `/`.
+    pub fn limactl_workdir(&self) -> PathBuf {
+        self.data_dir.join("limactl-cwd")
     }
 
     /// Fixed PATH handed to limactl: apps started from Finder get only `/usr/bin:/bin:…`,
@@ -68,5 +81,17 @@ impl HostEnv {
             dirs.push(home.join(".local/bin"));
         }
         dirs
+    }
+}
+
+fn data_dir(home: Option<&std::path::Path>, xdg_data: Option<PathBuf>) -> PathBuf {
+    let home = home.map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    if cfg!(target_os = "macos") {
+        home.join("Library/Application Support/dev.limabar.app")
+    } else {
+        xdg_data
+            .filter(|p| p.is_absolute())
+            .unwrap_or_else(|| home.join(".local/share"))
+            .join("limabar")
     }
 }

@@ -4,7 +4,14 @@
 
 use std::path::Path;
 
+use std::time::Duration;
+
+use crate::change::InstanceView;
+use crate::error::{CoreError, Result};
 use crate::events::parse_event_line;
+use crate::inventory::parse_list;
+use crate::locate::Limactl;
+use crate::runner::Runner;
 use crate::halog::parse_line;
 use crate::inventory::{Instance, LimaStatus};
 use crate::readiness::{apply, Input, VmState};
@@ -49,4 +56,30 @@ fn state_since(state: &VmState) -> i64 {
         VmState::Starting { since, .. } => *since,
         _ => 0,
     }
+}
+
+/// `limactl list --json` once, with each instance's state read from its logs.
+/// Returns the views and the warnings (skipped lines).
+pub async fn list_views(limactl: &Limactl) -> Result<(Vec<InstanceView>, Vec<String>)> {
+    let out = limactl
+        .runner
+        .run(&Runner::argv("list", &["--json"]), Duration::from_secs(30))
+        .await?;
+    if !out.success() {
+        return Err(CoreError::Failed {
+            command: "list --json".into(),
+            detail: out.stderr_tail(2),
+        });
+    }
+    let listing = parse_list(&out.stdout, &out.stderr);
+    let views = listing
+        .instances
+        .into_iter()
+        .map(|instance| InstanceView {
+            state: state_of(&instance),
+            instance,
+            operation: None,
+        })
+        .collect();
+    Ok((views, listing.warnings))
 }

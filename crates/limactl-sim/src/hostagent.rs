@@ -7,8 +7,7 @@
 use std::io::{Read, Write};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -23,7 +22,14 @@ struct Agent {
     inst: Inst,
     vm_type: String,
     port: u16,
-    stop: Arc<AtomicBool>,
+    stop: Arc<StopFlag>,
+}
+
+/// Set by the signal thread; `pause` waits on it instead of polling.
+#[derive(Default)]
+struct StopFlag {
+    set: Mutex<bool>,
+    cv: Condvar,
 }
 
 fn err(msg: &str) {
@@ -51,14 +57,14 @@ pub fn run(env: SimEnv, args: &[String]) {
     let cfg = inst.load_yaml().unwrap_or(Value::Null);
     let vm_type = inst.vm_type(&cfg);
     let scenario = Scenario::load(&inst.dir);
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(StopFlag::default());
     block_and_wait_for_signals(stop.clone());
     let agent = Agent { port: scenario.ssh_port(&name), env, inst, vm_type, stop };
     std::process::exit(agent.boot_and_serve(&scenario));
 }
 
 /// SIGINT/SIGTERM are blocked in every thread and received by one waiting thread.
-fn block_and_wait_for_signals(stop: Arc<AtomicBool>) {
+fn block_and_wait_for_signals(stop: Arc<StopFlag>) {
     // SAFETY: plain libc signal-mask calls on a zeroed sigset owned by this frame.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
@@ -71,7 +77,8 @@ fn block_and_wait_for_signals(stop: Arc<AtomicBool>) {
             libc::sigwait(&set, &mut sig);
             let name = if sig == libc::SIGINT { "SIGINT" } else { "SIGTERM" };
             info(&format!("Received {name}, shutting down the host agent"));
-            stop.store(true, Ordering::SeqCst);
+            *stop.set.lock().unwrap_or_else(|e| e.into_inner()) = true;
+            stop.cv.notify_all();
         });
     }
 }
@@ -88,13 +95,15 @@ impl Agent {
     /// Sleeps `secs`, returning early (true) when a stop was requested.
     fn pause(&self, secs: f64) -> bool {
         let until = Instant::now() + Duration::from_secs_f64(secs.max(0.0));
-        while Instant::now() < until {
-            if self.stop.load(Ordering::SeqCst) {
-                return true;
+        let mut stopped = self.stop.set.lock().unwrap_or_else(|e| e.into_inner());
+        while !*stopped {
+            let now = Instant::now();
+            if now >= until {
+                break;
             }
-            std::thread::sleep(Duration::from_millis(10).min(until - Instant::now()));
+            stopped = self.stop.cv.wait_timeout(stopped, until - now).unwrap_or_else(|e| e.into_inner()).0;
         }
-        self.stop.load(Ordering::SeqCst)
+        *stopped
     }
 
     fn boot_and_serve(&self, sc: &Scenario) -> i32 {

@@ -22,6 +22,7 @@ fn main() {
     if raw.first().map(String::as_str) == Some("__sim-driver") {
         return hostagent::driver_main();
     }
+    log_call(&raw);
     let env = env::SimEnv::capture();
     if std::env::var("LIMACTL_SIM_REFUSE_ROOT").as_deref() == Ok("1") && env::uid() == 0 {
         eprintln!("limactl: must not run as the root user");
@@ -68,6 +69,17 @@ fn main() {
         None => {
             eprintln!("Usage: limactl [command]\n(limactl-sim: list, start, stop, restart, watch, shell, info, create)");
             std::process::exit(1);
+        }
+    }
+}
+
+/// `LIMACTL_SIM_CALL_LOG=FILE`: append each invocation's argv as a JSON line, so tests
+/// can check which limactl calls a client makes (and that an idle client makes none).
+fn log_call(argv: &[String]) {
+    use std::io::Write;
+    if let Some(path) = std::env::var_os("LIMACTL_SIM_CALL_LOG") {
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(f, "{}", serde_json::json!(argv));
         }
     }
 }

@@ -20,8 +20,11 @@ pub struct Tail {
 impl Tail {
     pub fn open(path: &Path) -> Tail {
         let (tx, wake) = channel();
-        let watcher = notify::recommended_watcher(move |_res: notify::Result<notify::Event>| {
-            let _ = tx.send(());
+        let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            // Our own reads are reported as access events; waking on them would spin.
+            if res.is_ok_and(|ev| !matches!(ev.kind, notify::EventKind::Access(_))) {
+                let _ = tx.send(());
+            }
         })
         .ok()
         .and_then(|mut w| w.watch(path, RecursiveMode::NonRecursive).ok().map(|_| w));

@@ -274,6 +274,11 @@ impl Actor {
     }
 
     fn on_fs(&mut self, ev: notify::Event) {
+        // Opening or reading a file (our own reads, `limactl list` reading ha.pid) is
+        // reported too; reacting to it would loop forever.
+        if matches!(ev.kind, notify::EventKind::Access(_)) {
+            return;
+        }
         for path in ev.paths.clone() {
             let Some(parent) = path.parent() else { continue };
             let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
@@ -349,10 +354,12 @@ impl Actor {
             Operation::Start => Input::StartRequested { at },
             _ => Input::StopRequested { at },
         };
-        self.update(name, input);
-        if op == Operation::Start {
-            self.activate(name, false);
+        // Sources for the new boot start when `limactl start` recreates the logs; the
+        // files there now belong to the previous run.
+        if let Some(t) = self.instances.get_mut(name) {
+            t.sources = None;
         }
+        self.update(name, input);
         let plan = ops::OpPlan {
             runner: self.config.limactl.runner.clone(),
             name: name.to_string(),
