@@ -100,14 +100,20 @@ pub struct Notice {
 /// Boots longer than this notify even when begun elsewhere (while the popover is closed).
 pub const LONG_BOOT_SECS: f64 = 15.0;
 
+/// A ready event older than this when processed is replayed history (Limabar started
+/// while the VM was up), not news.
+pub const STALE_MS: i64 = 30_000;
+
 /// The notification a change deserves, if any: ready for starts begun in Limabar and for
-/// long boots while the popover is closed; failure and degraded always.
-pub fn notice_for(change: &Change, popover_visible: bool) -> Option<Notice> {
+/// long boots while the popover is closed; failure and degraded always. `now` is Unix ms.
+pub fn notice_for(change: &Change, popover_visible: bool, now: i64) -> Option<Notice> {
     let Change::StateChanged { name, from, to, by_limabar } = change else {
         return None;
     };
     match to {
-        VmState::Ready { boot_secs: Some(secs), .. } if matches!(from, VmState::Starting { .. }) => {
+        VmState::Ready { boot_secs: Some(secs), since, .. }
+            if matches!(from, VmState::Starting { .. }) && now - since < STALE_MS =>
+        {
             (*by_limabar || (*secs > LONG_BOOT_SECS && !popover_visible)).then(|| Notice {
                 title: format!("{name} is ready — booted in {secs:.1} s"),
                 body: format!("Open a shell with `limactl shell {name}`."),

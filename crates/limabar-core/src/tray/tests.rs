@@ -50,19 +50,19 @@ fn changed(from: VmState, to: VmState, by_limabar: bool) -> Change {
 #[test]
 fn ready_notice_only_for_our_starts_or_long_unseen_boots() {
     let starting = VmState::Starting { phase: None, since: 0 };
-    let n = notice_for(&changed(starting.clone(), ready(Some(9.8)), true), true).unwrap();
+    let n = notice_for(&changed(starting.clone(), ready(Some(9.8)), true), true, 0).unwrap();
     assert_eq!(n.title, "nixos is ready — booted in 9.8 s");
-    assert!(notice_for(&changed(starting.clone(), ready(Some(9.8)), false), false).is_none());
-    assert!(notice_for(&changed(starting.clone(), ready(Some(20.0)), false), false).is_some());
-    assert!(notice_for(&changed(starting.clone(), ready(Some(20.0)), false), true).is_none());
+    assert!(notice_for(&changed(starting.clone(), ready(Some(9.8)), false), false, 0).is_none());
+    assert!(notice_for(&changed(starting.clone(), ready(Some(20.0)), false), false, 0).is_some());
+    assert!(notice_for(&changed(starting.clone(), ready(Some(20.0)), false), true, 0).is_none());
     // A VM that was already up when Limabar looked: no boot time, no notice.
-    assert!(notice_for(&changed(VmState::Unknown, ready(None), false), false).is_none());
+    assert!(notice_for(&changed(VmState::Unknown, ready(None), false), false, 0).is_none());
 }
 
 #[test]
 fn failures_and_degraded_always_notify_with_the_reason() {
-    let f = notice_for(&changed(VmState::Starting { phase: None, since: 0 }, VmState::Failed { reason: "disk in use".into() }, false), true).unwrap();
+    let f = notice_for(&changed(VmState::Starting { phase: None, since: 0 }, VmState::Failed { reason: "disk in use".into() }, false), true, 0).unwrap();
     assert_eq!((f.title.as_str(), f.body.as_str()), ("nixos failed", "disk in use"));
-    let d = notice_for(&changed(VmState::Starting { phase: None, since: 0 }, VmState::Degraded { errors: vec!["guest agent does not seem to be running".into()], since: 0 }, false), true).unwrap();
+    let d = notice_for(&changed(VmState::Starting { phase: None, since: 0 }, VmState::Degraded { errors: vec!["guest agent does not seem to be running".into()], since: 0 }, false), true, 0).unwrap();
     assert!(d.body.contains("guest agent"));
 }

@@ -1,0 +1,125 @@
+//! Test fixtures shared by the integration and end-to-end tests.
+//!
+//! `SimLima` gives each test its own `$LIMA_HOME` and a `limactl-sim` wrapper pinned to
+//! one Lima version (tests run in parallel threads, so nothing is set process-wide).
+//! Host agents left running are killed when the fixture is dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use limabar_core::env::HostEnv;
+use limabar_core::locate::{connect, Limactl};
+
+/// A binary built by this workspace (`cargo build --workspace` runs before the tests).
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let p = dir.join(name);
+    assert!(p.exists(), "{} is missing: run `cargo build --workspace` before the tests", p.display());
+    p
+}
+
+pub struct SimLima {
+    pub root: tempfile::TempDir,
+    pub lima_home: PathBuf,
+    pub limactl: PathBuf,
+    pub call_log: PathBuf,
+}
+
+pub const NIXOS_YAML: &str = "vmType: vz\ncpus: 4\nmemory: 8GiB\ndisk: 20GiB\nmounts:\n- location: \"~\"\n  writable: false\ncontainerd:\n  system: false\n  user: false\n";
+
+impl SimLima {
+    pub fn new(version: &str) -> SimLima {
+        let root = tempfile::Builder::new().prefix("limabar-test").tempdir().expect("tempdir");
+        let lima_home = root.path().join("lima");
+        std::fs::create_dir_all(&lima_home).unwrap();
+        let bin = root.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let limactl = bin.join("limactl-sim");
+        let call_log = root.path().join("calls.jsonl");
+        let script = format!(
+            "#!/bin/sh\nexport LIMACTL_SIM_VERSION='{version}' LIMACTL_SIM_CALL_LOG='{}' LIMA_HOME='{}'\nexec '{}' \"$@\"\n",
+            call_log.display(),
+            lima_home.display(),
+            workspace_bin("limactl-sim").display()
+        );
+        write_executable(&limactl, &script);
+        SimLima { root, lima_home, limactl, call_log }
+    }
+
+    pub fn host_env(&self) -> HostEnv {
+        HostEnv {
+            limactl: Some(self.limactl.clone()),
+            lima_home: self.lima_home.clone(),
+            home: Some(self.root.path().to_path_buf()),
+            path: vec![PathBuf::from("/usr/bin"), PathBuf::from("/bin")],
+            data_dir: self.root.path().join("data"),
+        }
+    }
+
+    pub async fn connect(&self) -> Limactl {
+        let env = self.host_env();
+        connect(&env, None, &env.limactl_workdir()).await.expect("connect to limactl-sim")
+    }
+
+    /// Creates an instance through `limactl create`, with a scenario (`sim.json`).
+    pub fn create(&self, name: &str, scenario: &str) -> PathBuf {
+        let file = self.root.path().join(format!("{name}.yaml"));
+        std::fs::write(&file, NIXOS_YAML).unwrap();
+        let out = self.limactl_cmd(&["create", "--tty=false", "--name", name]).arg(&file).output().unwrap();
+        assert!(out.status.success(), "create failed: {}", String::from_utf8_lossy(&out.stderr));
+        let dir = self.lima_home.join(name);
+        std::fs::write(dir.join("sim.json"), scenario).unwrap();
+        dir
+    }
+
+    pub fn limactl_cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.limactl);
+        c.args(args);
+        c
+    }
+
+    /// Every limactl invocation so far, as argv vectors.
+    pub fn calls(&self) -> Vec<Vec<String>> {
+        std::fs::read_to_string(&self.call_log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+}
+
+impl Drop for SimLima {
+    fn drop(&mut self) {
+        // Kill every host agent and driver this test left running.
+        for pidfile in glob_pids(&self.lima_home) {
+            if let Ok(pid) = std::fs::read_to_string(&pidfile).unwrap_or_default().trim().parse::<i32>() {
+                // SAFETY: kill(2) on a PID this test's own sim wrote.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+    }
+}
+
+fn glob_pids(lima_home: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(lima_home)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|e| std::fs::read_dir(e.path()).into_iter().flatten().flatten())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pid"))
+        .collect()
+}
+
+pub fn write_executable(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Waits for a condition driven by events, failing the test with `what` after `max`.
+pub async fn within<T>(max: Duration, what: &str, fut: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(max, fut).await.unwrap_or_else(|_| panic!("timed out after {max:?} waiting for {what}"))
+}
