@@ -2,7 +2,7 @@
 //! broadcast channel; the app turns it into UI events, tray updates and notifications,
 //! the CLI prints it (`limabar watch --json`), tests assert on it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::ErrorInfo;
@@ -10,7 +10,7 @@ use crate::inventory::Instance;
 use crate::readiness::VmState;
 
 /// A lifecycle operation Limabar runs through limactl.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub enum Operation {

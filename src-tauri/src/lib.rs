@@ -1,0 +1,56 @@
+//! Limabar's app shell: tray, popover, notifications and IPC over `limabar-core`.
+//! Wiring only — no parsing and no branching on limactl output here.
+
+mod commands;
+mod notifier;
+mod popover;
+mod relay;
+mod state;
+mod tray;
+
+pub use commands::AppSnapshot;
+pub use state::LimaConnection;
+
+use limabar_core::env::HostEnv;
+use tauri::{Manager, WindowEvent};
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LIMABAR_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let env = HostEnv::capture();
+    tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| popover::show(app, None)))
+        .manage(state::AppState::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::snapshot,
+            commands::run_operation,
+            commands::limactl_command,
+            commands::hide_popover,
+            commands::set_pinned
+        ])
+        .on_window_event(|window, event| {
+            if window.label() == popover::LABEL {
+                if let WindowEvent::Focused(false) = event {
+                    popover::on_blur(window.app_handle());
+                }
+            }
+        })
+        .setup(move |app| {
+            #[cfg(target_os = "macos")]
+            app.set_activation_policy(tauri::ActivationPolicy::Accessory);
+            tray::build(app.handle())?;
+            relay::start(app.handle().clone(), env);
+            // Tests and screenshots need the window mapped (a hidden window cannot be
+            // screenshotted); honoured in debug builds only.
+            if cfg!(debug_assertions) && std::env::var_os("LIMABAR_SHOW_AT_START").is_some() {
+                popover::show(app.handle(), None);
+            }
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+        .expect("Limabar failed to start");
+}

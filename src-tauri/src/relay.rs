@@ -1,0 +1,137 @@
+//! Connects to Lima at start-up, then turns each core `Change` into a UI event, a tray
+//! update and, where the policy says so, a notification. Nothing here polls: the loop
+//! sleeps on the monitor's change channel.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use limabar_core::env::HostEnv;
+use limabar_core::locate::{connect, Limactl};
+use limabar_core::tray::{notice_for, tray_model};
+use limabar_core::{Change, CoreError, ErrorCode, InstanceView, Monitor, MonitorConfig, Operation};
+use tauri::{AppHandle, Emitter, Manager};
+
+use crate::notifier::{DesktopNotifier, Notifier};
+use crate::state::{AppState, LimaConnection};
+use crate::tray;
+
+pub const CHANGE_EVENT: &str = "limabar://change";
+pub const LIMA_EVENT: &str = "limabar://lima";
+
+/// Real Lima if there is one; else the `limactl-sim` shipped beside this binary, in a
+/// Limabar-owned `$LIMA_HOME` (demo mode, shown as "Simulated Lima").
+async fn connect_or_simulate(mut env: HostEnv) -> Result<Limactl, CoreError> {
+    match connect(&env, None, &env.limactl_workdir()).await {
+        Err(e) if e.code() == ErrorCode::LimactlNotFound && env.limactl.is_none() => {
+            let sim = std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.join("limactl-sim")));
+            match sim.filter(|p| p.exists()) {
+                Some(sim) => {
+                    env.lima_home = simulated_lima_home(&env);
+                    env.limactl = Some(sim);
+                    connect(&env, None, &env.limactl_workdir()).await
+                }
+                None => Err(e),
+            }
+        }
+        other => other,
+    }
+}
+
+pub fn start(app: AppHandle, env: HostEnv) {
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<AppState>();
+        let limactl = match connect_or_simulate(env).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "no usable limactl");
+                state.set_connection(LimaConnection::Failed { error: e.info() });
+                let _ = app.emit(LIMA_EVENT, state.connection());
+                return;
+            }
+        };
+        tracing::info!(path = %limactl.runner.program.display(), version = %limactl.version, "connected to Lima");
+        let info = limactl.info();
+        let monitor = match Monitor::spawn(MonitorConfig::new(limactl)) {
+            Ok(m) => m,
+            Err(e) => {
+                state.set_connection(LimaConnection::Failed { error: e.info() });
+                let _ = app.emit(LIMA_EVENT, state.connection());
+                return;
+            }
+        };
+        let changes = monitor.subscribe();
+        let initial = monitor.snapshot().await;
+        let _ = state.monitor.set(monitor);
+        state.set_connection(LimaConnection::Connected { info });
+        let _ = app.emit(LIMA_EVENT, state.connection());
+        relay(app.clone(), initial, changes, DesktopNotifier::new(&app.config().identifier)).await;
+    });
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+async fn relay(
+    app: AppHandle,
+    initial: Vec<InstanceView>,
+    mut changes: tokio::sync::broadcast::Receiver<Change>,
+    notifier: impl Notifier,
+) {
+    let mut views: BTreeMap<String, InstanceView> = initial.into_iter().map(|v| (v.instance.name.clone(), v)).collect();
+    let mut model = tray_model(&views.values().cloned().collect::<Vec<_>>());
+    tray::update(&app, &model);
+    loop {
+        let change = match changes.recv().await {
+            Ok(c) => c,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                tracing::warn!(n, "dropped changes; the UI reloads its snapshot");
+                continue;
+            }
+            Err(_) => return,
+        };
+        let _ = app.emit(CHANGE_EVENT, &change);
+        match &change {
+            Change::Upserted { instance } => {
+                views.insert(instance.instance.name.clone(), instance.clone());
+            }
+            Change::Removed { name } => {
+                views.remove(name);
+            }
+            Change::StateChanged { .. } => {
+                let visible = app.state::<AppState>().popover_visible();
+                if let Some(notice) = notice_for(&change, visible, now_ms()) {
+                    notifier.notify(notice);
+                }
+            }
+            Change::Warning { instance, message } => tracing::warn!(?instance, %message, "monitor warning"),
+            Change::OperationEnded { .. } => {}
+        }
+        let next = tray_model(&views.values().cloned().collect::<Vec<_>>());
+        if next != model {
+            tray::update(&app, &next);
+            model = next;
+        }
+    }
+}
+
+/// A tray menu action. A refused one (busy, gone) is reported as a notification, since
+/// the popover may be closed.
+pub fn begin_from_tray(app: &AppHandle, name: String, op: Operation) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let Some(monitor) = app.state::<AppState>().monitor.get().cloned() else { return };
+        if let Err(e) = monitor.begin(&name, op).await {
+            DesktopNotifier::new(&app.config().identifier).notify(limabar_core::tray::Notice {
+                title: format!("Could not {} {name}", op.verb()),
+                body: e.to_string(),
+            });
+        }
+    });
+}
+
+/// Where the limactl-sim demo keeps its instances.
+pub fn simulated_lima_home(env: &HostEnv) -> PathBuf {
+    env.data_dir.join("simulated-lima")
+}

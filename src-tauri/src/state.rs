@@ -1,0 +1,46 @@
+//! What the app shell keeps between events: the connection to Lima, the monitor, and the
+//! popover's visibility. Domain state lives in the core's monitor, not here.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
+
+use limabar_core::locate::LimaInfo;
+use limabar_core::{ErrorInfo, Monitor};
+use serde::Serialize;
+use ts_rs::TS;
+
+/// How the app is talking to Lima; the UI shows onboarding for `failed`.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+#[ts(export)]
+pub enum LimaConnection {
+    Connecting,
+    Connected { info: LimaInfo },
+    Failed { error: ErrorInfo },
+}
+
+#[derive(Default)]
+pub struct AppState {
+    pub monitor: OnceLock<Monitor>,
+    pub lima: Mutex<Option<LimaConnection>>,
+    pub popover_visible: AtomicBool,
+    pub pinned: AtomicBool,
+    pub last_blur_hide: Mutex<Option<Instant>>,
+}
+
+impl AppState {
+    pub fn connection(&self) -> LimaConnection {
+        self.lima.lock().map(|l| l.clone()).ok().flatten().unwrap_or(LimaConnection::Connecting)
+    }
+
+    pub fn set_connection(&self, c: LimaConnection) {
+        if let Ok(mut l) = self.lima.lock() {
+            *l = Some(c);
+        }
+    }
+
+    pub fn popover_visible(&self) -> bool {
+        self.popover_visible.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,1 @@
+//! E2E helpers live in tests/.
