@@ -192,7 +192,7 @@ async fn an_instance_deleted_while_starting_is_removed_and_the_operation_ends() 
 async fn a_start_from_a_terminal_is_seen_live_and_not_attributed_to_limabar() {
     let sim = SimLima::new("2.2.0");
     sim.create("nixos", FAST);
-    let (_m, mut rx) = monitor(&sim).await;
+    let (m, mut rx) = monitor(&sim).await;
     let out = sim.limactl_cmd(&["start", "--tty=false", "nixos"]).output().unwrap();
     assert!(out.status.success());
     within(Duration::from_secs(10), "ready from an external start", async {
@@ -205,6 +205,12 @@ async fn a_start_from_a_terminal_is_seen_live_and_not_attributed_to_limabar() {
         }
     })
     .await;
+    // Regression: a transient `Broken` listing taken mid-boot ("host agent is running but
+    // driver is not") stayed on the instance after it was ready.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let view = &m.snapshot().await[0];
+    assert!(view.instance.errors.is_empty(), "{:?}", view.instance.errors);
+    assert_eq!(view.instance.status, limabar_core::inventory::LimaStatus::Running);
 }
 
 #[tokio::test]

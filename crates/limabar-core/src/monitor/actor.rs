@@ -157,7 +157,11 @@ impl Actor {
         let errors = inst.errors.clone();
         match self.instances.get_mut(&name) {
             Some(t) => {
-                if t.instance != inst {
+                // `Broken` shows up while an agent starts or stops (ha.pid written before
+                // the driver runs); its errors are not news then.
+                let transient = status == LimaStatus::Broken
+                    && matches!(t.state, VmState::Starting { .. } | VmState::Stopping { .. });
+                if !transient && t.instance != inst {
                     t.instance = inst;
                     let view = t.view();
                     self.emit(Change::Upserted { instance: view });
@@ -302,7 +306,8 @@ impl Actor {
                     self.on_stdout_log(&name, &path, created)
                 }
                 HA_STDERR => self.read_logs(&name),
-                HA_PID | "lima.yaml" => self.relist_soon(),
+                // ha.pid, vz.pid, qemu.pid: Lima's status is derived from these.
+                f if f.ends_with(".pid") || f == "lima.yaml" => self.relist_soon(),
                 _ => {}
             }
         }

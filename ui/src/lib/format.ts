@@ -1,0 +1,45 @@
+import type { VmState } from '../bindings/VmState';
+
+export function bytes(n: number | null): string {
+  if (n == null) return '–';
+  const gib = n / 2 ** 30;
+  return gib >= 1 ? `${Number.isInteger(gib) ? gib : gib.toFixed(1)} GiB` : `${Math.round(n / 2 ** 20)} MiB`;
+}
+
+export function duration(secs: number): string {
+  if (secs < 60) return `${secs.toFixed(secs < 10 ? 1 : 0)} s`;
+  const m = Math.floor(secs / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  return `${h} h ${m % 60} min`;
+}
+
+/** One line describing the state, e.g. "Starting — user session · 4.2 s". */
+export function stateText(s: VmState, now: number): string {
+  switch (s.kind) {
+    case 'stopped':
+      return 'Stopped';
+    case 'starting':
+      return `Starting${s.phase ? ` — ${s.phase}` : ''} · ${duration(Math.max(0, now - s.since) / 1000)}`;
+    case 'ready':
+      return s.bootSecs != null ? `Ready · booted in ${s.bootSecs.toFixed(1)} s` : 'Ready';
+    case 'degraded':
+      return 'Running with problems';
+    case 'failed':
+      return 'Failed';
+    case 'stopping':
+      return 'Stopping…';
+    case 'broken':
+      return 'Broken';
+    case 'unknown':
+      return 'Running';
+  }
+}
+
+export function uptime(s: VmState, now: number): string | null {
+  return s.kind === 'ready' || s.kind === 'degraded' ? duration(Math.max(0, now - s.since) / 1000) : null;
+}
+
+export function isUp(s: VmState): boolean {
+  return s.kind === 'ready' || s.kind === 'degraded' || s.kind === 'starting' || s.kind === 'unknown';
+}

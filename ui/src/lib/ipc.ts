@@ -1,0 +1,35 @@
+// The only module that talks to Tauri. Everything else gets typed functions.
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { AppSnapshot } from '../bindings/AppSnapshot';
+import type { Change } from '../bindings/Change';
+import type { ErrorInfo } from '../bindings/ErrorInfo';
+import type { LimaConnection } from '../bindings/LimaConnection';
+import type { Operation } from '../bindings/Operation';
+
+export const snapshot = (): Promise<AppSnapshot> => invoke('snapshot');
+
+export const runOperation = (name: string, operation: Operation): Promise<void> =>
+  invoke('run_operation', { name, operation });
+
+export const limactlCommand = (name: string, operation: Operation): Promise<string> =>
+  invoke('limactl_command', { name, operation });
+
+export const hidePopover = (): Promise<void> => invoke('hide_popover');
+
+export const setPinned = (pinned: boolean): Promise<void> => invoke('set_pinned', { pinned });
+
+export const onChange = (f: (c: Change) => void): Promise<UnlistenFn> =>
+  listen<Change>('limabar://change', (e) => f(e.payload));
+
+export const onLima = (f: (l: LimaConnection) => void): Promise<UnlistenFn> =>
+  listen<LimaConnection>('limabar://lima', (e) => f(e.payload));
+
+export const onPopover = (f: (visible: boolean) => void): Promise<UnlistenFn> =>
+  listen<boolean>('limabar://popover', (e) => f(e.payload));
+
+/** Errors from commands are `{code, message, hint}`; anything else is wrapped. */
+export function asErrorInfo(e: unknown): ErrorInfo {
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e) return e as ErrorInfo;
+  return { code: 'failed', message: String(e), hint: null };
+}
