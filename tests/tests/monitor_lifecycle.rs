@@ -191,7 +191,9 @@ async fn an_instance_deleted_while_starting_is_removed_and_the_operation_ends() 
 #[tokio::test]
 async fn a_start_from_a_terminal_is_seen_live_and_not_attributed_to_limabar() {
     let sim = SimLima::new("2.2.0");
-    sim.create("nixos", FAST);
+    // Slow enough that the driver starts (vz.pid) after the first re-list: that listing
+    // says Broken ("host agent is running but driver is not").
+    sim.create("nixos", r#"{"bootSecs": 4.0, "stopSecs": 0.1}"#);
     let (m, mut rx) = monitor(&sim).await;
     let out = sim.limactl_cmd(&["start", "--tty=false", "nixos"]).output().unwrap();
     assert!(out.status.success());
