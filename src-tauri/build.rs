@@ -1,10 +1,17 @@
 // Commands are declared here so the ACL knows them: the webview may call only these,
 // and only as granted in capabilities/.
-const COMMANDS: &[&str] = &["snapshot", "run_operation", "limactl_command", "hide_popover", "set_pinned"];
+const COMMANDS: &[&str] = &[
+    "snapshot",
+    "run_operation",
+    "limactl_command",
+    "hide_popover",
+    "set_pinned",
+];
 
 fn main() {
     tauri_build::try_build(
-        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
     )
     .expect("tauri build script");
 }

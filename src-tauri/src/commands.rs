@@ -30,18 +30,33 @@ pub async fn snapshot(state: State<'_, AppState>) -> Result<AppSnapshot, ErrorIn
         Some(m) => m.snapshot().await,
         None => Vec::new(),
     };
-    Ok(AppSnapshot { lima: state.connection(), instances })
+    Ok(AppSnapshot {
+        lima: state.connection(),
+        instances,
+    })
 }
 
 /// Begins an operation; its progress and end arrive as change events.
 #[tauri::command]
-pub async fn run_operation(state: State<'_, AppState>, name: String, operation: Operation) -> Result<(), ErrorInfo> {
-    monitor(&state)?.begin(&name, operation).await.map(|_| ()).map_err(|e| e.info())
+pub async fn run_operation(
+    state: State<'_, AppState>,
+    name: String,
+    operation: Operation,
+) -> Result<(), ErrorInfo> {
+    monitor(&state)?
+        .begin(&name, operation)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.info())
 }
 
 /// The exact limactl command line for an operation, for the user's own terminal.
 #[tauri::command]
-pub fn limactl_command(state: State<'_, AppState>, name: String, operation: Operation) -> Result<String, ErrorInfo> {
+pub fn limactl_command(
+    state: State<'_, AppState>,
+    name: String,
+    operation: Operation,
+) -> Result<String, ErrorInfo> {
     let m = monitor(&state)?;
     let mut argv = vec![m.info().path.clone()];
     argv.extend(operation.argv(&name, "15m"));
@@ -56,5 +71,7 @@ pub fn hide_popover(app: AppHandle) {
 /// While pinned, the popover stays open when it loses focus.
 #[tauri::command]
 pub fn set_pinned(state: State<'_, AppState>, pinned: bool) {
-    state.pinned.store(pinned, std::sync::atomic::Ordering::SeqCst);
+    state
+        .pinned
+        .store(pinned, std::sync::atomic::Ordering::SeqCst);
 }

@@ -17,13 +17,16 @@ use tauri::{Manager, WindowEvent};
 pub fn run() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LIMABAR_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("LIMABAR_LOG")
+                .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     let env = HostEnv::capture();
     tauri::Builder::default()
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| popover::show(app, None)))
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            popover::show(app, None)
+        }))
         .manage(state::AppState::default())
         .invoke_handler(tauri::generate_handler![
             commands::snapshot,

@@ -16,11 +16,17 @@ impl DesktopNotifier {
         #[cfg(target_os = "macos")]
         {
             // Attribute notifications to our bundle (dev builds to Terminal), once.
-            let id = if tauri::is_dev() { "com.apple.Terminal" } else { identifier };
+            let id = if tauri::is_dev() {
+                "com.apple.Terminal"
+            } else {
+                identifier
+            };
             let _ = notify_rust::set_application(id);
         }
         let _ = identifier;
-        DesktopNotifier { app_name: "Limabar".into() }
+        DesktopNotifier {
+            app_name: "Limabar".into(),
+        }
     }
 }
 
@@ -37,7 +43,9 @@ impl Notifier for DesktopNotifier {
                 .show();
             match shown {
                 Ok(_) => tracing::info!(title = %notice.title, "notification shown"),
-                Err(e) => tracing::warn!(error = %e, title = %notice.title, "no notification server; notice not shown"),
+                Err(e) => {
+                    tracing::warn!(error = %e, title = %notice.title, "no notification server; notice not shown")
+                }
             }
         });
     }

@@ -19,13 +19,20 @@ fn window(app: &AppHandle) -> Option<WebviewWindow> {
 }
 
 fn place(win: &WebviewWindow, tray_rect: Option<Rect>) {
-    let Ok(Some(monitor)) = win.current_monitor().or_else(|_| win.primary_monitor()) else { return };
+    let Ok(Some(monitor)) = win.current_monitor().or_else(|_| win.primary_monitor()) else {
+        return;
+    };
     let scale = monitor.scale_factor();
     // outer_size() is 0×0 until GTK configures the window; use the configured size.
-    let size = win.outer_size().ok().filter(|s| s.width > 0).map(|s| (s.width as i32, s.height as i32)).unwrap_or_else(|| {
-        let l = LogicalSize::new(400.0, 560.0).to_physical::<i32>(scale);
-        (l.width, l.height)
-    });
+    let size = win
+        .outer_size()
+        .ok()
+        .filter(|s| s.width > 0)
+        .map(|s| (s.width as i32, s.height as i32))
+        .unwrap_or_else(|| {
+            let l = LogicalSize::new(400.0, 560.0).to_physical::<i32>(scale);
+            (l.width, l.height)
+        });
     let (mx, my) = (monitor.position().x, monitor.position().y);
     let mw = monitor.size().width as i32;
     let pos = match tray_rect {
@@ -33,7 +40,10 @@ fn place(win: &WebviewWindow, tray_rect: Option<Rect>) {
             let p = rect.position.to_physical::<f64>(scale);
             let s = rect.size.to_physical::<f64>(scale);
             let x = (p.x + s.width / 2.0) as i32 - size.0 / 2;
-            PhysicalPosition::new(x.clamp(mx + MARGIN, mx + mw - size.0 - MARGIN), (p.y + s.height) as i32 + 4)
+            PhysicalPosition::new(
+                x.clamp(mx + MARGIN, mx + mw - size.0 - MARGIN),
+                (p.y + s.height) as i32 + 4,
+            )
         }
         None => PhysicalPosition::new(mx + mw - size.0 - MARGIN, my + 32),
     };
@@ -45,14 +55,18 @@ pub fn show(app: &AppHandle, tray_rect: Option<Rect>) {
     place(&win, tray_rect);
     let _ = win.show();
     let _ = win.set_focus();
-    app.state::<AppState>().popover_visible.store(true, Ordering::SeqCst);
+    app.state::<AppState>()
+        .popover_visible
+        .store(true, Ordering::SeqCst);
     let _ = app.emit("limabar://popover", true);
 }
 
 pub fn hide(app: &AppHandle) {
     let Some(win) = window(app) else { return };
     let _ = win.hide();
-    app.state::<AppState>().popover_visible.store(false, Ordering::SeqCst);
+    app.state::<AppState>()
+        .popover_visible
+        .store(false, Ordering::SeqCst);
     let _ = app.emit("limabar://popover", false);
 }
 

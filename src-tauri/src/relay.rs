@@ -24,7 +24,9 @@ pub const LIMA_EVENT: &str = "limabar://lima";
 async fn connect_or_simulate(mut env: HostEnv) -> Result<Limactl, CoreError> {
     match connect(&env, None, &env.limactl_workdir()).await {
         Err(e) if e.code() == ErrorCode::LimactlNotFound && env.limactl.is_none() => {
-            let sim = std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.join("limactl-sim")));
+            let sim = std::env::current_exe()
+                .ok()
+                .and_then(|p| p.parent().map(|d| d.join("limactl-sim")));
             match sim.filter(|p| p.exists()) {
                 Some(sim) => {
                     env.lima_home = simulated_lima_home(&env);
@@ -65,12 +67,21 @@ pub fn start(app: AppHandle, env: HostEnv) {
         let _ = state.monitor.set(monitor);
         state.set_connection(LimaConnection::Connected { info });
         let _ = app.emit(LIMA_EVENT, state.connection());
-        relay(app.clone(), initial, changes, DesktopNotifier::new(&app.config().identifier)).await;
+        relay(
+            app.clone(),
+            initial,
+            changes,
+            DesktopNotifier::new(&app.config().identifier),
+        )
+        .await;
     });
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 async fn relay(
@@ -79,7 +90,10 @@ async fn relay(
     mut changes: tokio::sync::broadcast::Receiver<Change>,
     notifier: impl Notifier,
 ) {
-    let mut views: BTreeMap<String, InstanceView> = initial.into_iter().map(|v| (v.instance.name.clone(), v)).collect();
+    let mut views: BTreeMap<String, InstanceView> = initial
+        .into_iter()
+        .map(|v| (v.instance.name.clone(), v))
+        .collect();
     let mut model = tray_model(&views.values().cloned().collect::<Vec<_>>());
     tray::update(&app, &model);
     loop {
@@ -105,7 +119,9 @@ async fn relay(
                     notifier.notify(notice);
                 }
             }
-            Change::Warning { instance, message } => tracing::warn!(?instance, %message, "monitor warning"),
+            Change::Warning { instance, message } => {
+                tracing::warn!(?instance, %message, "monitor warning")
+            }
             Change::OperationEnded { .. } => {}
         }
         let next = tray_model(&views.values().cloned().collect::<Vec<_>>());
@@ -121,7 +137,9 @@ async fn relay(
 pub fn begin_from_tray(app: &AppHandle, name: String, op: Operation) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let Some(monitor) = app.state::<AppState>().monitor.get().cloned() else { return };
+        let Some(monitor) = app.state::<AppState>().monitor.get().cloned() else {
+            return;
+        };
         if let Err(e) = monitor.begin(&name, op).await {
             DesktopNotifier::new(&app.config().identifier).notify(limabar_core::tray::Notice {
                 title: format!("Could not {} {name}", op.verb()),

@@ -31,7 +31,12 @@ pub struct AppState {
 
 impl AppState {
     pub fn connection(&self) -> LimaConnection {
-        self.lima.lock().map(|l| l.clone()).ok().flatten().unwrap_or(LimaConnection::Connecting)
+        self.lima
+            .lock()
+            .map(|l| l.clone())
+            .ok()
+            .flatten()
+            .unwrap_or(LimaConnection::Connecting)
     }
 
     pub fn set_connection(&self, c: LimaConnection) {

@@ -26,7 +26,15 @@ pub struct TrayMenu(pub Menu<Wry>);
 
 pub fn build(app: &AppHandle) -> tauri::Result<()> {
     let menu = Menu::new(app)?;
-    fill(app, &menu, &TrayModel { icon: TrayIcon::Idle, title: String::new(), items: vec![] })?;
+    fill(
+        app,
+        &menu,
+        &TrayModel {
+            icon: TrayIcon::Idle,
+            title: String::new(),
+            items: vec![],
+        },
+    )?;
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon(TrayIcon::Idle))
         .icon_as_template(true)
@@ -35,7 +43,13 @@ pub fn build(app: &AppHandle) -> tauri::Result<()> {
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
         .on_tray_icon_event(|tray, event| {
-            if let TrayIconEvent::Click { button: MouseButton::Left, button_state: MouseButtonState::Up, rect, .. } = event {
+            if let TrayIconEvent::Click {
+                button: MouseButton::Left,
+                button_state: MouseButtonState::Up,
+                rect,
+                ..
+            } = event
+            {
                 popover::toggle(tray.app_handle(), rect);
             }
         })
@@ -49,25 +63,69 @@ fn fill(app: &AppHandle, menu: &Menu<Wry>, model: &TrayModel) -> tauri::Result<(
         menu.remove(&item)?;
     }
     if model.items.is_empty() {
-        menu.append(&MenuItem::with_id(app, "none", "No Lima instances", false, None::<&str>)?)?;
+        menu.append(&MenuItem::with_id(
+            app,
+            "none",
+            "No Lima instances",
+            false,
+            None::<&str>,
+        )?)?;
     }
     for it in &model.items {
-        menu.append(&MenuItem::with_id(app, format!("label:{}", it.name), &it.label, false, None::<&str>)?)?;
-        let verb = if it.action == Operation::Start { "Start" } else { "Stop" };
+        menu.append(&MenuItem::with_id(
+            app,
+            format!("label:{}", it.name),
+            &it.label,
+            false,
+            None::<&str>,
+        )?)?;
+        let verb = if it.action == Operation::Start {
+            "Start"
+        } else {
+            "Stop"
+        };
         let id = format!("op:{}:{}", it.action.verb(), it.name);
-        menu.append(&MenuItem::with_id(app, id, format!("    {verb} {}", it.name), it.enabled, None::<&str>)?)?;
+        menu.append(&MenuItem::with_id(
+            app,
+            id,
+            format!("    {verb} {}", it.name),
+            it.enabled,
+            None::<&str>,
+        )?)?;
     }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
-    menu.append(&MenuItem::with_id(app, "open", "Open Limabar", true, None::<&str>)?)?;
-    menu.append(&MenuItem::with_id(app, "quit", "Quit Limabar", true, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        "open",
+        "Open Limabar",
+        true,
+        None::<&str>,
+    )?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        "quit",
+        "Quit Limabar",
+        true,
+        None::<&str>,
+    )?)?;
     Ok(())
 }
 
 pub fn update(app: &AppHandle, model: &TrayModel) {
-    let Some(tray) = app.tray_by_id(TRAY_ID) else { return };
+    let Some(tray) = app.tray_by_id(TRAY_ID) else {
+        return;
+    };
     let _ = tray.set_icon_with_as_template(Some(icon(model.icon)), true);
     let _ = tray.set_title(Some(model.title.as_str()));
-    let _ = tray.set_tooltip(Some(format!("Limabar — {}", model.items.iter().map(|i| i.label.as_str()).collect::<Vec<_>>().join(", "))));
+    let _ = tray.set_tooltip(Some(format!(
+        "Limabar — {}",
+        model
+            .items
+            .iter()
+            .map(|i| i.label.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )));
     if let Some(menu) = app.try_state::<TrayMenu>() {
         if let Err(e) = fill(app, &menu.0, model) {
             tracing::warn!(error = %e, "could not update the tray menu");
@@ -80,8 +138,14 @@ fn on_menu(app: &AppHandle, id: &str) {
         "open" => popover::show(app, None),
         "quit" => app.exit(0),
         _ => {
-            let Some((verb, name)) = id.strip_prefix("op:").and_then(|r| r.split_once(':')) else { return };
-            let op = if verb == "start" { Operation::Start } else { Operation::Stop };
+            let Some((verb, name)) = id.strip_prefix("op:").and_then(|r| r.split_once(':')) else {
+                return;
+            };
+            let op = if verb == "start" {
+                Operation::Start
+            } else {
+                Operation::Stop
+            };
             relay::begin_from_tray(app, name.to_string(), op);
         }
     }

@@ -14,9 +14,16 @@ use limabar_core::locate::{connect, Limactl};
 /// A binary built by this workspace (`cargo build --workspace` runs before the tests).
 pub fn workspace_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
     let p = dir.join(name);
-    assert!(p.exists(), "{} is missing: run `cargo build --workspace` before the tests", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo build --workspace` before the tests",
+        p.display()
+    );
     p
 }
 
@@ -31,7 +38,10 @@ pub const NIXOS_YAML: &str = "vmType: vz\ncpus: 4\nmemory: 8GiB\ndisk: 20GiB\nmo
 
 impl SimLima {
     pub fn new(version: &str) -> SimLima {
-        let root = tempfile::Builder::new().prefix("limabar-test").tempdir().expect("tempdir");
+        let root = tempfile::Builder::new()
+            .prefix("limabar-test")
+            .tempdir()
+            .expect("tempdir");
         let lima_home = root.path().join("lima");
         std::fs::create_dir_all(&lima_home).unwrap();
         let bin = root.path().join("bin");
@@ -45,7 +55,12 @@ impl SimLima {
             workspace_bin("limactl-sim").display()
         );
         write_executable(&limactl, &script);
-        SimLima { root, lima_home, limactl, call_log }
+        SimLima {
+            root,
+            lima_home,
+            limactl,
+            call_log,
+        }
     }
 
     pub fn host_env(&self) -> HostEnv {
@@ -60,15 +75,25 @@ impl SimLima {
 
     pub async fn connect(&self) -> Limactl {
         let env = self.host_env();
-        connect(&env, None, &env.limactl_workdir()).await.expect("connect to limactl-sim")
+        connect(&env, None, &env.limactl_workdir())
+            .await
+            .expect("connect to limactl-sim")
     }
 
     /// Creates an instance through `limactl create`, with a scenario (`sim.json`).
     pub fn create(&self, name: &str, scenario: &str) -> PathBuf {
         let file = self.root.path().join(format!("{name}.yaml"));
         std::fs::write(&file, NIXOS_YAML).unwrap();
-        let out = self.limactl_cmd(&["create", "--tty=false", "--name", name]).arg(&file).output().unwrap();
-        assert!(out.status.success(), "create failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = self
+            .limactl_cmd(&["create", "--tty=false", "--name", name])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let dir = self.lima_home.join(name);
         std::fs::write(dir.join("sim.json"), scenario).unwrap();
         dir
@@ -94,7 +119,11 @@ impl Drop for SimLima {
     fn drop(&mut self) {
         // Kill every host agent and driver this test left running.
         for pidfile in glob_pids(&self.lima_home) {
-            if let Ok(pid) = std::fs::read_to_string(&pidfile).unwrap_or_default().trim().parse::<i32>() {
+            if let Ok(pid) = std::fs::read_to_string(&pidfile)
+                .unwrap_or_default()
+                .trim()
+                .parse::<i32>()
+            {
                 // SAFETY: kill(2) on a PID this test's own sim wrote.
                 unsafe { libc::kill(pid, libc::SIGKILL) };
             }
@@ -121,5 +150,7 @@ pub fn write_executable(path: &Path, text: &str) {
 
 /// Waits for a condition driven by events, failing the test with `what` after `max`.
 pub async fn within<T>(max: Duration, what: &str, fut: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(max, fut).await.unwrap_or_else(|_| panic!("timed out after {max:?} waiting for {what}"))
+    tokio::time::timeout(max, fut)
+        .await
+        .unwrap_or_else(|_| panic!("timed out after {max:?} waiting for {what}"))
 }

@@ -21,15 +21,38 @@ fn list_json_has_the_documented_fields_and_start_stop_work() {
     sim.create("nixos", r#"{"bootSecs": 1.0, "stopSecs": 0.1}"#);
     sim.create("other", "{}");
     let out = limabar(&sim, &["list", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("a JSON array");
     let arr = v.as_array().unwrap();
     assert_eq!(arr.len(), 2);
     let n = &arr[0];
-    for key in ["name", "status", "state", "phase", "vmType", "arch", "cpus", "memory", "disk", "sshLocalPort", "errors"] {
+    for key in [
+        "name",
+        "status",
+        "state",
+        "phase",
+        "vmType",
+        "arch",
+        "cpus",
+        "memory",
+        "disk",
+        "sshLocalPort",
+        "errors",
+    ] {
         assert!(n.get(key).is_some(), "missing {key} in {n}");
     }
-    assert_eq!((n["name"].as_str(), n["state"].as_str(), n["status"].as_str()), (Some("nixos"), Some("stopped"), Some("Stopped")));
+    assert_eq!(
+        (
+            n["name"].as_str(),
+            n["state"].as_str(),
+            n["status"].as_str()
+        ),
+        (Some("nixos"), Some("stopped"), Some("Stopped"))
+    );
     assert_eq!(n["memory"].as_u64(), Some(8 << 30));
 
     let start = limabar(&sim, &["start", "nixos"]);
@@ -48,7 +71,11 @@ fn list_json_has_the_documented_fields_and_start_stop_work() {
     assert!(e["message"].as_str().unwrap().contains("nixos"));
 
     let stop = limabar(&sim, &["stop", "nixos"]);
-    assert!(stop.status.success(), "{}", String::from_utf8_lossy(&stop.stderr));
+    assert!(
+        stop.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stop.stderr)
+    );
     let v: Value = serde_json::from_slice(&limabar(&sim, &["list", "--json"]).stdout).unwrap();
     assert_eq!(v[0]["state"], "stopped");
 }

@@ -14,6 +14,8 @@ const FAST: &str = r#"{"bootSecs": 1.0, "stopSecs": 0.1}"#;
 async fn monitor(sim: &SimLima) -> (Monitor, Receiver<Change>) {
     let mut cfg = MonitorConfig::new(sim.connect().await);
     cfg.start_timeout = Duration::from_secs(3);
+    // Re-list quickly so listings taken mid-boot (transiently Broken) are exercised.
+    cfg.debounce = Duration::from_millis(10);
     let m = Monitor::spawn(cfg).expect("monitor starts");
     let rx = m.subscribe();
     m.snapshot().await;
@@ -22,12 +24,17 @@ async fn monitor(sim: &SimLima) -> (Monitor, Receiver<Change>) {
 
 /// States of `name` until the operation on it ends (inclusive of later state changes
 /// already queued).
-async fn states_until_op_end(rx: &mut Receiver<Change>, name: &str) -> (Vec<VmState>, Option<ErrorCode>) {
+async fn states_until_op_end(
+    rx: &mut Receiver<Change>,
+    name: &str,
+) -> (Vec<VmState>, Option<ErrorCode>) {
     let mut states = Vec::new();
     loop {
         match rx.recv().await.expect("change stream open") {
             Change::StateChanged { name: n, to, .. } if n == name => states.push(to),
-            Change::OperationEnded { name: n, error, .. } if n == name => return (states, error.map(|e| e.code)),
+            Change::OperationEnded { name: n, error, .. } if n == name => {
+                return (states, error.map(|e| e.code))
+            }
             _ => {}
         }
     }
@@ -38,19 +45,48 @@ async fn healthy_boot_through_phases_to_ready(version: &str) {
     sim.create("nixos", FAST);
     let (m, mut rx) = monitor(&sim).await;
     assert_eq!(m.info().version.to_string(), version);
-    m.begin("nixos", Operation::Start).await.expect("start accepted");
-    let (states, err) = within(Duration::from_secs(20), "start to end", states_until_op_end(&mut rx, "nixos")).await;
+    m.begin("nixos", Operation::Start)
+        .await
+        .expect("start accepted");
+    let (states, err) = within(
+        Duration::from_secs(20),
+        "start to end",
+        states_until_op_end(&mut rx, "nixos"),
+    )
+    .await;
     assert_eq!(err, None, "states: {states:?}");
     let phases: Vec<&str> = states.iter().filter_map(|s| s.phase()).collect();
-    for expected in ["starting", "booting VM", "waiting for ssh", "user session", "guest agent", "boot scripts"] {
-        assert!(phases.contains(&expected), "phase {expected:?} missing from {phases:?}");
+    for expected in [
+        "starting",
+        "booting VM",
+        "waiting for ssh",
+        "user session",
+        "guest agent",
+        "boot scripts",
+    ] {
+        assert!(
+            phases.contains(&expected),
+            "phase {expected:?} missing from {phases:?}"
+        );
     }
     let last = states.last().unwrap();
-    let VmState::Ready { boot_secs: Some(secs), ssh_port, .. } = last else { panic!("not ready: {states:?}") };
+    let VmState::Ready {
+        boot_secs: Some(secs),
+        ssh_port,
+        ..
+    } = last
+    else {
+        panic!("not ready: {states:?}")
+    };
     assert!(*secs >= 0.9 && *secs < 10.0, "boot took {secs} s");
     assert!(ssh_port.is_some());
     // Never went back to stopped/stopping on the way (stale logs of an earlier run).
-    assert!(!states.iter().any(|s| matches!(s, VmState::Stopping { .. } | VmState::Stopped)), "{states:?}");
+    assert!(
+        !states
+            .iter()
+            .any(|s| matches!(s, VmState::Stopping { .. } | VmState::Stopped)),
+        "{states:?}"
+    );
 }
 
 #[tokio::test]
@@ -61,7 +97,6 @@ async fn healthy_boot_with_watch_events_lima_2_2() {
 #[tokio::test]
 async fn healthy_boot_with_tailed_events_lima_2_0() {
     healthy_boot_through_phases_to_ready("2.0.2").await;
-    // and 2.0 has no `limactl watch`: the monitor must not have called it.
 }
 
 #[tokio::test]
@@ -69,12 +104,13 @@ async fn lima_2_0_is_followed_without_watch_and_2_2_with_watch() {
     for (version, expects_watch) in [("2.0.2", false), ("2.1.4", true)] {
         let sim = SimLima::new(version);
         sim.create("vm", FAST);
-        let (m, mut rx) = monitor(&sim).await;
+        let (m, _rx) = monitor(&sim).await;
         m.run("vm", Operation::Start).await.expect("start succeeds");
-        drop(rx.resubscribe());
-        let used_watch = sim.calls().iter().any(|c| c.first().map(String::as_str) == Some("watch"));
+        let used_watch = sim
+            .calls()
+            .iter()
+            .any(|c| c.first().map(String::as_str) == Some("watch"));
         assert_eq!(used_watch, expects_watch, "Lima {version}");
-        let _ = rx.try_recv();
     }
 }
 
@@ -85,13 +121,39 @@ async fn restart_and_stop_go_through_stopping_to_the_right_state() {
     let (m, _rx) = monitor(&sim).await;
     m.run("nixos", Operation::Start).await.expect("start");
     let mut rx = m.subscribe(); // only what follows
-    m.begin("nixos", Operation::Restart).await.expect("restart accepted");
-    let (states, err) = within(Duration::from_secs(20), "restart", states_until_op_end(&mut rx, "nixos")).await;
+    m.begin("nixos", Operation::Restart)
+        .await
+        .expect("restart accepted");
+    let (states, err) = within(
+        Duration::from_secs(20),
+        "restart",
+        states_until_op_end(&mut rx, "nixos"),
+    )
+    .await;
     assert_eq!(err, None);
-    assert!(matches!(states.first(), Some(VmState::Stopping { .. })), "{states:?}");
-    assert!(matches!(states.last(), Some(VmState::Ready { boot_secs: Some(_), .. })), "{states:?}");
-    m.begin("nixos", Operation::Stop).await.expect("stop accepted");
-    let (states, err) = within(Duration::from_secs(20), "stop", states_until_op_end(&mut rx, "nixos")).await;
+    assert!(
+        matches!(states.first(), Some(VmState::Stopping { .. })),
+        "{states:?}"
+    );
+    assert!(
+        matches!(
+            states.last(),
+            Some(VmState::Ready {
+                boot_secs: Some(_),
+                ..
+            })
+        ),
+        "{states:?}"
+    );
+    m.begin("nixos", Operation::Stop)
+        .await
+        .expect("stop accepted");
+    let (states, err) = within(
+        Duration::from_secs(20),
+        "stop",
+        states_until_op_end(&mut rx, "nixos"),
+    )
+    .await;
     assert_eq!(err, None);
     assert_eq!(states.last(), Some(&VmState::Stopped), "{states:?}");
 }
@@ -102,10 +164,20 @@ async fn degraded_boot_is_degraded_with_the_reason_not_failed() {
     sim.create("nixos", r#"{"scenario": "degraded", "bootSecs": 1.0}"#);
     let (m, mut rx) = monitor(&sim).await;
     m.begin("nixos", Operation::Start).await.unwrap();
-    let (states, err) = within(Duration::from_secs(20), "degraded start", states_until_op_end(&mut rx, "nixos")).await;
+    let (states, err) = within(
+        Duration::from_secs(20),
+        "degraded start",
+        states_until_op_end(&mut rx, "nixos"),
+    )
+    .await;
     assert_eq!(err, Some(ErrorCode::Failed), "limactl exits 1 on degraded");
-    let Some(VmState::Degraded { errors, .. }) = states.last() else { panic!("{states:?}") };
-    assert!(errors[0].contains("guest agent does not seem to be running"), "{errors:?}");
+    let Some(VmState::Degraded { errors, .. }) = states.last() else {
+        panic!("{states:?}")
+    };
+    assert!(
+        errors[0].contains("guest agent does not seem to be running"),
+        "{errors:?}"
+    );
 }
 
 #[tokio::test]
@@ -114,14 +186,25 @@ async fn early_exit_fails_with_limas_message() {
     sim.create("nixos", r#"{"scenario": "exit-early", "bootSecs": 1.0}"#);
     let (m, mut rx) = monitor(&sim).await;
     m.begin("nixos", Operation::Start).await.unwrap();
-    let (states, err) = within(Duration::from_secs(20), "failed start", states_until_op_end(&mut rx, "nixos")).await;
+    let (states, err) = within(
+        Duration::from_secs(20),
+        "failed start",
+        states_until_op_end(&mut rx, "nixos"),
+    )
+    .await;
     assert_eq!(err, Some(ErrorCode::Failed));
-    let Some(VmState::Failed { reason }) = states.last() else { panic!("{states:?}") };
+    let Some(VmState::Failed { reason }) = states.last() else {
+        panic!("{states:?}")
+    };
     assert!(reason.contains("exiting"), "{reason}");
     // The failure stays visible after the re-list says Stopped.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let snap = m.snapshot().await;
-    assert!(matches!(snap[0].state, VmState::Failed { .. }), "{:?}", snap[0].state);
+    assert!(
+        matches!(snap[0].state, VmState::Failed { .. }),
+        "{:?}",
+        snap[0].state
+    );
 }
 
 #[tokio::test]
@@ -130,28 +213,55 @@ async fn a_hang_ends_in_a_timeout_failure_not_a_stuck_starting_state() {
     sim.create("nixos", r#"{"scenario": "hang", "bootSecs": 1.0}"#);
     let (m, mut rx) = monitor(&sim).await; // start timeout 3 s
     m.begin("nixos", Operation::Start).await.unwrap();
-    let (states, err) = within(Duration::from_secs(20), "timed-out start", states_until_op_end(&mut rx, "nixos")).await;
+    let (states, err) = within(
+        Duration::from_secs(20),
+        "timed-out start",
+        states_until_op_end(&mut rx, "nixos"),
+    )
+    .await;
     assert_eq!(err, Some(ErrorCode::Failed));
-    assert!(states.iter().any(|s| s.phase() == Some("waiting for ssh")), "{states:?}");
-    let Some(VmState::Failed { reason }) = states.last() else { panic!("{states:?}") };
-    assert!(reason.contains("did not receive an event with the"), "{reason}");
+    assert!(
+        states.iter().any(|s| s.phase() == Some("waiting for ssh")),
+        "{states:?}"
+    );
+    let Some(VmState::Failed { reason }) = states.last() else {
+        panic!("{states:?}")
+    };
+    assert!(
+        reason.contains("did not receive an event with the"),
+        "{reason}"
+    );
     // The host agent is left running (as Lima does); force stop cleans up.
-    m.run("nixos", Operation::ForceStop).await.expect("force stop");
+    m.run("nixos", Operation::ForceStop)
+        .await
+        .expect("force stop");
 }
 
 #[tokio::test]
 async fn a_second_click_while_starting_is_refused_not_queued() {
     let sim = SimLima::new("2.2.0");
     sim.create("nixos", FAST);
-    let (m, mut rx) = monitor(&sim).await;
-    let first = m.begin("nixos", Operation::Start).await.expect("first accepted");
-    let second = m.begin("nixos", Operation::Start).await.expect_err("second refused");
+    let (m, _rx) = monitor(&sim).await;
+    let first = m
+        .begin("nixos", Operation::Start)
+        .await
+        .expect("first accepted");
+    let second = m
+        .begin("nixos", Operation::Start)
+        .await
+        .expect_err("second refused");
     assert_eq!(second.code(), ErrorCode::Busy);
-    let stop = m.begin("nixos", Operation::Stop).await.expect_err("stop refused while starting");
+    let stop = m
+        .begin("nixos", Operation::Stop)
+        .await
+        .expect_err("stop refused while starting");
     assert_eq!(stop.code(), ErrorCode::Busy);
     first.await.unwrap().expect("first start succeeds");
-    let _ = states_until_op_end(&mut rx, "nixos");
-    let starts = sim.calls().iter().filter(|c| c.first().map(String::as_str) == Some("start")).count();
+    let starts = sim
+        .calls()
+        .iter()
+        .filter(|c| c.first().map(String::as_str) == Some("start"))
+        .count();
     assert_eq!(starts, 1, "exactly one limactl start ran");
 }
 
@@ -159,10 +269,19 @@ async fn a_second_click_while_starting_is_refused_not_queued() {
 async fn starting_an_unknown_name_is_refused_and_creates_nothing() {
     let sim = SimLima::new("2.2.0");
     let (m, _rx) = monitor(&sim).await;
-    let err = m.begin("ubuntu", Operation::Start).await.expect_err("unknown name");
+    let err = m
+        .begin("ubuntu", Operation::Start)
+        .await
+        .expect_err("unknown name");
     assert_eq!(err.code(), ErrorCode::InstanceNotFound);
-    assert!(!sim.lima_home.join("ubuntu").exists(), "limactl start of an unknown name would create a VM");
-    assert!(!sim.calls().iter().any(|c| c.first().map(String::as_str) == Some("start")));
+    assert!(
+        !sim.lima_home.join("ubuntu").exists(),
+        "limactl start of an unknown name would create a VM"
+    );
+    assert!(!sim
+        .calls()
+        .iter()
+        .any(|c| c.first().map(String::as_str) == Some("start")));
 }
 
 #[tokio::test]
@@ -174,7 +293,9 @@ async fn an_instance_deleted_while_starting_is_removed_and_the_operation_ends() 
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let _ = sim.limactl_cmd(&["stop", "-f", "nixos"]).output();
     std::fs::remove_dir_all(&dir).unwrap();
-    let result = within(Duration::from_secs(20), "operation end", done).await.unwrap();
+    let result = within(Duration::from_secs(20), "operation end", done)
+        .await
+        .unwrap();
     assert!(result.is_err());
     within(Duration::from_secs(10), "removal", async {
         loop {
@@ -193,46 +314,90 @@ async fn a_start_from_a_terminal_is_seen_live_and_not_attributed_to_limabar() {
     let sim = SimLima::new("2.2.0");
     // Slow enough that the driver starts (vz.pid) after the first re-list: that listing
     // says Broken ("host agent is running but driver is not").
-    sim.create("nixos", r#"{"bootSecs": 4.0, "stopSecs": 0.1}"#);
+    sim.create("nixos", r#"{"bootSecs": 5.0, "stopSecs": 0.1}"#);
     let (m, mut rx) = monitor(&sim).await;
-    let out = sim.limactl_cmd(&["start", "--tty=false", "nixos"]).output().unwrap();
+    let out = sim
+        .limactl_cmd(&["start", "--tty=false", "nixos"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
-    within(Duration::from_secs(10), "ready from an external start", async {
-        loop {
-            if let Change::StateChanged { name, to: VmState::Ready { .. }, by_limabar, .. } = rx.recv().await.unwrap() {
-                assert_eq!(name, "nixos");
-                assert!(!by_limabar);
-                break;
+    within(
+        Duration::from_secs(10),
+        "ready from an external start",
+        async {
+            loop {
+                if let Change::StateChanged {
+                    name,
+                    to: VmState::Ready { .. },
+                    by_limabar,
+                    ..
+                } = rx.recv().await.unwrap()
+                {
+                    assert_eq!(name, "nixos");
+                    assert!(!by_limabar);
+                    break;
+                }
             }
-        }
-    })
+        },
+    )
     .await;
     // Regression: a transient `Broken` listing taken mid-boot ("host agent is running but
     // driver is not") stayed on the instance after it was ready.
     tokio::time::sleep(Duration::from_millis(800)).await;
     let view = &m.snapshot().await[0];
-    assert!(view.instance.errors.is_empty(), "{:?}", view.instance.errors);
-    assert_eq!(view.instance.status, limabar_core::inventory::LimaStatus::Running);
+    assert!(
+        view.instance.errors.is_empty(),
+        "{:?}",
+        view.instance.errors
+    );
+    assert_eq!(
+        view.instance.status,
+        limabar_core::inventory::LimaStatus::Running
+    );
 }
 
 #[tokio::test]
 async fn an_instance_already_running_when_the_monitor_starts_is_ready_and_not_news() {
     let sim = SimLima::new("2.2.0");
     sim.create("nixos", FAST);
-    assert!(sim.limactl_cmd(&["start", "--tty=false", "nixos"]).output().unwrap().status.success());
+    assert!(sim
+        .limactl_cmd(&["start", "--tty=false", "nixos"])
+        .output()
+        .unwrap()
+        .status
+        .success());
     let (m, mut rx) = monitor(&sim).await;
     let mut state = m.snapshot().await[0].state.clone();
     while !matches!(state, VmState::Ready { .. }) {
-        if let Change::StateChanged { to, .. } = within(Duration::from_secs(10), "ready", rx.recv()).await.unwrap() {
+        if let Change::StateChanged { to, .. } = within(Duration::from_secs(10), "ready", rx.recv())
+            .await
+            .unwrap()
+        {
             state = to;
         }
     }
-    let VmState::Ready { since, .. } = state else { unreachable!() };
+    let VmState::Ready { since, .. } = state else {
+        unreachable!()
+    };
     // The replayed ready event carries its own (past) time, so it is not notified later.
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
     assert!(since <= now, "ready time comes from the event");
-    let replay = Change::StateChanged { name: "nixos".into(), from: VmState::Starting { phase: None, since: since - 1000 }, to: state.clone(), by_limabar: false };
-    assert!(limabar_core::tray::notice_for(&replay, false, now + limabar_core::tray::STALE_MS).is_none());
+    let replay = Change::StateChanged {
+        name: "nixos".into(),
+        from: VmState::Starting {
+            phase: None,
+            since: since - 1000,
+        },
+        to: state.clone(),
+        by_limabar: false,
+    };
+    assert!(
+        limabar_core::tray::notice_for(&replay, false, now + limabar_core::tray::STALE_MS)
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -247,7 +412,12 @@ async fn an_idle_monitor_makes_no_limactl_calls() {
     let before = sim.calls().len();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = sim.calls();
-    assert_eq!(after.len(), before, "calls while idle: {:?}", &after[before..]);
+    assert_eq!(
+        after.len(),
+        before,
+        "calls while idle: {:?}",
+        &after[before..]
+    );
 }
 
 #[tokio::test]
@@ -257,7 +427,10 @@ async fn garbage_in_the_event_log_is_skipped_with_a_warning() {
     let (m, mut rx) = monitor(&sim).await;
     m.run("nixos", Operation::Start).await.expect("start");
     use std::io::Write;
-    let mut f = std::fs::OpenOptions::new().append(true).open(dir.join("ha.stdout.log")).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("ha.stdout.log"))
+        .unwrap();
     writeln!(f, "this is not an event").unwrap();
     writeln!(f, r#"{{"time":"2026-08-21T10:15:09Z","status":{{"running":true,"degraded":true,"errors":["late trouble"]}}}}"#).unwrap();
     drop(f);
@@ -265,8 +438,13 @@ async fn garbage_in_the_event_log_is_skipped_with_a_warning() {
     within(Duration::from_secs(10), "warning and degraded", async {
         loop {
             match rx.recv().await.unwrap() {
-                Change::Warning { message, .. } if message.contains("not an event") => warned = true,
-                Change::StateChanged { to: VmState::Degraded { .. }, .. } if warned => break,
+                Change::Warning { message, .. } if message.contains("not an event") => {
+                    warned = true
+                }
+                Change::StateChanged {
+                    to: VmState::Degraded { .. },
+                    ..
+                } if warned => break,
                 _ => {}
             }
         }

@@ -12,7 +12,11 @@ use limabar_core::snapshot::list_views;
 use limabar_core::{Change, CoreError, Monitor, MonitorConfig, Operation, VmState};
 
 #[derive(Parser)]
-#[command(name = "limabar", version, about = "NixOS dev VMs on Lima, from the menu bar and the terminal")]
+#[command(
+    name = "limabar",
+    version,
+    about = "NixOS dev VMs on Lima, from the menu bar and the terminal"
+)]
 struct Cli {
     /// Machine-readable output (JSON), and errors as JSON on stderr.
     #[arg(long, global = true)]
@@ -50,7 +54,11 @@ async fn main() -> ExitCode {
             Command::List => list(&limactl, json).await,
             Command::Start { name } => lifecycle(limactl, &name, Operation::Start, json).await,
             Command::Stop { name, force } => {
-                let op = if force { Operation::ForceStop } else { Operation::Stop };
+                let op = if force {
+                    Operation::ForceStop
+                } else {
+                    Operation::Stop
+                };
                 lifecycle(limactl, &name, op, json).await
             }
             Command::Restart { name } => lifecycle(limactl, &name, Operation::Restart, json).await,
@@ -73,7 +81,10 @@ async fn list(limactl: &Limactl, json: bool) -> Result<(), CoreError> {
         eprintln!("warning: {w}");
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&output::list_json(&views)).expect("JSON of plain data"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&output::list_json(&views)).expect("JSON of plain data")
+        );
     } else {
         print!("{}", output::table(&views));
     }
@@ -81,7 +92,12 @@ async fn list(limactl: &Limactl, json: bool) -> Result<(), CoreError> {
 }
 
 /// Runs one operation, printing the instance's state changes as they happen.
-async fn lifecycle(limactl: Limactl, name: &str, op: Operation, json: bool) -> Result<(), CoreError> {
+async fn lifecycle(
+    limactl: Limactl,
+    name: &str,
+    op: Operation,
+    json: bool,
+) -> Result<(), CoreError> {
     let monitor = Monitor::spawn(MonitorConfig::new(limactl))?;
     let mut changes = monitor.subscribe();
     monitor.snapshot().await;
@@ -93,7 +109,10 @@ async fn lifecycle(limactl: Limactl, name: &str, op: Operation, json: bool) -> R
                 match &change {
                     Change::StateChanged { name: n, to, .. } if *n == name => {
                         if json {
-                            println!("{}", serde_json::to_string(&change).expect("JSON of plain data"));
+                            println!(
+                                "{}",
+                                serde_json::to_string(&change).expect("JSON of plain data")
+                            );
                         } else {
                             eprintln!("{}", output::state_line(&name, to));
                         }
@@ -104,10 +123,24 @@ async fn lifecycle(limactl: Limactl, name: &str, op: Operation, json: bool) -> R
             }
         })
     };
-    let result = done.await.unwrap_or_else(|_| Err(CoreError::io("monitor", "stopped")));
+    let result = done
+        .await
+        .unwrap_or_else(|_| Err(CoreError::io("monitor", "stopped")));
     let _ = printer.await;
-    let final_state = monitor.snapshot().await.into_iter().find(|v| v.instance.name == name).map(|v| v.state);
-    if let (Ok(()), Some(VmState::Ready { boot_secs: Some(s), .. }), false) = (&result, &final_state, json) {
+    let final_state = monitor
+        .snapshot()
+        .await
+        .into_iter()
+        .find(|v| v.instance.name == name)
+        .map(|v| v.state);
+    if let (
+        Ok(()),
+        Some(VmState::Ready {
+            boot_secs: Some(s), ..
+        }),
+        false,
+    ) = (&result, &final_state, json)
+    {
         eprintln!("{name} is ready — booted in {s:.1} s");
     }
     result
@@ -122,7 +155,9 @@ async fn watch(limactl: Limactl, json: bool) -> Result<(), CoreError> {
     loop {
         match changes.recv().await {
             Ok(change) => output::print_change(&change, json),
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => eprintln!("warning: {n} changes were dropped"),
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                eprintln!("warning: {n} changes were dropped")
+            }
             Err(_) => return Ok(()),
         }
     }

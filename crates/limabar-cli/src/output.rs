@@ -32,7 +32,11 @@ pub fn list_json(views: &[InstanceView]) -> serde_json::Value {
             let i = &v.instance;
             let mut errors = i.errors.clone();
             match &v.state {
-                VmState::Failed { reason } | VmState::Broken { reason } if !errors.contains(reason) => errors.push(reason.clone()),
+                VmState::Failed { reason } | VmState::Broken { reason }
+                    if !errors.contains(reason) =>
+                {
+                    errors.push(reason.clone())
+                }
                 VmState::Degraded { errors: e, .. } => errors.extend(e.iter().cloned()),
                 _ => {}
             }
@@ -47,7 +51,9 @@ pub fn list_json(views: &[InstanceView]) -> serde_json::Value {
                 memory: i.memory,
                 disk: i.disk,
                 ssh_local_port: match &v.state {
-                    VmState::Ready { ssh_port: Some(p), .. } => Some(*p),
+                    VmState::Ready {
+                        ssh_port: Some(p), ..
+                    } => Some(*p),
                     _ => i.ssh_local_port,
                 },
                 errors,
@@ -63,7 +69,9 @@ pub fn list_json(views: &[InstanceView]) -> serde_json::Value {
 }
 
 pub fn gib(bytes: Option<u64>) -> String {
-    bytes.map(|b| format!("{:.0}GiB", b as f64 / (1u64 << 30) as f64)).unwrap_or_else(|| "-".into())
+    bytes
+        .map(|b| format!("{:.0}GiB", b as f64 / (1u64 << 30) as f64))
+        .unwrap_or_else(|| "-".into())
 }
 
 pub fn table(views: &[InstanceView]) -> String {
@@ -81,14 +89,28 @@ pub fn table(views: &[InstanceView]) -> String {
                 i.cpus.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
                 gib(i.memory),
                 gib(i.disk),
-                i.ssh_local_port.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+                i.ssh_local_port
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "-".into()),
             ]
         })
         .collect();
     let head = ["NAME", "STATE", "VM", "CPUS", "MEMORY", "DISK", "SSH"].map(String::from);
-    let widths: Vec<usize> = (0..7).map(|c| rows.iter().chain([&head]).map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..7)
+        .map(|c| {
+            rows.iter()
+                .chain([&head])
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     let fmt = |r: &[String; 7]| {
-        let cells: Vec<String> = r.iter().zip(&widths).map(|(s, w)| format!("{s:<w$}")).collect();
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(s, w)| format!("{s:<w$}"))
+            .collect();
         format!("{}\n", cells.join("  ").trim_end())
     };
     let mut out = fmt(&head);
@@ -108,22 +130,38 @@ pub fn state_line(name: &str, state: &VmState) -> String {
 
 pub fn print_change(change: &Change, json: bool) {
     if json {
-        println!("{}", serde_json::to_string(change).expect("JSON of plain data"));
+        println!(
+            "{}",
+            serde_json::to_string(change).expect("JSON of plain data")
+        );
         return;
     }
     match change {
         Change::StateChanged { name, to, .. } => println!("{}", state_line(name, to)),
         Change::Upserted { .. } => {}
         Change::Removed { name } => println!("{name}: removed"),
-        Change::OperationEnded { name, operation, error: Some(e) } => println!("{name}: {} failed — {}", operation.verb(), e.message),
+        Change::OperationEnded {
+            name,
+            operation,
+            error: Some(e),
+        } => println!("{name}: {} failed — {}", operation.verb(), e.message),
         Change::OperationEnded { .. } => {}
-        Change::Warning { instance, message } => eprintln!("warning{}: {message}", instance.as_ref().map(|i| format!(" ({i})")).unwrap_or_default()),
+        Change::Warning { instance, message } => eprintln!(
+            "warning{}: {message}",
+            instance
+                .as_ref()
+                .map(|i| format!(" ({i})"))
+                .unwrap_or_default()
+        ),
     }
 }
 
 pub fn error(e: &CoreError, json: bool) {
     if json {
-        eprintln!("{}", serde_json::to_string(&e.info()).expect("JSON of plain data"));
+        eprintln!(
+            "{}",
+            serde_json::to_string(&e.info()).expect("JSON of plain data")
+        );
     } else {
         eprintln!("limabar: {e}");
         if let Some(h) = e.hint() {

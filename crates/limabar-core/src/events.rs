@@ -71,7 +71,9 @@ fn convert(raw: RawEvent) -> HaEvent {
 
 /// One line of `ha.stdout.log`. `None` for a line that is not an event.
 pub fn parse_event_line(line: &str) -> Option<HaEvent> {
-    serde_json::from_str::<RawEvent>(line.trim()).ok().map(convert)
+    serde_json::from_str::<RawEvent>(line.trim())
+        .ok()
+        .map(convert)
 }
 
 /// One line of `limactl watch --json`: the instance name and its event.
@@ -87,14 +89,18 @@ mod tests {
 
     #[test]
     fn booting_running_degraded_exiting() {
-        let boot = parse_event_line(r#"{"time":"2026-08-21T10:15:31.902311+02:00","status":{"sshLocalPort":50122}}"#).unwrap();
+        let boot = parse_event_line(
+            r#"{"time":"2026-08-21T10:15:31.902311+02:00","status":{"sshLocalPort":50122}}"#,
+        )
+        .unwrap();
         assert_eq!(boot.ssh_local_port, Some(50122));
         assert!(!boot.running && !boot.exiting);
         assert_eq!(boot.at_ms, Some(1_787_300_131_902));
         let deg = parse_event_line(r#"{"time":"2026-08-21T10:15:41+02:00","status":{"running":true,"degraded":true,"errors":["guest agent does not seem to be running; port forwards will not work\nsecond"],"sshLocalPort":50122}}"#).unwrap();
         assert!(deg.running && deg.degraded);
         assert_eq!(deg.errors.len(), 2);
-        let exit = parse_event_line(r#"{"time":"2026-08-21T10:20:00Z","status":{"exiting":true}}"#).unwrap();
+        let exit = parse_event_line(r#"{"time":"2026-08-21T10:20:00Z","status":{"exiting":true}}"#)
+            .unwrap();
         assert!(exit.exiting && !exit.running);
     }
 

@@ -176,7 +176,9 @@ mod tests {
 
     #[test]
     fn parses_json_and_keeps_plain_lines() {
-        let j = parse_line(r#"{"level":"info","msg":"Waiting for the essential requirement 1 of 3: `ssh`","time":"2026-08-21T10:15:04+02:00"}"#);
+        let j = parse_line(
+            r#"{"level":"info","msg":"Waiting for the essential requirement 1 of 3: `ssh`","time":"2026-08-21T10:15:04+02:00"}"#,
+        );
         assert!(j.structured);
         assert_eq!(j.level, "info");
         assert_eq!(phase_of(&j.msg).as_deref(), Some("waiting for ssh"));
@@ -184,18 +186,33 @@ mod tests {
         assert!(!plain.structured);
         assert!(plain.msg.contains("no route to host"));
         let truncated = parse_line(r#"{"level":"info","msg":"Waiting for the ess"#);
-        assert!(!truncated.structured, "a truncated JSON line is kept as text");
+        assert!(
+            !truncated.structured,
+            "a truncated JSON line is kept as text"
+        );
     }
 
     #[test]
     fn requirement_lines_in_both_quote_styles() {
-        let new = requirement("Waiting for the final requirement 1 of 1: `boot scripts must have finished`").unwrap();
+        let new = requirement(
+            "Waiting for the final requirement 1 of 1: `boot scripts must have finished`",
+        )
+        .unwrap();
         assert_eq!((new.kind.as_str(), new.index, new.total), ("final", 1, 1));
         assert_eq!(new.description, "boot scripts must have finished");
-        let old = requirement("Waiting for the essential requirement 2 of 2: \"user session is ready for ssh\"").unwrap();
+        let old = requirement(
+            "Waiting for the essential requirement 2 of 2: \"user session is ready for ssh\"",
+        )
+        .unwrap();
         assert_eq!(old.description, "user session is ready for ssh");
-        assert_eq!(phase_of("Waiting for the optional requirement 1 of 2: `my probe`").as_deref(), Some("my probe"));
-        assert_eq!(phase_of("Waiting for the guest agent to be running").as_deref(), Some("guest agent"));
+        assert_eq!(
+            phase_of("Waiting for the optional requirement 1 of 2: `my probe`").as_deref(),
+            Some("my probe")
+        );
+        assert_eq!(
+            phase_of("Waiting for the guest agent to be running").as_deref(),
+            Some("guest agent")
+        );
         assert!(requirement("The essential requirement 1 of 3 is satisfied").is_none());
     }
 

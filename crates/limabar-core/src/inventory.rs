@@ -143,7 +143,9 @@ fn convert(raw: RawInstance, messages: &HashMap<String, Vec<String>>) -> Instanc
     let config = raw.config.unwrap_or_default();
     let mut errors = messages.get(&raw.name).cloned().unwrap_or_default();
     if errors.is_empty() && !raw.errors.is_empty() {
-        errors.push("Lima reports a problem with this instance (run `limactl list` for details)".into());
+        errors.push(
+            "Lima reports a problem with this instance (run `limactl list` for details)".into(),
+        );
     }
     if raw.status.is_empty() && errors.is_empty() {
         errors.push("lima.yaml could not be loaded".into());
@@ -179,7 +181,10 @@ fn error_messages(stderr: &str) -> HashMap<String, Vec<String>> {
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
     for line in stderr.lines() {
         let fields = text_fields(line);
-        let msg = fields.iter().find(|(k, _)| k == "msg").map(|(_, v)| v.as_str());
+        let msg = fields
+            .iter()
+            .find(|(k, _)| k == "msg")
+            .map(|(_, v)| v.as_str());
         let Some(name) = msg
             .and_then(|m| m.strip_prefix("instance "))
             .and_then(|m| m.strip_suffix(" has errors"))
@@ -189,9 +194,13 @@ fn error_messages(stderr: &str) -> HashMap<String, Vec<String>> {
         let name = name.trim_matches(['`', '"']).to_string();
         if let Some((_, errs)) = fields.iter().find(|(k, _)| k == "errors") {
             let inner = errs.trim().trim_start_matches('[').trim_end_matches(']');
-            out.entry(name)
-                .or_default()
-                .extend(inner.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from));
+            out.entry(name).or_default().extend(
+                inner
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(String::from),
+            );
         }
     }
     out

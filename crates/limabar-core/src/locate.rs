@@ -72,13 +72,14 @@ fn is_executable(p: &Path) -> bool {
 /// The first executable candidate. An explicit `LIMACTL` or setting that does not exist
 /// is an error of its own: silently falling back would hide the typo.
 pub fn find(env: &HostEnv, setting: Option<&Path>) -> Result<PathBuf> {
-    for explicit in env.limactl.iter().map(PathBuf::as_path).chain(setting) {
-        if is_executable(explicit) {
-            return Ok(explicit.to_path_buf());
-        }
-        return Err(CoreError::LimactlNotFound {
-            searched: explicit.display().to_string(),
-        });
+    if let Some(explicit) = env.limactl.as_deref().or(setting) {
+        return if is_executable(explicit) {
+            Ok(explicit.to_path_buf())
+        } else {
+            Err(CoreError::LimactlNotFound {
+                searched: explicit.display().to_string(),
+            })
+        };
     }
     let all = candidates(env, None);
     all.iter()

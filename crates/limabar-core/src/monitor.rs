@@ -23,7 +23,7 @@ use crate::events::{parse_event_line, HaEvent};
 use crate::halog::parse_line;
 use crate::inventory::{parse_list, Instance, LimaStatus, Listing};
 use crate::locate::{LimaInfo, Limactl};
-use crate::readiness::{apply, Input, Millis, VmState};
+use crate::readiness::{apply, listing_is_transient, Input, Millis, VmState};
 use crate::runner::Runner;
 use crate::snapshot::{HA_PID, HA_STDERR, HA_STDOUT};
 use sources::{inode_of, Sources};
@@ -65,10 +65,25 @@ pub(crate) enum Msg {
     Fs(notify::Event),
     RelistDue,
     Listed(Result<Listing>),
-    Event { name: String, generation: u64, ev: HaEvent },
-    WatchEnded { name: String, generation: u64, reason: String },
-    OpFinished { name: String, op: Operation, result: Result<()> },
-    Warn { name: Option<String>, message: String },
+    Event {
+        name: String,
+        generation: u64,
+        ev: HaEvent,
+    },
+    WatchEnded {
+        name: String,
+        generation: u64,
+        reason: String,
+    },
+    OpFinished {
+        name: String,
+        op: Operation,
+        result: Result<()>,
+    },
+    Warn {
+        name: Option<String>,
+        message: String,
+    },
 }
 
 struct Tracked {
@@ -155,14 +170,20 @@ impl Monitor {
     /// already in that state); otherwise returns a receiver for its outcome.
     pub async fn begin(&self, name: &str, op: Operation) -> Result<oneshot::Receiver<Result<()>>> {
         let (reply, rx) = oneshot::channel();
-        let _ = self.tx.send(Msg::Begin { name: name.to_string(), op, reply });
-        rx.await.unwrap_or_else(|_| Err(CoreError::io("monitor", "stopped")))
+        let _ = self.tx.send(Msg::Begin {
+            name: name.to_string(),
+            op,
+            reply,
+        });
+        rx.await
+            .unwrap_or_else(|_| Err(CoreError::io("monitor", "stopped")))
     }
 
     /// Runs an operation to its end.
     pub async fn run(&self, name: &str, op: Operation) -> Result<()> {
         let done = self.begin(name, op).await?;
-        done.await.unwrap_or_else(|_| Err(CoreError::io("monitor", "stopped")))
+        done.await
+            .unwrap_or_else(|_| Err(CoreError::io("monitor", "stopped")))
     }
 }
 

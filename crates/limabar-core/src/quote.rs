@@ -25,19 +25,49 @@ mod tests {
     #[test]
     fn a_real_sh_gets_back_the_exact_argv() {
         let nasty = [
-            "plain", "with space", "it's", "\"dq\"", "$(rm -rf /)", "`id`", "a;b", "new\nline",
-            "tab\there", "ünïcödé 🚀", "", "back\\slash", "*", "~", "-n",
+            "plain",
+            "with space",
+            "it's",
+            "\"dq\"",
+            "$(rm -rf /)",
+            "`id`",
+            "a;b",
+            "new\nline",
+            "tab\there",
+            "ünïcödé 🚀",
+            "",
+            "back\\slash",
+            "*",
+            "~",
+            "-n",
         ];
         let argv: Vec<String> = nasty.iter().map(|s| s.to_string()).collect();
         let line = format!("printf '%s\\0' {}", join(&argv));
-        let out = Command::new("/bin/sh").arg("-c").arg(&line).output().unwrap();
-        let got: Vec<String> = out.stdout.split(|b| *b == 0).filter(|_| true).map(|b| String::from_utf8_lossy(b).into_owned()).collect();
+        let out = Command::new("/bin/sh")
+            .arg("-c")
+            .arg(&line)
+            .output()
+            .unwrap();
+        let got: Vec<String> = out
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|_| true)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect();
         assert_eq!(&got[..argv.len()], &argv[..], "line was: {line}");
     }
 
     #[test]
     fn safe_words_stay_readable() {
-        assert_eq!(join(&["limactl".into(), "start".into(), "--tty=false".into(), "nixos".into()]), "limactl start --tty=false nixos");
+        assert_eq!(
+            join(&[
+                "limactl".into(),
+                "start".into(),
+                "--tty=false".into(),
+                "nixos".into()
+            ]),
+            "limactl start --tty=false nixos"
+        );
         assert_eq!(quote("my vm"), "'my vm'");
     }
 }

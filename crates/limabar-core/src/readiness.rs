@@ -84,16 +84,33 @@ impl VmState {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
     /// Limabar asked limactl to start the instance.
-    StartRequested { at: Millis },
+    StartRequested {
+        at: Millis,
+    },
     /// A new host agent began writing its logs (a start from anywhere).
-    BootObserved { at: Millis },
-    StopRequested { at: Millis },
+    BootObserved {
+        at: Millis,
+    },
+    StopRequested {
+        at: Millis,
+    },
     Event(HaEvent),
-    Log { line: HaLogLine, at: Millis },
-    Listed { status: LimaStatus, errors: Vec<String> },
+    Log {
+        line: HaLogLine,
+        at: Millis,
+    },
+    Listed {
+        status: LimaStatus,
+        errors: Vec<String>,
+    },
     /// `limactl start` ended; `error` is its message when it exited non-zero.
-    StartFinished { error: Option<String>, at: Millis },
-    StopFinished { error: Option<String> },
+    StartFinished {
+        error: Option<String>,
+        at: Millis,
+    },
+    StopFinished {
+        error: Option<String>,
+    },
 }
 
 pub fn apply(state: &VmState, input: &Input) -> VmState {
@@ -229,15 +246,12 @@ fn on_listed(state: &VmState, status: LimaStatus, errors: &[String]) -> VmState 
             Starting { .. } | Failed { .. } => state.clone(),
             _ => Stopped,
         },
-        LimaStatus::Broken => match state {
-            // Broken shows up transiently while an agent starts or stops.
-            Starting { .. } | Stopping { .. } => state.clone(),
-            _ => Broken {
-                reason: errors
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| "Lima reports this instance as broken".into()),
-            },
+        LimaStatus::Broken if listing_is_transient(status, state) => state.clone(),
+        LimaStatus::Broken => Broken {
+            reason: errors
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "Lima reports this instance as broken".into()),
         },
         LimaStatus::Unknown => Broken {
             reason: errors
@@ -246,6 +260,13 @@ fn on_listed(state: &VmState, status: LimaStatus, errors: &[String]) -> VmState 
                 .unwrap_or_else(|| "Lima could not load this instance".into()),
         },
     }
+}
+
+/// A listing taken while an agent starts or stops can say `Broken` (ha.pid written
+/// before the driver runs); its errors are not news then and must not stick.
+pub fn listing_is_transient(status: LimaStatus, state: &VmState) -> bool {
+    status == LimaStatus::Broken
+        && matches!(state, VmState::Starting { .. } | VmState::Stopping { .. })
 }
 
 /// Folds a whole log (e.g. `ha.stdout.log` read at once) from `initial`.

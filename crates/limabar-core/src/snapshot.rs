@@ -9,12 +9,12 @@ use std::time::Duration;
 use crate::change::InstanceView;
 use crate::error::{CoreError, Result};
 use crate::events::parse_event_line;
-use crate::inventory::parse_list;
-use crate::locate::Limactl;
-use crate::runner::Runner;
 use crate::halog::parse_line;
+use crate::inventory::parse_list;
 use crate::inventory::{Instance, LimaStatus};
+use crate::locate::Limactl;
 use crate::readiness::{apply, Input, VmState};
+use crate::runner::Runner;
 use crate::tail::Follower;
 
 pub const HA_STDOUT: &str = "ha.stdout.log";
@@ -45,7 +45,13 @@ pub fn replay_logs(dir: &Path, mut state: VmState) -> VmState {
     if matches!(state, VmState::Starting { .. } | VmState::Unknown) {
         for line in Follower::new(dir.join(HA_STDERR)).read_new() {
             let at = state_since(&state);
-            state = apply(&state, &Input::Log { line: parse_line(&line), at });
+            state = apply(
+                &state,
+                &Input::Log {
+                    line: parse_line(&line),
+                    at,
+                },
+            );
         }
     }
     state

@@ -88,7 +88,12 @@ mod tests {
         assert!(f.read_new().is_empty(), "missing file reads nothing");
         std::fs::write(&p, "one\ntw").unwrap();
         assert_eq!(f.read_new(), vec!["one"]);
-        std::fs::OpenOptions::new().append(true).open(&p).unwrap().write_all(b"o\nthree\n").unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .unwrap()
+            .write_all(b"o\nthree\n")
+            .unwrap();
         assert_eq!(f.read_new(), vec!["two", "three"]);
         std::fs::write(&p, "x\n").unwrap(); // truncated and rewritten
         assert_eq!(f.read_new(), vec!["x"]);

@@ -56,12 +56,16 @@ pub fn state_label(state: &VmState) -> String {
 }
 
 pub fn tray_model(views: &[InstanceView]) -> TrayModel {
-    let trouble = views
-        .iter()
-        .any(|v| matches!(v.state, VmState::Failed { .. } | VmState::Degraded { .. } | VmState::Broken { .. }));
-    let busy = views
-        .iter()
-        .any(|v| matches!(v.state, VmState::Starting { .. } | VmState::Stopping { .. }) || v.operation.is_some());
+    let trouble = views.iter().any(|v| {
+        matches!(
+            v.state,
+            VmState::Failed { .. } | VmState::Degraded { .. } | VmState::Broken { .. }
+        )
+    });
+    let busy = views.iter().any(|v| {
+        matches!(v.state, VmState::Starting { .. } | VmState::Stopping { .. })
+            || v.operation.is_some()
+    });
     let running = views.iter().filter(|v| v.state.is_running()).count();
     let icon = if trouble {
         TrayIcon::Trouble
@@ -75,18 +79,27 @@ pub fn tray_model(views: &[InstanceView]) -> TrayModel {
     let items = views
         .iter()
         .map(|v| {
-            let up = v.state.is_running() || matches!(v.state, VmState::Starting { .. } | VmState::Unknown);
+            let up = v.state.is_running()
+                || matches!(v.state, VmState::Starting { .. } | VmState::Unknown);
             TrayItem {
                 name: v.instance.name.clone(),
                 label: format!("{} — {}", v.instance.name, state_label(&v.state)),
-                action: if up { Operation::Stop } else { Operation::Start },
+                action: if up {
+                    Operation::Stop
+                } else {
+                    Operation::Start
+                },
                 enabled: v.operation.is_none() && !matches!(v.state, VmState::Stopping { .. }),
             }
         })
         .collect();
     TrayModel {
         icon,
-        title: if running > 0 { running.to_string() } else { String::new() },
+        title: if running > 0 {
+            running.to_string()
+        } else {
+            String::new()
+        },
         items,
     }
 }
@@ -107,22 +120,36 @@ pub const STALE_MS: i64 = 30_000;
 /// The notification a change deserves, if any: ready for starts begun in Limabar and for
 /// long boots while the popover is closed; failure and degraded always. `now` is Unix ms.
 pub fn notice_for(change: &Change, popover_visible: bool, now: i64) -> Option<Notice> {
-    let Change::StateChanged { name, from, to, by_limabar } = change else {
+    let Change::StateChanged {
+        name,
+        from,
+        to,
+        by_limabar,
+    } = change
+    else {
         return None;
     };
     match to {
-        VmState::Ready { boot_secs: Some(secs), since, .. }
-            if matches!(from, VmState::Starting { .. }) && now - since < STALE_MS =>
-        {
+        VmState::Ready {
+            boot_secs: Some(secs),
+            since,
+            ..
+        } if matches!(from, VmState::Starting { .. }) && now - since < STALE_MS => {
             (*by_limabar || (*secs > LONG_BOOT_SECS && !popover_visible)).then(|| Notice {
                 title: format!("{name} is ready — booted in {secs:.1} s"),
                 body: format!("Open a shell with `limactl shell {name}`."),
             })
         }
-        VmState::Degraded { errors, .. } if !matches!(from, VmState::Degraded { .. }) => Some(Notice {
-            title: format!("{name} is running with problems"),
-            body: if errors.is_empty() { "File sharing and port forwarding may not work.".into() } else { errors.join("\n") },
-        }),
+        VmState::Degraded { errors, .. } if !matches!(from, VmState::Degraded { .. }) => {
+            Some(Notice {
+                title: format!("{name} is running with problems"),
+                body: if errors.is_empty() {
+                    "File sharing and port forwarding may not work.".into()
+                } else {
+                    errors.join("\n")
+                },
+            })
+        }
         VmState::Failed { reason } => Some(Notice {
             title: format!("{name} failed"),
             body: reason.clone(),

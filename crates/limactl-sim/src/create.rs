@@ -31,22 +31,34 @@ pub fn run(env: &SimEnv, args: &[String]) {
             let _ = std::io::stdin().read_to_string(&mut s);
             s
         }
-        Some(path) => std::fs::read_to_string(path).unwrap_or_else(|e| log::fatal(&format!("failed to read {path}: {e}"))),
+        Some(path) => std::fs::read_to_string(path)
+            .unwrap_or_else(|e| log::fatal(&format!("failed to read {path}: {e}"))),
         None => DEFAULT_TEMPLATE.to_string(),
     };
-    let name = name.or_else(|| file.as_deref().and_then(|f| std::path::Path::new(f).file_stem()).map(|s| s.to_string_lossy().to_lowercase())).unwrap_or_else(|| "default".into());
+    let name = name
+        .or_else(|| {
+            file.as_deref()
+                .and_then(|f| std::path::Path::new(f).file_stem())
+                .map(|s| s.to_string_lossy().to_lowercase())
+        })
+        .unwrap_or_else(|| "default".into());
     if !valid_name(&name) {
         log::fatal(&format!("instance name {} is invalid", env.q(&name)));
     }
     if Inst::new(env, &name).exists() {
         log::fatal(&format!("instance {} already exists", env.q(&name)));
     }
-    if let Err(e) = serde_norway::from_str::<serde_json::Value>(&text).map_err(|e| e.to_string()).and_then(|v| crate::store::validate(&v)) {
+    if let Err(e) = serde_norway::from_str::<serde_json::Value>(&text)
+        .map_err(|e| e.to_string())
+        .and_then(|v| crate::store::validate(&v))
+    {
         log::fatal(&e);
     }
     log::info("Terminal is not available, proceeding without opening an editor");
     write_instance(env, &name, &text);
-    log::info(&format!("Run `limactl start {name}` to start the instance."));
+    log::info(&format!(
+        "Run `limactl start {name}` to start the instance."
+    ));
 }
 
 pub fn write_instance(env: &SimEnv, name: &str, yaml: &str) {
@@ -54,7 +66,10 @@ pub fn write_instance(env: &SimEnv, name: &str, yaml: &str) {
     let _ = std::fs::create_dir_all(&inst.dir);
     let _ = std::fs::write(inst.path("lima.yaml"), yaml);
     let _ = std::fs::write(inst.path("lima-version"), &env.version_string);
-    let _ = std::fs::write(inst.path("cloud-config.yaml"), "#cloud-config\n# reference only\n");
+    let _ = std::fs::write(
+        inst.path("cloud-config.yaml"),
+        "#cloud-config\n# reference only\n",
+    );
     let size = serde_norway::from_str::<serde_json::Value>(yaml)
         .ok()
         .and_then(|v| v.get("disk").and_then(|d| d.as_str()).and_then(parse_bytes))

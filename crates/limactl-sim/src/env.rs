@@ -17,16 +17,30 @@ pub struct SimEnv {
 
 impl SimEnv {
     pub fn capture() -> Self {
-        let version_string = std::env::var("LIMACTL_SIM_VERSION").unwrap_or_else(|_| "2.2.0".into());
-        let mut parts = version_string.split(['.', '-']).map(|p| p.parse::<u32>().unwrap_or(0));
-        let version = (parts.next().unwrap_or(2), parts.next().unwrap_or(2), parts.next().unwrap_or(0));
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/"));
+        let version_string =
+            std::env::var("LIMACTL_SIM_VERSION").unwrap_or_else(|_| "2.2.0".into());
+        let mut parts = version_string
+            .split(['.', '-'])
+            .map(|p| p.parse::<u32>().unwrap_or(0));
+        let version = (
+            parts.next().unwrap_or(2),
+            parts.next().unwrap_or(2),
+            parts.next().unwrap_or(0),
+        );
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/"));
         let lima_home = std::env::var_os("LIMA_HOME")
             .filter(|h| !h.is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(|| home.join(".lima"));
         let lima_home = lima_home.canonicalize().unwrap_or(lima_home);
-        SimEnv { version, version_string, lima_home, home }
+        SimEnv {
+            version,
+            version_string,
+            lima_home,
+            home,
+        }
     }
 
     pub fn at_least(&self, major: u32, minor: u32) -> bool {
@@ -57,8 +71,13 @@ pub fn host_arch() -> &'static str {
 pub fn user_name() -> String {
     let name = std::env::var("USER").unwrap_or_default();
     let ok = !name.is_empty()
-        && name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
     if ok && name != "admin" {
         name
     } else {

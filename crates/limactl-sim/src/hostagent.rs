@@ -52,14 +52,25 @@ fn event(status: Value) {
 }
 
 pub fn run(env: SimEnv, args: &[String]) {
-    let name = args.iter().rev().find(|a| !a.starts_with('-')).cloned().unwrap_or_default();
+    let name = args
+        .iter()
+        .rev()
+        .find(|a| !a.starts_with('-'))
+        .cloned()
+        .unwrap_or_default();
     let inst = Inst::new(&env, &name);
     let cfg = inst.load_yaml().unwrap_or(Value::Null);
     let vm_type = inst.vm_type(&cfg);
     let scenario = Scenario::load(&inst.dir);
     let stop = Arc::new(StopFlag::default());
     block_and_wait_for_signals(stop.clone());
-    let agent = Agent { port: scenario.ssh_port(&name), env, inst, vm_type, stop };
+    let agent = Agent {
+        port: scenario.ssh_port(&name),
+        env,
+        inst,
+        vm_type,
+        stop,
+    };
     std::process::exit(agent.boot_and_serve(&scenario));
 }
 
@@ -75,7 +86,11 @@ fn block_and_wait_for_signals(stop: Arc<StopFlag>) {
         std::thread::spawn(move || {
             let mut sig: libc::c_int = 0;
             libc::sigwait(&set, &mut sig);
-            let name = if sig == libc::SIGINT { "SIGINT" } else { "SIGTERM" };
+            let name = if sig == libc::SIGINT {
+                "SIGINT"
+            } else {
+                "SIGTERM"
+            };
             info(&format!("Received {name}, shutting down the host agent"));
             *stop.set.lock().unwrap_or_else(|e| e.into_inner()) = true;
             stop.cv.notify_all();
@@ -101,7 +116,12 @@ impl Agent {
             if now >= until {
                 break;
             }
-            stopped = self.stop.cv.wait_timeout(stopped, until - now).unwrap_or_else(|e| e.into_inner()).0;
+            stopped = self
+                .stop
+                .cv
+                .wait_timeout(stopped, until - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
         *stopped
     }
@@ -111,20 +131,40 @@ impl Agent {
         let _ = std::fs::write(self.path("cidata.iso"), b"CD001 cidata (simulated)\n");
         let _ = std::fs::write(
             self.path("ssh.config"),
-            format!("Host lima-{}\n  IdentityFile \"{}\"\n  Hostname 127.0.0.1\n  Port {}\n", self.inst.name, self.env.lima_home.join("_config/user").display(), self.port),
+            format!(
+                "Host lima-{}\n  IdentityFile \"{}\"\n  Hostname 127.0.0.1\n  Port {}\n",
+                self.inst.name,
+                self.env.lima_home.join("_config/user").display(),
+                self.port
+            ),
         );
         let listener = self.serve_socket();
-        info(&format!("hostagent socket created at {}", self.path("ha.sock").display()));
+        info(&format!(
+            "hostagent socket created at {}",
+            self.path("ha.sock").display()
+        ));
         let b = sc.boot_secs();
-        let console = if self.vm_type == "vz" { "serialv.log" } else { "serial.log" };
+        let console = if self.vm_type == "vz" {
+            "serialv.log"
+        } else {
+            "serial.log"
+        };
         let driver = if self.vm_type == "vz" { "VZ" } else { "QEMU" };
-        info(&format!("Starting {driver} (hint: to watch the boot progress, see {})", self.q(&self.path(console).display().to_string())));
-        let _ = std::fs::write(self.path(console), "[    0.000000] Linux version 6.12 (nixbld@localhost) (simulated)\n");
+        info(&format!(
+            "Starting {driver} (hint: to watch the boot progress, see {})",
+            self.q(&self.path(console).display().to_string())
+        ));
+        let _ = std::fs::write(
+            self.path(console),
+            "[    0.000000] Linux version 6.12 (nixbld@localhost) (simulated)\n",
+        );
         if self.pause(0.1 * b) {
             return self.shutdown(sc);
         }
         if sc.scenario == Kind::ExitEarly {
-            err(&format!("failed to start {driver}: the virtual machine failed to start (simulated)"));
+            err(&format!(
+                "failed to start {driver}: the virtual machine failed to start (simulated)"
+            ));
             eprintln!("panic: simulated driver failure\n\ngoroutine 1 [running]:");
             event(json!({"exiting": true}));
             return self.cleanup(1);
@@ -134,13 +174,21 @@ impl Agent {
             info("[VZ] - vm state change: running");
         }
         if self.env.at_least(2, 1) {
-            event(json!({"vsock": {"type": "started", "hostAddr": format!("127.0.0.1:{}", self.port), "vsockPort": 22}}));
+            event(
+                json!({"vsock": {"type": "started", "hostAddr": format!("127.0.0.1:{}", self.port), "vsockPort": 22}}),
+            );
         }
         event(json!({"sshLocalPort": self.port}));
         let reqs = [
             ("essential", 1, 3, "ssh", 0.3),
             ("essential", 2, 3, "user session is ready for ssh", 0.2),
-            ("essential", 3, 3, "Explicitly start ssh ControlMaster", 0.05),
+            (
+                "essential",
+                3,
+                3,
+                "Explicitly start ssh ControlMaster",
+                0.05,
+            ),
         ];
         for (kind, i, n, desc, share) in reqs {
             if self.requirement(sc, kind, i, n, desc, share * b) {
@@ -155,7 +203,13 @@ impl Agent {
                 return self.finish(sc, driver_child);
             }
             let msg = "guest agent does not seem to be running; port forwards will not work";
-            eprintln!("{}", json_line("warning", "connection to the guest agent was closed unexpectedly"));
+            eprintln!(
+                "{}",
+                json_line(
+                    "warning",
+                    "connection to the guest agent was closed unexpectedly"
+                )
+            );
             errors.push(msg.to_string());
         } else {
             if self.pause(0.15 * b) {
@@ -163,18 +217,32 @@ impl Agent {
             }
             info("Guest agent is running");
         }
-        if self.requirement(sc, "final", 1, 1, "boot scripts must have finished", 0.15 * b) {
+        if self.requirement(
+            sc,
+            "final",
+            1,
+            1,
+            "boot scripts must have finished",
+            0.15 * b,
+        ) {
             return self.finish(sc, driver_child);
         }
         info("No further final requirements will be checked");
         if errors.is_empty() {
             event(json!({"running": true, "sshLocalPort": self.port}));
         } else {
-            event(json!({"running": true, "degraded": true, "errors": [errors.join("\n")], "sshLocalPort": self.port}));
+            event(
+                json!({"running": true, "degraded": true, "errors": [errors.join("\n")], "sshLocalPort": self.port}),
+            );
         }
         if self.env.at_least(2, 1) {
-            info(&format!("Forwarding TCP from 127.0.0.1:{} to 127.0.0.1:22", self.port));
-            event(json!({"running": true, "sshLocalPort": self.port, "portForward": {"type": "forwarding", "protocol": "tcp", "guestAddr": "127.0.0.1:22", "hostAddr": format!("127.0.0.1:{}", self.port)}}));
+            info(&format!(
+                "Forwarding TCP from 127.0.0.1:{} to 127.0.0.1:22",
+                self.port
+            ));
+            event(
+                json!({"running": true, "sshLocalPort": self.port, "portForward": {"type": "forwarding", "protocol": "tcp", "guestAddr": "127.0.0.1:22", "hostAddr": format!("127.0.0.1:{}", self.port)}}),
+            );
         }
         while !self.pause(3600.0) {}
         drop(listener);
@@ -187,11 +255,26 @@ impl Agent {
     }
 
     /// Logs one requirement; returns true when a stop interrupted it.
-    fn requirement(&self, sc: &Scenario, kind: &str, i: u32, n: u32, desc: &str, secs: f64) -> bool {
-        let line = format!("Waiting for the {kind} requirement {i} of {n}: {}", self.q(desc));
+    fn requirement(
+        &self,
+        sc: &Scenario,
+        kind: &str,
+        i: u32,
+        n: u32,
+        desc: &str,
+        secs: f64,
+    ) -> bool {
+        let line = format!(
+            "Waiting for the {kind} requirement {i} of {n}: {}",
+            self.q(desc)
+        );
         info(&line);
         let hang = sc.scenario == Kind::Hang && sc.hang_at.as_deref().unwrap_or("ssh") == desc;
-        let retries = if sc.scenario == Kind::Slow && desc == "ssh" { 6 } else { 0 };
+        let retries = if sc.scenario == Kind::Slow && desc == "ssh" {
+            6
+        } else {
+            0
+        };
         if hang {
             loop {
                 if self.pause(1.0) {
@@ -251,7 +334,10 @@ impl Agent {
                 } else if req.starts_with("GET ") {
                     ("404 Not Found", json!({"message": "not found"}).to_string())
                 } else {
-                    ("405 Method Not Allowed", json!({"message": "method not allowed"}).to_string())
+                    (
+                        "405 Method Not Allowed",
+                        json!({"message": "method not allowed"}).to_string(),
+                    )
                 };
                 let _ = write!(conn, "HTTP/1.1 {code}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
             }
@@ -266,7 +352,9 @@ impl Agent {
     fn shutdown_with(&self, sc: &Scenario, driver: Option<std::process::Child>) {
         info("Shutting down the host agent");
         if self.env.at_least(2, 1) {
-            event(json!({"running": true, "sshLocalPort": self.port, "portForward": {"type": "stopping", "protocol": "tcp", "guestAddr": "127.0.0.1:22", "hostAddr": format!("127.0.0.1:{}", self.port)}}));
+            event(
+                json!({"running": true, "sshLocalPort": self.port, "portForward": {"type": "stopping", "protocol": "tcp", "guestAddr": "127.0.0.1:22", "hostAddr": format!("127.0.0.1:{}", self.port)}}),
+            );
         }
         let driver_name = if self.vm_type == "vz" { "VZ" } else { "QEMU" };
         info(&format!("Shutting down {driver_name}"));

@@ -25,7 +25,11 @@ pub fn run(env: &SimEnv, args: &[String]) {
         log::fatal("option --json conflicts with option --format");
     }
     let as_json = json_out || format.as_deref() == Some("json");
-    let listed = if names.is_empty() { instance_names(env) } else { names.clone() };
+    let listed = if names.is_empty() {
+        instance_names(env)
+    } else {
+        names.clone()
+    };
     if names.is_empty() && listed.is_empty() {
         log::warn("No instance found. Run `limactl create` to create an instance.");
         return;
@@ -40,16 +44,26 @@ pub fn run(env: &SimEnv, args: &[String]) {
         }
         if !inst.exists() {
             if !env.at_least(2, 2) {
-                log::fatal(&format!("unable to load instance {name}: open {}: no such file or directory", inst.path("lima.yaml").display()));
+                log::fatal(&format!(
+                    "unable to load instance {name}: open {}: no such file or directory",
+                    inst.path("lima.yaml").display()
+                ));
             }
-            log::warn(&format!("The directory {} does not look like a valid Lima directory: lima.yaml not found", env.q(&inst.dir.display().to_string())));
+            log::warn(&format!(
+                "The directory {} does not look like a valid Lima directory: lima.yaml not found",
+                env.q(&inst.dir.display().to_string())
+            ));
         }
         let line = line_for(env, &inst);
         if as_json {
             println!("{line}");
         } else {
             let v: Value = serde_json::from_str(&line).unwrap_or_default();
-            println!("{}\t{}", name, v.get("status").and_then(Value::as_str).unwrap_or(""));
+            println!(
+                "{}\t{}",
+                name,
+                v.get("status").and_then(Value::as_str).unwrap_or("")
+            );
         }
     }
     if unmatched {
@@ -67,7 +81,10 @@ pub fn line_for(env: &SimEnv, inst: &Inst) -> String {
         m.insert("dir".into(), json!(inst.dir.display().to_string()));
         m.insert("vmType".into(), json!(""));
         m.insert("arch".into(), json!(""));
-        m.insert("errors".into(), json!([{"Op": "open", "Path": inst.path("lima.yaml").display().to_string(), "Err": 2}]));
+        m.insert(
+            "errors".into(),
+            json!([{"Op": "open", "Path": inst.path("lima.yaml").display().to_string(), "Err": 2}]),
+        );
         m.insert("protected".into(), json!(false));
         m.insert("limaVersion".into(), json!(""));
         for (k, v) in host_fields(env) {
@@ -77,15 +94,36 @@ pub fn line_for(env: &SimEnv, inst: &Inst) -> String {
     }
     let insp = inst.inspect(env);
     if !insp.errors.is_empty() {
-        log::text("warning", &format!("instance {} has errors", env.q(&inst.name)), &[("errors", &format!("[{}]", insp.errors.join("\n")))]);
+        log::text(
+            "warning",
+            &format!("instance {} has errors", env.q(&inst.name)),
+            &[("errors", &format!("[{}]", insp.errors.join("\n")))],
+        );
     }
-    m.insert("hostname".into(), json!(format!("lima-{}", inst.name.replace(['.', '_'], "-"))));
+    m.insert(
+        "hostname".into(),
+        json!(format!("lima-{}", inst.name.replace(['.', '_'], "-"))),
+    );
     m.insert("status".into(), json!(insp.status.as_str()));
     m.insert("dir".into(), json!(inst.dir.display().to_string()));
     let cfg = insp.config.clone().unwrap_or(Value::Null);
     let s = |k: &str| cfg.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    m.insert("vmType".into(), json!(if insp.status == Status::Invalid { String::new() } else { s("vmType") }));
-    m.insert("arch".into(), json!(if insp.status == Status::Invalid { String::new() } else { s("arch") }));
+    m.insert(
+        "vmType".into(),
+        json!(if insp.status == Status::Invalid {
+            String::new()
+        } else {
+            s("vmType")
+        }),
+    );
+    m.insert(
+        "arch".into(),
+        json!(if insp.status == Status::Invalid {
+            String::new()
+        } else {
+            s("arch")
+        }),
+    );
     if env.version.0 < 2 {
         m.insert("cpuType".into(), json!(""));
     }
@@ -101,7 +139,10 @@ pub fn line_for(env: &SimEnv, inst: &Inst) -> String {
         m.insert("sshLocalPort".into(), json!(p));
     }
     if insp.config.is_some() {
-        m.insert("sshConfigFile".into(), json!(inst.path("ssh.config").display().to_string()));
+        m.insert(
+            "sshConfigFile".into(),
+            json!(inst.path("ssh.config").display().to_string()),
+        );
     }
     if insp.ha_pid != 0 {
         m.insert("hostAgentPID".into(), json!(insp.ha_pid));
@@ -117,10 +158,20 @@ pub fn line_for(env: &SimEnv, inst: &Inst) -> String {
         m.insert("sshAddress".into(), json!("127.0.0.1"));
     }
     m.insert("protected".into(), json!(inst.path("protected").exists()));
-    m.insert("limaVersion".into(), json!(std::fs::read_to_string(inst.path("lima-version")).unwrap_or_default().trim()));
+    m.insert(
+        "limaVersion".into(),
+        json!(std::fs::read_to_string(inst.path("lima-version"))
+            .unwrap_or_default()
+            .trim()),
+    );
     for (k, v) in host_fields(env) {
         m.insert(k.into(), v);
     }
     let v = Value::Object(m);
-    if env.at_least(2, 0) { strip_empty_objects(v) } else { v }.to_string()
+    if env.at_least(2, 0) {
+        strip_empty_objects(v)
+    } else {
+        v
+    }
+    .to_string()
 }

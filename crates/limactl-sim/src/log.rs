@@ -40,7 +40,11 @@ pub fn go_quote(s: &str) -> String {
 
 /// One logrus text line on stderr.
 pub fn text(level: &str, msg: &str, fields: &[(&str, &str)]) {
-    let mut line = format!("time={} level={level} msg={}", go_quote(&rfc3339_secs(now())), go_quote(msg));
+    let mut line = format!(
+        "time={} level={level} msg={}",
+        go_quote(&rfc3339_secs(now())),
+        go_quote(msg)
+    );
     for (k, v) in fields {
         line.push_str(&format!(" {k}={}", go_quote(v)));
     }

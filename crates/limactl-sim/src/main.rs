@@ -33,7 +33,8 @@ fn main() {
     let mut sub: Option<String> = None;
     let mut it = raw.into_iter().peekable();
     while let Some(a) = it.next() {
-        let in_shell_command = sub.as_deref() == Some("shell") && args.iter().any(|x: &String| !x.starts_with('-'));
+        let in_shell_command =
+            sub.as_deref() == Some("shell") && args.iter().any(|x: &String| !x.starts_with('-'));
         if !in_shell_command {
             match a.as_str() {
                 "--tty=false" | "--tty=true" | "--tty" | "-y" | "--yes" | "--debug" => continue,
@@ -78,7 +79,11 @@ fn main() {
 fn log_call(argv: &[String]) {
     use std::io::Write;
     if let Some(path) = std::env::var_os("LIMACTL_SIM_CALL_LOG") {
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             let _ = writeln!(f, "{}", serde_json::json!(argv));
         }
     }

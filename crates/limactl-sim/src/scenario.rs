@@ -44,11 +44,19 @@ impl Scenario {
     }
 
     pub fn boot_secs(&self) -> f64 {
-        let default = std::env::var("LIMACTL_SIM_BOOT_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0);
-        self.boot_secs.unwrap_or(if self.scenario == Kind::Slow { 20.0 } else { default })
+        let default = std::env::var("LIMACTL_SIM_BOOT_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(3.0);
+        self.boot_secs.unwrap_or(if self.scenario == Kind::Slow {
+            20.0
+        } else {
+            default
+        })
     }
 
     pub fn ssh_port(&self, name: &str) -> u16 {
-        self.ssh_port.unwrap_or_else(|| 50000 + (name.bytes().map(u32::from).sum::<u32>() % 10000) as u16)
+        self.ssh_port
+            .unwrap_or_else(|| 50000 + (name.bytes().map(u32::from).sum::<u32>() % 10000) as u16)
     }
 }

@@ -14,7 +14,11 @@ use crate::log;
 use crate::store::{expand_home, Inst, Status};
 
 pub fn quote(arg: &str) -> String {
-    if !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c)) {
+    if !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c))
+    {
         return arg.to_string();
     }
     format!("'{}'", arg.replace('\'', "'\"'\"'"))
@@ -43,20 +47,28 @@ pub fn run(env: &SimEnv, args: &[String]) {
         }
         i += 1;
     }
-    let Some(name) = args.get(i).cloned() else { log::fatal("requires at least 1 arg(s), only received 0") };
+    let Some(name) = args.get(i).cloned() else {
+        log::fatal("requires at least 1 arg(s), only received 0")
+    };
     let mut cmd: Vec<String> = args[i + 1..].to_vec();
     if cmd.first().map(String::as_str) == Some("--") {
         cmd.remove(0);
     }
     let inst = Inst::new(env, &name);
     if !inst.exists() {
-        log::fatal(&format!("instance {} does not exist, run `limactl create {name}` to create a new instance", env.q(&name)));
+        log::fatal(&format!(
+            "instance {} does not exist, run `limactl create {name}` to create a new instance",
+            env.q(&name)
+        ));
     }
     if inst.inspect(env).status != Status::Running {
         if start {
             crate::start::start_existing(env, &inst, std::time::Duration::from_secs(600));
         } else if env.at_least(2, 1) {
-            log::fatal(&format!("instance {} is stopped, run `limactl start {name}` to start the instance", env.q(&name)));
+            log::fatal(&format!(
+                "instance {} is stopped, run `limactl start {name}` to start the instance",
+                env.q(&name)
+            ));
         } else {
             std::process::exit(0); // 1.1–2.0.x exited 0 silently (lima-vm/lima#4692).
         }
@@ -65,12 +77,26 @@ pub fn run(env: &SimEnv, args: &[String]) {
     let mounts: Vec<String> = cfg
         .get("mounts")
         .and_then(Value::as_array)
-        .map(|ms| ms.iter().map(|m| expand_home(env, m.get("mountPoint").or(m.get("location")).and_then(Value::as_str).unwrap_or(""))).collect())
+        .map(|ms| {
+            ms.iter()
+                .map(|m| {
+                    expand_home(
+                        env,
+                        m.get("mountPoint")
+                            .or(m.get("location"))
+                            .and_then(Value::as_str)
+                            .unwrap_or(""),
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let login_shell = shell.unwrap_or_else(|| "/bin/sh".into());
     let mut script = String::new();
     if let Some(dir) = &workdir {
-        let inside = mounts.iter().any(|m| !m.is_empty() && (dir == m || dir.starts_with(&format!("{}/", m.trim_end_matches('/')))));
+        let inside = mounts.iter().any(|m| {
+            !m.is_empty() && (dir == m || dir.starts_with(&format!("{}/", m.trim_end_matches('/'))))
+        });
         if !inside || !std::path::Path::new(dir).is_dir() {
             eprintln!("bash: line 1: cd: {dir}: No such file or directory");
             std::process::exit(1);
@@ -81,7 +107,11 @@ pub fn run(env: &SimEnv, args: &[String]) {
         script.push_str(&format!("exec {} -l", quote(&login_shell)));
     } else {
         let joined: Vec<String> = cmd.iter().map(|a| quote(a)).collect();
-        script.push_str(&format!("exec {} -c {}", quote(&login_shell), quote(&joined.join(" "))));
+        script.push_str(&format!(
+            "exec {} -c {}",
+            quote(&login_shell),
+            quote(&joined.join(" "))
+        ));
     }
     let err = Command::new("/bin/sh").arg("-c").arg(&script).exec();
     log::fatal(&format!("failed to run the shell: {err}"));

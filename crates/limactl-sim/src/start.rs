@@ -52,8 +52,16 @@ pub fn run(env: &SimEnv, args: &[String]) {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--timeout" => timeout = it.next().and_then(|v| parse_go_duration(v)).unwrap_or_else(|| log::fatal("invalid argument for --timeout")),
-            s if s.starts_with("--timeout=") => timeout = parse_go_duration(&s[10..]).unwrap_or_else(|| log::fatal("invalid argument for --timeout")),
+            "--timeout" => {
+                timeout = it
+                    .next()
+                    .and_then(|v| parse_go_duration(v))
+                    .unwrap_or_else(|| log::fatal("invalid argument for --timeout"))
+            }
+            s if s.starts_with("--timeout=") => {
+                timeout = parse_go_duration(&s[10..])
+                    .unwrap_or_else(|| log::fatal("invalid argument for --timeout"))
+            }
             s if s.starts_with('-') => {}
             s => name = Some(s.to_string()),
         }
@@ -65,7 +73,10 @@ pub fn run(env: &SimEnv, args: &[String]) {
     let inst = Inst::new(env, &name);
     if !inst.exists() {
         // The pitfall Limabar must avoid: an unknown name is created from the default template.
-        log::warn(&format!("The instance {} does not exist; creating it from the default template (deprecated)", env.q(&name)));
+        log::warn(&format!(
+            "The instance {} does not exist; creating it from the default template (deprecated)",
+            env.q(&name)
+        ));
         crate::create::write_instance(env, &name, crate::create::DEFAULT_TEMPLATE);
     }
     start_existing(env, &inst, timeout);
@@ -78,20 +89,36 @@ pub fn start_existing(env: &SimEnv, inst: &Inst, timeout: Duration) {
     }
     let insp = inst.inspect(env);
     if insp.status == Status::Running {
-        log::info(&format!("The instance {} is already running. Run {} to open the shell.", env.q(name), env.q(&format!("limactl shell {name}"))));
+        log::info(&format!(
+            "The instance {} is already running. Run {} to open the shell.",
+            env.q(name),
+            env.q(&format!("limactl shell {name}"))
+        ));
         std::process::exit(0);
     }
     if insp.ha_pid != 0 {
-        log::fatal(&format!("instance {} seems running (hint: remove {} if the instance is not actually running)", env.q(name), env.q(&inst.path("ha.pid").display().to_string())));
+        log::fatal(&format!(
+            "instance {} seems running (hint: remove {} if the instance is not actually running)",
+            env.q(name),
+            env.q(&inst.path("ha.pid").display().to_string())
+        ));
     }
     if insp.status != Status::Stopped {
-        log::warn(&format!("expected status {}, got {}", env.q("Stopped"), env.q(insp.status.as_str())));
+        log::warn(&format!(
+            "expected status {}, got {}",
+            env.q("Stopped"),
+            env.q(insp.status.as_str())
+        ));
     }
     log::info(&format!("Using the existing instance {}", env.q(name)));
     let cfg = inst.load_yaml().unwrap_or(Value::Null);
     let vm_type = inst.vm_type(&cfg);
     warn_missing_mounts(env, &cfg);
-    log::info(&format!("Starting the instance {} with internal VM driver {}", env.q(name), env.q(&vm_type)));
+    log::info(&format!(
+        "Starting the instance {} with internal VM driver {}",
+        env.q(name),
+        env.q(&vm_type)
+    ));
     let (out_path, err_path) = crate::hostagent::ha_paths(&inst.dir);
     let _ = std::fs::remove_file(&out_path);
     let _ = std::fs::remove_file(&err_path);
@@ -115,7 +142,11 @@ pub fn start_existing(env: &SimEnv, inst: &Inst, timeout: Duration) {
     let launched = Instant::now();
     while !inst.path("ha.pid").exists() {
         if launched.elapsed() > Duration::from_secs(5) {
-            log::fatal(&format!("hostagent ({}) did not start up in 5s (hint: see {})", env.q(&inst.path("ha.pid").display().to_string()), env.q(&err_path.display().to_string())));
+            log::fatal(&format!(
+                "hostagent ({}) did not start up in 5s (hint: see {})",
+                env.q(&inst.path("ha.pid").display().to_string()),
+                env.q(&err_path.display().to_string())
+            ));
         }
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -127,25 +158,41 @@ pub fn start_existing(env: &SimEnv, inst: &Inst, timeout: Duration) {
         for line in logs.lines() {
             let parsed: Option<Value> = serde_json::from_str(&line).ok();
             match parsed {
-                Some(v) => log::text(v["level"].as_str().unwrap_or("info"), &format!("[hostagent] {}", v["msg"].as_str().unwrap_or("")), &[]),
+                Some(v) => log::text(
+                    v["level"].as_str().unwrap_or("info"),
+                    &format!("[hostagent] {}", v["msg"].as_str().unwrap_or("")),
+                    &[],
+                ),
                 None => log::info(&format!("[hostagent] {line}")),
             }
         }
         for line in events.lines() {
-            let Ok(ev) = serde_json::from_str::<Value>(&line) else { continue };
+            let Ok(ev) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
             let st = &ev["status"];
             if let (false, Some(p)) = (port_logged, st["sshLocalPort"].as_u64()) {
                 port_logged = true;
                 log::info(&format!("SSH Local Port: {p}"));
             }
-            let errors: Vec<String> = st["errors"].as_array().map(|a| a.iter().filter_map(|e| e.as_str().map(str::to_string)).collect()).unwrap_or_default();
+            let errors: Vec<String> = st["errors"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|e| e.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
             for e in &errors {
                 log::text("error", e, &[]);
             }
             let status_text = format!(
                 "status={{Running:{} Degraded:{} Exiting:{} Errors:[{}] SSHLocalPort:{}}}",
-                st["running"].as_bool().unwrap_or(false), st["degraded"].as_bool().unwrap_or(false), st["exiting"].as_bool().unwrap_or(false),
-                errors.join(" "), st["sshLocalPort"].as_u64().unwrap_or(0)
+                st["running"].as_bool().unwrap_or(false),
+                st["degraded"].as_bool().unwrap_or(false),
+                st["exiting"].as_bool().unwrap_or(false),
+                errors.join(" "),
+                st["sshLocalPort"].as_u64().unwrap_or(0)
             );
             if st["exiting"].as_bool() == Some(true) {
                 log::fatal(&format!("exiting, {status_text} {hint}"));
@@ -155,7 +202,10 @@ pub fn start_existing(env: &SimEnv, inst: &Inst, timeout: Duration) {
                     log::warn(&format!("DEGRADED. The VM seems running, but file sharing and port forwarding may not work. {hint}"));
                     log::fatal(&format!("degraded, {status_text}"));
                 }
-                log::info(&format!("READY. Run {} to open the shell.", env.q(&format!("limactl shell {name}"))));
+                log::info(&format!(
+                    "READY. Run {} to open the shell.",
+                    env.q(&format!("limactl shell {name}"))
+                ));
                 std::process::exit(0);
             }
         }
@@ -163,18 +213,27 @@ pub fn start_existing(env: &SimEnv, inst: &Inst, timeout: Duration) {
             log::fatal(&format!("host agent process has exited: {status}"));
         }
         if launched.elapsed() > timeout {
-            log::fatal(&format!("did not receive an event with the {} status", env.q("running")));
+            log::fatal(&format!(
+                "did not receive an event with the {} status",
+                env.q("running")
+            ));
         }
         events.wait(Duration::from_millis(200));
     }
 }
 
 fn warn_missing_mounts(env: &SimEnv, cfg: &Value) {
-    let Some(mounts) = cfg.get("mounts").and_then(Value::as_array) else { return };
+    let Some(mounts) = cfg.get("mounts").and_then(Value::as_array) else {
+        return;
+    };
     for (i, m) in mounts.iter().enumerate() {
-        let loc = crate::store::expand_home(env, m.get("location").and_then(Value::as_str).unwrap_or(""));
+        let loc =
+            crate::store::expand_home(env, m.get("location").and_then(Value::as_str).unwrap_or(""));
         if !std::path::Path::new(&loc).exists() {
-            log::warn(&format!("field `mounts[{i}].location` refers to a non-existent directory: {}:", env.q(&loc)));
+            log::warn(&format!(
+                "field `mounts[{i}].location` refers to a non-existent directory: {}:",
+                env.q(&loc)
+            ));
             let _ = std::fs::create_dir_all(&loc);
         }
     }

@@ -10,11 +10,18 @@ use crate::tailer::Tail;
 pub fn run(env: &SimEnv, args: &[String]) {
     let force = args.iter().any(|a| a == "-f" || a == "--force");
     let names: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-    let names = if names.is_empty() { vec!["default".to_string()] } else { names.into_iter().cloned().collect() };
+    let names = if names.is_empty() {
+        vec!["default".to_string()]
+    } else {
+        names.into_iter().cloned().collect()
+    };
     for name in names {
         let inst = Inst::new(env, &name);
         if !inst.exists() {
-            log::fatal(&format!("open {}: no such file or directory", inst.path("lima.yaml").display()));
+            log::fatal(&format!(
+                "open {}: no such file or directory",
+                inst.path("lima.yaml").display()
+            ));
         }
         if force {
             force_stop(&inst);
@@ -26,7 +33,11 @@ pub fn run(env: &SimEnv, args: &[String]) {
 
 pub fn force_stop(inst: &Inst) {
     for pidfile in pid_files(inst) {
-        if let Ok(pid) = std::fs::read_to_string(&pidfile).unwrap_or_default().trim().parse::<i32>() {
+        if let Ok(pid) = std::fs::read_to_string(&pidfile)
+            .unwrap_or_default()
+            .trim()
+            .parse::<i32>()
+        {
             log::info(&format!("Sending SIGKILL to the process {pid}"));
             // SAFETY: kill(2) with a PID read from the instance's own pid file.
             unsafe { libc::kill(pid, libc::SIGKILL) };
@@ -44,18 +55,30 @@ pub fn force_stop(inst: &Inst) {
 
 fn pid_files(inst: &Inst) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(&inst.dir)
-        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "pid")).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "pid"))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 pub fn graceful_stop(env: &SimEnv, inst: &Inst) -> Result<(), String> {
     let insp = inst.inspect(env);
     if insp.status != Status::Running {
-        return Err(format!("expected status {}, got {} (maybe use `limactl stop -f`?)", env.q("Running"), env.q(insp.status.as_str())));
+        return Err(format!(
+            "expected status {}, got {} (maybe use `limactl stop -f`?)",
+            env.q("Running"),
+            env.q(insp.status.as_str())
+        ));
     }
     let mut events = Tail::open(&inst.path("ha.stdout.log"));
     events.seek_end();
-    log::info(&format!("Sending SIGINT to hostagent process {}", insp.ha_pid));
+    log::info(&format!(
+        "Sending SIGINT to hostagent process {}",
+        insp.ha_pid
+    ));
     // SAFETY: kill(2) on the live host-agent PID Lima's inspection returned.
     unsafe { libc::kill(insp.ha_pid as i32, libc::SIGINT) };
     log::info("Waiting for the host agent and the driver processes to shut down");
@@ -67,7 +90,10 @@ pub fn graceful_stop(env: &SimEnv, inst: &Inst) -> Result<(), String> {
             }
         }
         if began.elapsed() > Duration::from_secs(190) {
-            return Err(format!("did not receive an event with the {} status", env.q("exiting")));
+            return Err(format!(
+                "did not receive an event with the {} status",
+                env.q("exiting")
+            ));
         }
         events.wait(Duration::from_millis(200));
     }
@@ -83,10 +109,17 @@ pub fn graceful_stop(env: &SimEnv, inst: &Inst) -> Result<(), String> {
 
 pub fn restart(env: &SimEnv, args: &[String]) {
     let force = args.iter().any(|a| a == "-f" || a == "--force");
-    let name = args.iter().find(|a| !a.starts_with('-')).cloned().unwrap_or_else(|| "default".into());
+    let name = args
+        .iter()
+        .find(|a| !a.starts_with('-'))
+        .cloned()
+        .unwrap_or_else(|| "default".into());
     let inst = Inst::new(env, &name);
     if !inst.exists() {
-        log::fatal(&format!("open {}: no such file or directory", inst.path("lima.yaml").display()));
+        log::fatal(&format!(
+            "open {}: no such file or directory",
+            inst.path("lima.yaml").display()
+        ));
     }
     if inst.inspect(env).status == Status::Running {
         if force {

@@ -55,12 +55,19 @@ pub fn valid_name(name: &str) -> bool {
             return false;
         }
     }
-    !name.is_empty() && !prev_sep && name.len() <= 76 && !name.ends_with(".yaml") && !name.ends_with(".yml")
+    !name.is_empty()
+        && !prev_sep
+        && name.len() <= 76
+        && !name.ends_with(".yaml")
+        && !name.ends_with(".yml")
 }
 
 impl Inst {
     pub fn new(env: &SimEnv, name: &str) -> Inst {
-        Inst { name: name.to_string(), dir: env.lima_home.join(name) }
+        Inst {
+            name: name.to_string(),
+            dir: env.lima_home.join(name),
+        }
     }
 
     pub fn path(&self, file: &str) -> PathBuf {
@@ -73,7 +80,8 @@ impl Inst {
 
     pub fn load_yaml(&self) -> Result<Value, String> {
         let text = std::fs::read_to_string(self.path("lima.yaml")).map_err(|e| e.to_string())?;
-        let v: Value = serde_norway::from_str(&text).map_err(|e| format!("failed to parse YAML: {e}"))?;
+        let v: Value =
+            serde_norway::from_str(&text).map_err(|e| format!("failed to parse YAML: {e}"))?;
         if !v.is_object() {
             return Err("lima.yaml is not a mapping".into());
         }
@@ -82,7 +90,10 @@ impl Inst {
     }
 
     pub fn vm_type(&self, cfg: &Value) -> String {
-        cfg.get("vmType").and_then(Value::as_str).map(str::to_string).unwrap_or_else(default_vm_type)
+        cfg.get("vmType")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(default_vm_type)
     }
 
     pub fn inspect(&self, env: &SimEnv) -> Inspection {
@@ -116,7 +127,10 @@ impl Inst {
         if ha != 0 {
             match get_info(&self.path("ha.sock")) {
                 Ok(port) => ssh_port = Some(port),
-                Err(e) => errors.push(format!("failed to get Info from {}: {e}", env.q(&self.path("ha.sock").display().to_string()))),
+                Err(e) => errors.push(format!(
+                    "failed to get Info from {}: {e}",
+                    env.q(&self.path("ha.sock").display().to_string())
+                )),
             }
         }
         let status = if !errors.is_empty() {
@@ -136,7 +150,8 @@ impl Inst {
             }
         };
         if ssh_port.is_none() {
-            ssh_port = last_ssh_config_port(&self.path("ssh.config")).filter(|_| env.at_least(2, 1));
+            ssh_port =
+                last_ssh_config_port(&self.path("ssh.config")).filter(|_| env.at_least(2, 1));
         }
         Inspection {
             status,
@@ -151,7 +166,12 @@ impl Inst {
 }
 
 pub fn default_vm_type() -> String {
-    if cfg!(target_os = "macos") { "vz" } else { "qemu" }.into()
+    if cfg!(target_os = "macos") {
+        "vz"
+    } else {
+        "qemu"
+    }
+    .into()
 }
 
 /// Mount checks Lima makes at load time (§5.1): relative locations and system mount
@@ -161,16 +181,32 @@ pub fn validate(cfg: &Value) -> Result<(), String> {
     if let Some(mounts) = cfg.get("mounts").and_then(Value::as_array) {
         for (i, m) in mounts.iter().enumerate() {
             let loc = m.get("location").and_then(Value::as_str).unwrap_or("");
-            if !(loc.starts_with('/') || loc == "~" || loc.starts_with("~/") || loc.starts_with("{{")) {
-                errs.push(format!("field `mounts[{i}].location` must be an absolute path, got `{loc}`"));
+            if !(loc.starts_with('/')
+                || loc == "~"
+                || loc.starts_with("~/")
+                || loc.starts_with("{{"))
+            {
+                errs.push(format!(
+                    "field `mounts[{i}].location` must be an absolute path, got `{loc}`"
+                ));
             }
             let mp = m.get("mountPoint").and_then(Value::as_str).unwrap_or(loc);
-            if ["/", "/bin", "/dev", "/etc", "/home", "/opt", "/sbin", "/tmp", "/usr", "/var"].contains(&mp.trim_end_matches('/').max("/")) {
-                errs.push(format!("field `mounts[{i}].mountPoint` must not be a system path such as /etc or /usr"));
+            if [
+                "/", "/bin", "/dev", "/etc", "/home", "/opt", "/sbin", "/tmp", "/usr", "/var",
+            ]
+            .contains(&mp.trim_end_matches('/').max("/"))
+            {
+                errs.push(format!(
+                    "field `mounts[{i}].mountPoint` must not be a system path such as /etc or /usr"
+                ));
             }
         }
     }
-    if errs.is_empty() { Ok(()) } else { Err(errs.join("\n")) }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(errs.join("\n"))
+    }
 }
 
 pub fn expand_home(env: &SimEnv, loc: &str) -> String {
@@ -192,7 +228,14 @@ pub fn guest_home(env: &SimEnv) -> String {
 pub fn fill_defaults(env: &SimEnv, raw: &Value, _name: &str) -> Value {
     let mut c = Map::new();
     let get = |k: &str| raw.get(k).cloned();
-    c.insert("vmType".into(), json!(raw.get("vmType").and_then(Value::as_str).map(str::to_string).unwrap_or_else(default_vm_type)));
+    c.insert(
+        "vmType".into(),
+        json!(raw
+            .get("vmType")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(default_vm_type)),
+    );
     c.insert("os".into(), get("os").unwrap_or(json!("Linux")));
     c.insert("arch".into(), get("arch").unwrap_or(json!(host_arch())));
     if let Some(images) = get("images") {
@@ -221,9 +264,12 @@ pub fn fill_defaults(env: &SimEnv, raw: &Value, _name: &str) -> Value {
     }
     c.insert("ssh".into(), json!({"localPort": 0, "loadDotSSHPubKeys": false, "forwardAgent": false, "forwardX11": false, "forwardX11Trusted": false}));
     let containerd = raw.get("containerd").cloned().unwrap_or(json!({}));
-    c.insert("containerd".into(), json!({
+    c.insert(
+        "containerd".into(),
+        json!({
         "system": containerd.get("system").and_then(Value::as_bool).unwrap_or(false),
-        "user": containerd.get("user").and_then(Value::as_bool).unwrap_or(true)}));
+        "user": containerd.get("user").and_then(Value::as_bool).unwrap_or(true)}),
+    );
     c.insert("plain".into(), get("plain").unwrap_or(json!(false)));
     c.insert("user".into(), json!({"name": user_name(), "comment": user_name(), "home": guest_home(env), "shell": "/bin/bash", "uid": uid(), "passwordlessSudo": true}));
     if let Some(pf) = get("portForwards") {
@@ -254,7 +300,9 @@ pub fn strip_empty_objects(v: Value) -> Value {
 /// `8GiB` → bytes (binary units, as Lima parses `memory` and `disk`).
 pub fn parse_bytes(s: &str) -> Option<u64> {
     let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: f64 = num.parse().ok()?;
     let mult: u64 = match unit.trim().trim_end_matches('B').trim_end_matches('i') {
@@ -270,8 +318,13 @@ pub fn parse_bytes(s: &str) -> Option<u64> {
 
 /// A PID file: missing or dead → 0 (a dead PID's file is deleted); garbage → error.
 pub fn read_pid(path: &Path) -> Result<u32, String> {
-    let Ok(text) = std::fs::read_to_string(path) else { return Ok(0) };
-    let pid: u32 = text.trim().parse().map_err(|_| format!("error parsing pid file {}", path.display()))?;
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(0);
+    };
+    let pid: u32 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("error parsing pid file {}", path.display()))?;
     if pid_alive(pid) {
         Ok(pid)
     } else {
@@ -290,17 +343,26 @@ pub fn get_info(sock: &Path) -> Result<u16, String> {
     let mut s = UnixStream::connect(sock).map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(Duration::from_secs(3))).ok();
     s.set_write_timeout(Some(Duration::from_secs(3))).ok();
-    s.write_all(b"GET /v1/info HTTP/1.1\r\nHost: lima-hostagent\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
+    s.write_all(b"GET /v1/info HTTP/1.1\r\nHost: lima-hostagent\r\nConnection: close\r\n\r\n")
+        .map_err(|e| e.to_string())?;
     let mut resp = String::new();
     s.read_to_string(&mut resp).map_err(|e| e.to_string())?;
     let body = resp.split("\r\n\r\n").nth(1).ok_or("malformed response")?;
     let v: Value = serde_json::from_str(body.trim()).map_err(|e| e.to_string())?;
-    v.get("sshLocalPort").and_then(Value::as_u64).map(|p| p as u16).ok_or_else(|| "no sshLocalPort".into())
+    v.get("sshLocalPort")
+        .and_then(Value::as_u64)
+        .map(|p| p as u16)
+        .ok_or_else(|| "no sshLocalPort".into())
 }
 
 fn last_ssh_config_port(path: &Path) -> Option<u16> {
     let text = std::fs::read_to_string(path).ok()?;
-    text.lines().filter_map(|l| l.trim().strip_prefix("Port ")).last()?.trim().parse().ok()
+    text.lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("Port "))?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Instance names in directory order, skipping `.`/`_` entries and non-directories.
@@ -323,6 +385,9 @@ pub fn host_fields(env: &SimEnv) -> [(&'static str, Value); 4] {
         ("HostOS", json!(host_os())),
         ("HostArch", json!(host_arch())),
         ("LimaHome", json!(env.lima_home.display().to_string())),
-        ("IdentityFile", json!(env.lima_home.join("_config/user").display().to_string())),
+        (
+            "IdentityFile",
+            json!(env.lima_home.join("_config/user").display().to_string()),
+        ),
     ]
 }

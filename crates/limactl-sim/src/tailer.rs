@@ -28,7 +28,12 @@ impl Tail {
         })
         .ok()
         .and_then(|mut w| w.watch(path, RecursiveMode::NonRecursive).ok().map(|_| w));
-        Tail { file: File::open(path).ok(), partial: Vec::new(), wake, _watcher: watcher }
+        Tail {
+            file: File::open(path).ok(),
+            partial: Vec::new(),
+            wake,
+            _watcher: watcher,
+        }
     }
 
     /// Skips what is already in the file (`watch` without `--history`).
@@ -39,7 +44,9 @@ impl Tail {
     }
 
     pub fn lines(&mut self) -> Vec<String> {
-        let Some(f) = self.file.as_mut() else { return Vec::new() };
+        let Some(f) = self.file.as_mut() else {
+            return Vec::new();
+        };
         let mut buf = Vec::new();
         let _ = f.read_to_end(&mut buf);
         self.partial.extend_from_slice(&buf);

@@ -19,7 +19,11 @@ pub fn run(env: &SimEnv, args: &[String]) {
     }
     let as_json = args.iter().any(|a| a == "--json");
     let history = args.iter().any(|a| a == "--history");
-    let mut names: Vec<String> = args.iter().filter(|a| !a.starts_with('-')).cloned().collect();
+    let mut names: Vec<String> = args
+        .iter()
+        .filter(|a| !a.starts_with('-'))
+        .cloned()
+        .collect();
     if names.is_empty() {
         names = instance_names(env);
         if names.is_empty() {
@@ -31,15 +35,25 @@ pub fn run(env: &SimEnv, args: &[String]) {
     for name in names {
         let inst = Inst::new(env, &name);
         if !inst.exists() {
-            log::fatal(&format!("open {}: no such file or directory", inst.path("lima.yaml").display()));
+            log::fatal(&format!(
+                "open {}: no such file or directory",
+                inst.path("lima.yaml").display()
+            ));
         }
         let st = inst.inspect(env).status;
         if st != Status::Running {
-            log::warn(&format!("Instance {} is not running (status: {}). Watching for events anyway...", env.q(&name), st.as_str()));
+            log::warn(&format!(
+                "Instance {} is not running (status: {}). Watching for events anyway...",
+                env.q(&name),
+                st.as_str()
+            ));
         }
         let path = inst.path("ha.stdout.log");
         if !path.exists() {
-            log::fatal(&format!("open {}: no such file or directory", path.display()));
+            log::fatal(&format!(
+                "open {}: no such file or directory",
+                path.display()
+            ));
         }
         let tx = tx.clone();
         std::thread::spawn(move || {
@@ -77,7 +91,12 @@ pub fn run(env: &SimEnv, args: &[String]) {
                 let what = if st["exiting"] == true {
                     "exiting".to_string()
                 } else if st["running"] == true {
-                    if st["degraded"] == true { "running (degraded)" } else { "running" }.to_string()
+                    if st["degraded"] == true {
+                        "running (degraded)"
+                    } else {
+                        "running"
+                    }
+                    .to_string()
                 } else {
                     format!("ssh available on port {}", st["sshLocalPort"])
                 };

@@ -17,7 +17,10 @@ fn parses_a_running_2x_line() {
     assert_eq!(i.name, "nixos");
     assert_eq!(i.status, LimaStatus::Running);
     assert_eq!((i.vm_type.as_str(), i.arch.as_str()), ("vz", "aarch64"));
-    assert_eq!((i.cpus, i.memory, i.disk), (Some(4), Some(8589934592), Some(107374182400)));
+    assert_eq!(
+        (i.cpus, i.memory, i.disk),
+        (Some(4), Some(8589934592), Some(107374182400))
+    );
     assert_eq!(i.ssh_local_port, Some(50122));
     assert_eq!(i.guest_home.as_deref(), Some("/home/alice.guest"));
     assert_eq!(i.mounts.len(), 2);
@@ -49,7 +52,10 @@ fn broken_and_invalid_instances_get_readable_errors_from_stderr() {
     // `errors` held a structured Go error: we never show it as text.
     assert!(!l.instances[0].errors[0].contains("Op"));
     assert_eq!(l.instances[1].status, LimaStatus::Unknown);
-    assert_eq!(l.instances[1].errors, vec!["field `images` must be set".to_string()]);
+    assert_eq!(
+        l.instances[1].errors,
+        vec!["field `images` must be set".to_string()]
+    );
     assert!(l.instances[1].protected);
 }
 

@@ -32,14 +32,25 @@ impl Actor {
                 self.list_now();
             }
             Msg::Listed(result) => self.on_listed(result),
-            Msg::Event { name, generation, ev } => {
+            Msg::Event {
+                name,
+                generation,
+                ev,
+            } => {
                 if self.current_generation(&name) == Some(generation) {
                     self.update(&name, Input::Event(ev));
                 }
             }
-            Msg::WatchEnded { name, generation, reason } => self.on_watch_ended(&name, generation, reason),
+            Msg::WatchEnded {
+                name,
+                generation,
+                reason,
+            } => self.on_watch_ended(&name, generation, reason),
             Msg::OpFinished { name, op, result } => self.on_op_finished(&name, op, result),
-            Msg::Warn { name, message } => self.emit(Change::Warning { instance: name, message }),
+            Msg::Warn { name, message } => self.emit(Change::Warning {
+                instance: name,
+                message,
+            }),
         }
     }
 
@@ -52,12 +63,18 @@ impl Actor {
     }
 
     fn current_generation(&self, name: &str) -> Option<u64> {
-        self.instances.get(name)?.sources.as_ref().map(|s| s.generation)
+        self.instances
+            .get(name)?
+            .sources
+            .as_ref()
+            .map(|s| s.generation)
     }
 
     /// Applies one input and emits what changed.
     fn update(&mut self, name: &str, input: Input) {
-        let Some(t) = self.instances.get_mut(name) else { return };
+        let Some(t) = self.instances.get_mut(name) else {
+            return;
+        };
         let before = t.view();
         t.state = apply(&t.state, &input);
         let after = t.view();
@@ -95,7 +112,10 @@ impl Actor {
                     if out.success() {
                         Ok(parse_list(&out.stdout, &out.stderr))
                     } else {
-                        Err(CoreError::Failed { command: "list --json".into(), detail: out.stderr_tail(2) })
+                        Err(CoreError::Failed {
+                            command: "list --json".into(),
+                            detail: out.stderr_tail(2),
+                        })
                     }
                 });
             let _ = tx.send(Msg::Listed(result));
@@ -123,16 +143,27 @@ impl Actor {
         let listing = match result {
             Ok(l) => l,
             Err(e) => {
-                self.emit(Change::Warning { instance: None, message: format!("could not list instances: {e}") });
+                self.emit(Change::Warning {
+                    instance: None,
+                    message: format!("could not list instances: {e}"),
+                });
                 self.finish_loading();
                 return;
             }
         };
         for w in listing.warnings {
-            self.emit(Change::Warning { instance: None, message: w });
+            self.emit(Change::Warning {
+                instance: None,
+                message: w,
+            });
         }
         let seen: Vec<String> = listing.instances.iter().map(|i| i.name.clone()).collect();
-        let gone: Vec<String> = self.instances.keys().filter(|n| !seen.contains(n)).cloned().collect();
+        let gone: Vec<String> = self
+            .instances
+            .keys()
+            .filter(|n| !seen.contains(n))
+            .cloned()
+            .collect();
         for name in gone {
             self.remove(&name);
         }
@@ -157,20 +188,24 @@ impl Actor {
         let errors = inst.errors.clone();
         match self.instances.get_mut(&name) {
             Some(t) => {
-                // `Broken` shows up while an agent starts or stops (ha.pid written before
-                // the driver runs); its errors are not news then.
-                let transient = status == LimaStatus::Broken
-                    && matches!(t.state, VmState::Starting { .. } | VmState::Stopping { .. });
-                if !transient && t.instance != inst {
+                if !listing_is_transient(status, &t.state) && t.instance != inst {
                     t.instance = inst;
                     let view = t.view();
                     self.emit(Change::Upserted { instance: view });
                 }
             }
             None => {
-                let _ = self.watcher.watch(Path::new(&inst.dir), RecursiveMode::NonRecursive);
+                let _ = self
+                    .watcher
+                    .watch(Path::new(&inst.dir), RecursiveMode::NonRecursive);
                 let t = Tracked {
-                    state: apply(&VmState::Stopped, &Input::Listed { status, errors: errors.clone() }),
+                    state: apply(
+                        &VmState::Stopped,
+                        &Input::Listed {
+                            status,
+                            errors: errors.clone(),
+                        },
+                    ),
                     instance: inst,
                     operation: None,
                     by_limabar: false,
@@ -191,16 +226,25 @@ impl Actor {
         if let Some(mut t) = self.instances.remove(name) {
             let _ = self.watcher.unwatch(Path::new(&t.instance.dir));
             if let Some(w) = t.waiter.take() {
-                let _ = w.send(Err(CoreError::InstanceNotFound { name: name.to_string() }));
+                let _ = w.send(Err(CoreError::InstanceNotFound {
+                    name: name.to_string(),
+                }));
             }
             if let Some(op) = t.operation {
                 self.emit(Change::OperationEnded {
                     name: name.to_string(),
                     operation: op,
-                    error: Some(CoreError::InstanceNotFound { name: name.to_string() }.info()),
+                    error: Some(
+                        CoreError::InstanceNotFound {
+                            name: name.to_string(),
+                        }
+                        .info(),
+                    ),
                 });
             }
-            self.emit(Change::Removed { name: name.to_string() });
+            self.emit(Change::Removed {
+                name: name.to_string(),
+            });
         }
     }
 
@@ -213,7 +257,9 @@ impl Actor {
         self.generation += 1;
         let generation = self.generation;
         let tx = self.tx.clone();
-        let Some(t) = self.instances.get_mut(name) else { return };
+        let Some(t) = self.instances.get_mut(name) else {
+            return;
+        };
         if t.sources.is_some() && !fresh {
             return;
         }
@@ -230,8 +276,13 @@ impl Actor {
 
     /// Drops sources of an instance that is at rest, which ends its `limactl watch`.
     fn settle_sources(&mut self, name: &str) {
-        let Some(t) = self.instances.get_mut(name) else { return };
-        let at_rest = matches!(t.state, VmState::Stopped | VmState::Failed { .. } | VmState::Broken { .. });
+        let Some(t) = self.instances.get_mut(name) else {
+            return;
+        };
+        let at_rest = matches!(
+            t.state,
+            VmState::Stopped | VmState::Failed { .. } | VmState::Broken { .. }
+        );
         let agent_alive = Path::new(&t.instance.dir).join(HA_PID).exists();
         if at_rest && t.operation.is_none() && !agent_alive {
             t.sources = None;
@@ -240,13 +291,27 @@ impl Actor {
 
     /// Reads whatever the followers have not seen yet and applies it.
     fn read_logs(&mut self, name: &str) {
-        let Some(t) = self.instances.get_mut(name) else { return };
-        let Some(src) = t.sources.as_mut() else { return };
+        let Some(t) = self.instances.get_mut(name) else {
+            return;
+        };
+        let Some(src) = t.sources.as_mut() else {
+            return;
+        };
         let log_lines = src.stderr.read_new();
-        let events: Vec<String> = src.stdout.as_mut().map(|f| f.read_new()).unwrap_or_default();
+        let events: Vec<String> = src
+            .stdout
+            .as_mut()
+            .map(|f| f.read_new())
+            .unwrap_or_default();
         let at = now_ms();
         for line in log_lines {
-            self.update(name, Input::Log { line: parse_line(&line), at });
+            self.update(
+                name,
+                Input::Log {
+                    line: parse_line(&line),
+                    at,
+                },
+            );
         }
         for line in events {
             match parse_event_line(&line) {
@@ -254,7 +319,10 @@ impl Actor {
                 None if line.trim().is_empty() => {}
                 None => self.emit(Change::Warning {
                     instance: Some(name.to_string()),
-                    message: format!("skipped a line of ha.stdout.log: {}", line.chars().take(120).collect::<String>()),
+                    message: format!(
+                        "skipped a line of ha.stdout.log: {}",
+                        line.chars().take(120).collect::<String>()
+                    ),
                 }),
             }
         }
@@ -265,7 +333,9 @@ impl Actor {
             return;
         }
         // Lima's watch stops on a malformed line; keep following the file ourselves.
-        let Some(t) = self.instances.get_mut(name) else { return };
+        let Some(t) = self.instances.get_mut(name) else {
+            return;
+        };
         let dir = PathBuf::from(&t.instance.dir);
         if let Some(src) = t.sources.as_mut() {
             src.follow_stdout(&dir);
@@ -284,7 +354,9 @@ impl Actor {
             return;
         }
         for path in ev.paths.clone() {
-            let Some(parent) = path.parent() else { continue };
+            let Some(parent) = path.parent() else {
+                continue;
+            };
             let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
             if parent == self.lima_home {
                 if !file.starts_with(['.', '_']) {
@@ -314,7 +386,9 @@ impl Actor {
     }
 
     fn on_stdout_log(&mut self, name: &str, path: &Path, created: bool) {
-        let Some(t) = self.instances.get(name) else { return };
+        let Some(t) = self.instances.get(name) else {
+            return;
+        };
         let inode = inode_of(path);
         let known = t.sources.as_ref().and_then(|s| s.stdout_inode);
         if inode.is_some() && (created || inode != known) {
@@ -335,18 +409,30 @@ impl Actor {
 
     fn begin(&mut self, name: &str, op: Operation) -> Result<oneshot::Receiver<Result<()>>> {
         let Some(t) = self.instances.get_mut(name) else {
-            return Err(CoreError::InstanceNotFound { name: name.to_string() });
+            return Err(CoreError::InstanceNotFound {
+                name: name.to_string(),
+            });
         };
         if let Some(current) = t.operation {
-            return Err(CoreError::Busy { name: name.to_string(), operation: current.verb().to_string() });
+            return Err(CoreError::Busy {
+                name: name.to_string(),
+                operation: current.verb().to_string(),
+            });
         }
-        let running = t.state.is_running() || matches!(t.state, VmState::Starting { .. } | VmState::Unknown);
+        let running =
+            t.state.is_running() || matches!(t.state, VmState::Starting { .. } | VmState::Unknown);
         match op {
             Operation::Start if running || t.instance.status == LimaStatus::Running => {
-                return Err(CoreError::AlreadyRunning { name: name.to_string() })
+                return Err(CoreError::AlreadyRunning {
+                    name: name.to_string(),
+                })
             }
-            Operation::Stop | Operation::Restart if t.instance.status != LimaStatus::Running && !running => {
-                return Err(CoreError::NotRunning { name: name.to_string() })
+            Operation::Stop | Operation::Restart
+                if t.instance.status != LimaStatus::Running && !running =>
+            {
+                return Err(CoreError::NotRunning {
+                    name: name.to_string(),
+                })
             }
             _ => {}
         }
@@ -390,7 +476,10 @@ impl Actor {
             t.waiter.take()
         });
         let input = match op {
-            Operation::Start | Operation::Restart => Input::StartFinished { error: error_text, at: now_ms() },
+            Operation::Start | Operation::Restart => Input::StartFinished {
+                error: error_text,
+                at: now_ms(),
+            },
             Operation::Stop | Operation::ForceStop => Input::StopFinished { error: error_text },
         };
         self.update(name, input);

@@ -70,28 +70,40 @@ impl Sources {
             let mut child = match child {
                 Ok(c) => c,
                 Err(e) => {
-                    let _ = tx.send(Msg::WatchEnded { name, generation, reason: e.to_string() });
+                    let _ = tx.send(Msg::WatchEnded {
+                        name,
+                        generation,
+                        reason: e.to_string(),
+                    });
                     return;
                 }
             };
-            loop {
-                match child.lines.next_line().await {
-                    Ok(Some(line)) => match parse_watch_line(&line) {
-                        Some((_, ev)) => {
-                            let _ = tx.send(Msg::Event { name: name.clone(), generation, ev });
-                        }
-                        None if line.trim().is_empty() => {}
-                        None => {
-                            let _ = tx.send(Msg::Warn {
-                                name: Some(name.clone()),
-                                message: format!("skipped a line of `limactl watch`: {}", line.chars().take(120).collect::<String>()),
-                            });
-                        }
-                    },
-                    Ok(None) | Err(_) => break,
+            while let Ok(Some(line)) = child.lines.next_line().await {
+                match parse_watch_line(&line) {
+                    Some((_, ev)) => {
+                        let _ = tx.send(Msg::Event {
+                            name: name.clone(),
+                            generation,
+                            ev,
+                        });
+                    }
+                    None if line.trim().is_empty() => {}
+                    None => {
+                        let _ = tx.send(Msg::Warn {
+                            name: Some(name.clone()),
+                            message: format!(
+                                "skipped a line of `limactl watch`: {}",
+                                line.chars().take(120).collect::<String>()
+                            ),
+                        });
+                    }
                 }
             }
-            let _ = tx.send(Msg::WatchEnded { name, generation, reason: "limactl watch exited".into() });
+            let _ = tx.send(Msg::WatchEnded {
+                name,
+                generation,
+                reason: "limactl watch exited".into(),
+            });
         }));
     }
 }
