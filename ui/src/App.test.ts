@@ -1,0 +1,110 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { render, screen, fireEvent, cleanup } from '@testing-library/svelte';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { emit } from '@tauri-apps/api/event';
+import App from './App.svelte';
+import { view } from './lib/fixtures';
+import type { AppSnapshot } from './bindings/AppSnapshot';
+
+const connected: AppSnapshot['lima'] = {
+  kind: 'connected',
+  info: { path: '/opt/homebrew/bin/limactl', version: { major: 2, minor: 2, patch: 0 }, features: { watch: true, restartWithEdits: true, shellFailsWhenStopped: true }, simulated: false },
+};
+
+let calls: Array<{ cmd: string; args: unknown }> = [];
+let snapshot: AppSnapshot;
+
+beforeEach(() => {
+  calls = [];
+  snapshot = { lima: connected, instances: [view('nixos'), view('web', { kind: 'ready', sshPort: 50122, bootSecs: 9.8, since: Date.now() - 5000 })] };
+  mockIPC(
+    (cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === 'snapshot') return snapshot;
+      if (cmd === 'run_operation') {
+        const a = args as { name: string };
+        if (a.name === 'web') throw { code: 'busy', message: '`web` is busy: start is still in progress', hint: 'Wait for the current operation to finish.' };
+        return null;
+      }
+      if (cmd === 'limactl_command') return "/opt/homebrew/bin/limactl start --tty=false --timeout 15m nixos";
+      return null;
+    },
+    { shouldMockEvents: true },
+  );
+});
+
+afterEach(async () => {
+  cleanup();
+  // Unlistening is asynchronous; let it finish before the mocked internals go away.
+  await new Promise((r) => setTimeout(r, 0));
+  clearMocks();
+});
+
+const row = (name: string) => document.querySelector(`li[data-name="${name}"]`) as HTMLElement;
+
+describe('App', () => {
+  it('lists every instance with state, resources and the right actions', async () => {
+    render(App);
+    expect(await screen.findByText('nixos')).toBeTruthy();
+    expect(row('nixos').textContent).toContain('Stopped');
+    expect(row('nixos').textContent).toContain('8 GiB');
+    expect(row('nixos').querySelector('[data-action="start"]')).toBeTruthy();
+    expect(row('web').textContent).toContain('Ready · booted in 9.8 s');
+    expect(row('web').textContent).toContain('ssh :50122');
+    expect(row('web').querySelector('[data-action="stop"]')).toBeTruthy();
+    expect(screen.getByTestId('lima-badge').textContent).toContain('Lima 2.2.0');
+  });
+
+  it('starts an instance and follows its phases from change events', async () => {
+    render(App);
+    await screen.findByText('nixos');
+    await fireEvent.click(row('nixos').querySelector('[data-action="start"]')!);
+    expect(calls).toContainEqual({ cmd: 'run_operation', args: { name: 'nixos', operation: 'start' } });
+    await emit('limabar://change', {
+      type: 'upserted',
+      instance: view('nixos', { kind: 'starting', phase: 'user session', since: Date.now() - 2000 }, { operation: 'start' }),
+    });
+    await screen.findByText(/Starting — user session/);
+    expect(row('nixos').querySelector('[data-action="busy"]')!.textContent).toBe('Starting…');
+    await emit('limabar://change', { type: 'upserted', instance: view('nixos', { kind: 'failed', reason: 'exiting, status={Running:false}' }) });
+    await screen.findByText('exiting, status={Running:false}');
+    expect(row('nixos').dataset.state).toBe('failed');
+  });
+
+  it('shows a refused operation as a message with its hint', async () => {
+    render(App);
+    await screen.findByText('web');
+    await fireEvent.click(row('web').querySelector('[data-action="stop"]')!);
+    const err = await screen.findByTestId('error');
+    expect(err.textContent).toContain('is busy');
+    expect(err.textContent).toContain('Wait for the current operation');
+  });
+
+  it('shows onboarding with the install command when limactl is missing', async () => {
+    snapshot = { lima: { kind: 'failed', error: { code: 'limactl-not-found', message: 'limactl was not found (looked in /usr/bin)', hint: null } }, instances: [] };
+    render(App);
+    const ob = await screen.findByTestId('onboarding');
+    expect(ob.textContent).toContain('brew install lima');
+  });
+
+  it('says when Lima is simulated', async () => {
+    snapshot = { ...snapshot, lima: { kind: 'connected', info: { ...(connected as { info: never }).info, simulated: true } } };
+    render(App);
+    expect((await screen.findByTestId('lima-badge')).textContent).toContain('Simulated Lima');
+  });
+
+  it('copies the exact limactl command', async () => {
+    render(App);
+    await screen.findByText('nixos');
+    await fireEvent.click(row('nixos').querySelector('[data-action="copy"]')!);
+    const input = (await screen.findByLabelText('limactl command')) as HTMLInputElement;
+    expect(input.value).toBe('/opt/homebrew/bin/limactl start --tty=false --timeout 15m nixos');
+  });
+
+  it('closes on Escape', async () => {
+    render(App);
+    await screen.findByText('nixos');
+    await fireEvent.keyDown(window, { key: 'Escape' });
+    expect(calls.some((c) => c.cmd === 'hide_popover')).toBe(true);
+  });
+});
