@@ -5,11 +5,10 @@ import { emit } from '@tauri-apps/api/event';
 import App from './App.svelte';
 import { view } from './lib/fixtures';
 import type { AppSnapshot } from './bindings/AppSnapshot';
+import type { LimaInfo } from './bindings/LimaInfo';
 
-const connected: AppSnapshot['lima'] = {
-  kind: 'connected',
-  info: { path: '/opt/homebrew/bin/limactl', version: { major: 2, minor: 2, patch: 0 }, features: { watch: true, restartWithEdits: true, shellFailsWhenStopped: true }, simulated: false },
-};
+const info: LimaInfo = { path: '/opt/homebrew/bin/limactl', version: { major: 2, minor: 2, patch: 0 }, features: { watch: true, restartWithEdits: true, shellFailsWhenStopped: true }, simulated: false };
+const connected: AppSnapshot['lima'] = { kind: 'connected', info };
 
 let calls: Array<{ cmd: string; args: unknown }> = [];
 let snapshot: AppSnapshot;
@@ -88,7 +87,7 @@ describe('App', () => {
   });
 
   it('says when Lima is simulated', async () => {
-    snapshot = { ...snapshot, lima: { kind: 'connected', info: { ...(connected as { info: never }).info, simulated: true } } };
+    snapshot = { ...snapshot, lima: { kind: 'connected', info: { ...info, simulated: true } } };
     render(App);
     expect((await screen.findByTestId('lima-badge')).textContent).toContain('Simulated Lima');
   });
