@@ -25,6 +25,25 @@ impl Output {
         self.code == 0
     }
 
+    /// What limactl said when it gave up: its last `fatal` (else `error`) log message,
+    /// else the last line. Earlier lines are context, not the reason.
+    pub fn failure_message(&self) -> String {
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        for level in ["level=fatal", "level=error"] {
+            if let Some(line) = lines.iter().rev().find(|l| l.contains(level)) {
+                return crate::halog::human_message(line);
+            }
+        }
+        lines
+            .last()
+            .map(|l| crate::halog::human_message(l))
+            .unwrap_or_default()
+    }
+
     /// The last meaningful lines of stderr, for error messages: logrus `msg="…"` values
     /// are unwrapped so the user reads Lima's sentence, not its log syntax.
     pub fn stderr_tail(&self, lines: usize) -> String {
@@ -98,11 +117,10 @@ impl Runner {
     pub fn spawn_lines(&self, args: &[String]) -> Result<LineChild> {
         std::fs::create_dir_all(&self.workdir)
             .map_err(|e| CoreError::io(format!("creating {}", self.workdir.display()), e))?;
-        let mut child = self
-            .command(args)
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| spawn_error(&self.program, e))?;
+        let mut cmd = self.command(args);
+        cmd.stderr(Stdio::null());
+        die_with_parent(&mut cmd);
+        let mut child = cmd.spawn().map_err(|e| spawn_error(&self.program, e))?;
         let stdout = child.stdout.take().expect("stdout is piped");
         Ok(LineChild {
             _child: child,
@@ -117,6 +135,24 @@ pub struct LineChild {
     pub lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
 }
 
+/// A long-running child (`limactl watch`) must not outlive Limabar when it is killed
+/// (kill-on-drop does not run then). Linux can ask the kernel for that.
+#[cfg(target_os = "linux")]
+fn die_with_parent(cmd: &mut Command) {
+    // SAFETY: prctl is async-signal-safe and only affects the child being set up.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_cmd: &mut Command) {}
+
 fn spawn_error(program: &Path, e: std::io::Error) -> CoreError {
     if e.kind() == std::io::ErrorKind::NotFound {
         CoreError::LimactlNotFound {
@@ -124,5 +160,33 @@ fn spawn_error(program: &Path, e: std::io::Error) -> CoreError {
         }
     } else {
         CoreError::io(format!("starting {}", program.display()), e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Output;
+
+    #[test]
+    fn the_failure_message_is_the_fatal_line_not_the_context_before_it() {
+        let out = Output {
+            code: 1,
+            stdout: String::new(),
+            stderr: concat!(
+                "time=\"2026-08-21T10:15:04Z\" level=info msg=\"[hostagent] goroutine 1 [running]:\"\n",
+                "time=\"2026-08-21T10:15:05Z\" level=fatal msg=\"exiting, status={Running:false Exiting:true Errors:[]} (hint: see `/x/ha.stderr.log`)\"\n",
+            )
+            .into(),
+        };
+        assert_eq!(
+            out.failure_message(),
+            "exiting, status={Running:false Exiting:true Errors:[]} (hint: see `/x/ha.stderr.log`)"
+        );
+        let plain = Output {
+            code: 1,
+            stdout: String::new(),
+            stderr: "something broke\n".into(),
+        };
+        assert_eq!(plain.failure_message(), "something broke");
     }
 }

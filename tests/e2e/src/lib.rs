@@ -1,1 +1,198 @@
-//! E2E helpers live in tests/.
+//! Driving the real Limabar binary in its real WebKitGTK webview: one `tauri-driver` per
+//! test (the app inherits its environment, so each test has its own `$LIMA_HOME`), a
+//! fantoccini client, and helpers for the notification server and the tray protocol.
+//! Run inside `scripts/e2e-session.sh` (Xvfb, D-Bus session, window manager, SNI watcher).
+
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use limabar_tests::{workspace_bin, SimLima};
+use serde_json::{json, Value};
+
+pub struct AppSession {
+    pub client: Client,
+    driver: Child,
+    pub sim: SimLima,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+pub fn artifacts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl AppSession {
+    pub async fn launch(sim: SimLima) -> AppSession {
+        let port = free_port();
+        let home = sim.root.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let driver = Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &free_port().to_string(),
+            ])
+            .env("LIMACTL", &sim.limactl)
+            .env("LIMA_HOME", &sim.lima_home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("LIMABAR_SHOW_AT_START", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            // Its own process group: WebKitWebDriver and the app are killed with it.
+            .process_group(0)
+            .spawn()
+            .expect("tauri-driver on PATH (scripts/test.sh installs it)");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "tauri-driver did not listen on {port}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            json!({"application": workspace_bin("limabar-app")}),
+        );
+        caps.insert("browserName".into(), json!("wry"));
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("WebDriver session with the app");
+        AppSession {
+            client,
+            driver,
+            sim,
+        }
+    }
+
+    pub fn row(name: &str) -> Locator<'static> {
+        Locator::Css(Box::leak(
+            format!(r#"li[data-name="{name}"]"#).into_boxed_str(),
+        ))
+    }
+
+    /// Waits until the row of `name` has `data-state` = `state`; returns its text.
+    pub async fn wait_state(&self, name: &str, state: &str, max: Duration) -> String {
+        let deadline = Instant::now() + max;
+        let mut last = String::new();
+        loop {
+            if let Ok(row) = self.client.find(Self::row(name)).await {
+                last = row
+                    .attr("data-state")
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
+                if last == state {
+                    return row.text().await.unwrap_or_default();
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} never became {state} (last state: {last:?})"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn click(&self, name: &str, action: &str) {
+        let css = format!(r#"li[data-name="{name}"] button[data-action="{action}"]"#);
+        self.client
+            .find(Locator::Css(&css))
+            .await
+            .unwrap_or_else(|_| panic!("no {action} button for {name}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    pub async fn screenshot(&self, file: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(artifacts().join(file), png).unwrap();
+    }
+
+    /// Ends the session. A menu-bar app outlives its window, so the whole process group
+    /// (tauri-driver, WebKitWebDriver, the app) is killed, also when a test panics.
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for AppSession {
+    fn drop(&mut self) {
+        // SAFETY: killpg on the group this session created for tauri-driver.
+        unsafe { libc::killpg(self.driver.id() as i32, libc::SIGKILL) };
+        let _ = self.driver.wait();
+    }
+}
+
+/// Summaries of notifications dunst received (closing the displayed ones moves them to
+/// its history, which `dunstctl` prints as JSON).
+pub fn dunst_summaries() -> Vec<String> {
+    let _ = Command::new("dunstctl").arg("close-all").status();
+    let out = Command::new("dunstctl")
+        .arg("history")
+        .output()
+        .expect("dunstctl");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    v["data"][0]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n["summary"]["data"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub async fn wait_notification(containing: &str, max: Duration) -> String {
+    let deadline = Instant::now() + max;
+    loop {
+        if let Some(s) = dunst_summaries()
+            .into_iter()
+            .find(|s| s.contains(containing))
+        {
+            return s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no notification containing {containing:?}; dunst has {:?}",
+            dunst_summaries()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Runs `tests/e2e/tray.py CMD …` against the last registered tray item.
+pub fn tray(args: &[&str]) -> Value {
+    let log = std::env::var("LIMABAR_SNI_LOG").expect("run inside scripts/e2e-session.sh");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tray.py");
+    let out = Command::new("/usr/bin/python3")
+        .arg(script)
+        .arg(args[0])
+        .arg(log)
+        .args(&args[1..])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tray.py {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}

@@ -36,7 +36,7 @@ pub(super) async fn run(plan: OpPlan) -> Result<()> {
     if out.success() {
         return Ok(());
     }
-    let detail = out.stderr_tail(2);
+    let detail = out.failure_message();
     Err(CoreError::Failed {
         command: format!("{} {}", plan.op.verb(), plan.name),
         detail: if detail.is_empty() {

@@ -1,0 +1,62 @@
+# Shared set-up for `npm start` and `npm test`: installs what is missing, says what it did.
+# Sourced, not run. Everything here is idempotent and quick when nothing is missing.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Build output lives outside the clone so fresh clones (CI) reuse it.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/limabar/target}"
+export PATH="$HOME/.cargo/bin:$PATH"
+BIN="$CARGO_TARGET_DIR/debug"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Debian/Ubuntu packages: to build the app, and to test it for real (display, D-Bus,
+# notification server, window manager, drag-and-drop and tray helpers, a terminal).
+BUILD_PACKAGES=(build-essential pkg-config file libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev)
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 dunst libnotify-bin openbox xdotool python3-gi gir1.2-gtk-3.0 xterm imagemagick hyperfine time procps)
+
+ensure_system_packages() {
+  local wanted=("$@")
+  case "$(uname -s)" in
+    Darwin)
+      xcode-select -p >/dev/null 2>&1 || { say "Install Xcode command line tools first: xcode-select --install"; exit 1; }
+      command -v limactl >/dev/null 2>&1 || say "Lima is not installed: brew install lima (Limabar will use its simulated Lima until then)"
+      return 0 ;;
+  esac
+  [ -f /etc/debian_version ] || { say "Not Debian/Ubuntu: install the equivalents of: ${wanted[*]}"; return 0; }
+  local missing=()
+  for p in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "Installing system packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_node_modules() {
+  if [ ! -d "$ROOT/node_modules" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+    say "Installing npm packages"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+ensure_tauri_driver() {
+  if ! command -v tauri-driver >/dev/null 2>&1; then
+    say "Installing tauri-driver 2.x"
+    cargo install tauri-driver --version '^2' --locked --quiet
+  fi
+}
+
+build_ui() {
+  say "Building the UI"
+  (cd "$ROOT" && npx vite build --config ui/vite.config.ts --logLevel warn)
+}
+
+build_rust() {
+  say "Building Limabar (app, CLI, limactl-sim)"
+  (cd "$ROOT" && cargo build --workspace --quiet)
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `npm test`: set up what is missing, then run every test: lint, UI unit tests, Rust unit
+# and integration tests (against limactl-sim), and the end-to-end tests of the real app
+# under Xvfb with a real notification server and a real tray protocol.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+ensure_system_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+ensure_node_modules
+ensure_tauri_driver
+
+say "Formatting and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+npx svelte-check --tsconfig ui/tsconfig.json --fail-on-warnings --output machine | tail -n 1
+
+say "UI unit tests (Vitest)"
+npx vitest run --config ui/vite.config.ts
+
+build_ui
+build_rust
+
+say "TypeScript bindings are up to date"
+cargo test --workspace --quiet export_bindings >/dev/null
+if ! git diff --exit-code --stat -- ui/src/bindings || [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then
+  say "ui/src/bindings changed: run npm test locally and commit the regenerated bindings"
+  exit 1
+fi
+
+say "Rust unit and integration tests"
+cargo test --workspace
+
+say "End-to-end tests (Xvfb, D-Bus, dunst, tauri-driver)"
+cargo build --quiet -p limabar-e2e --tests
+xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash scripts/e2e-session.sh
