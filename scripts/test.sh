@@ -21,14 +21,14 @@ build_ui
 build_rust
 
 say "TypeScript bindings are up to date"
-cargo test --workspace --quiet export_bindings >/dev/null
+cargo test --workspace --exclude limabar-e2e --quiet export_bindings >/dev/null
 if ! git diff --exit-code --stat -- ui/src/bindings || [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then
   say "ui/src/bindings changed: run npm test locally and commit the regenerated bindings"
   exit 1
 fi
 
 say "Rust unit and integration tests"
-cargo test --workspace
+cargo test --workspace --exclude limabar-e2e
 
 say "End-to-end tests (Xvfb, D-Bus, dunst, tauri-driver)"
 cargo build --quiet -p limabar-e2e --tests
