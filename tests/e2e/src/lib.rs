@@ -110,6 +110,23 @@ impl AppSession {
         }
     }
 
+    /// Waits until the row of `name` contains `text`; returns the row's text.
+    pub async fn wait_text(&self, name: &str, text: &str, max: Duration) -> String {
+        let deadline = Instant::now() + max;
+        loop {
+            let row = self.client.find(Self::row(name)).await.ok();
+            let t = match row {
+                Some(r) => r.text().await.unwrap_or_default(),
+                None => String::new(),
+            };
+            if t.contains(text) {
+                return t;
+            }
+            assert!(Instant::now() < deadline, "{name} never showed {text:?} (last: {t:?})");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn click(&self, name: &str, action: &str) {
         let css = format!(r#"li[data-name="{name}"] button[data-action="{action}"]"#);
         self.client
@@ -138,7 +155,21 @@ impl Drop for AppSession {
         // SAFETY: killpg on the group this session created for tauri-driver.
         unsafe { libc::killpg(self.driver.id() as i32, libc::SIGKILL) };
         let _ = self.driver.wait();
+        // The next app would hand itself over to this one (single instance) if its
+        // D-Bus name were still owned: wait until the bus has let go of it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while single_instance_name_owned() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
+}
+
+fn single_instance_name_owned() -> bool {
+    Command::new("dbus-send")
+        .args(["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/", "org.freedesktop.DBus.NameHasOwner", "string:dev.limabar.app.SingleInstance"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
+        .unwrap_or(false)
 }
 
 /// Summaries of notifications dunst received (closing the displayed ones moves them to
