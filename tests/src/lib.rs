@@ -21,7 +21,7 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     let p = dir.join(name);
     assert!(
         p.exists(),
-        "{} is missing: run `cargo build --workspace` before the tests",
+        "{} is missing: run `cargo build --workspace` (with `--release` for benches) first",
         p.display()
     );
     p

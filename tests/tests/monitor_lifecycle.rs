@@ -451,3 +451,15 @@ async fn garbage_in_the_event_log_is_skipped_with_a_warning() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn start_right_after_a_stop_is_accepted() {
+    // Regression: Start was refused as "already running" because the last listing
+    // (taken before the stop) still said Running.
+    let sim = SimLima::new("2.2.0");
+    sim.create("nixos", r#"{"bootSecs": 0.5, "stopSecs": 0.0}"#);
+    let (m, _rx) = monitor(&sim).await;
+    m.run("nixos", Operation::Start).await.expect("start");
+    m.run("nixos", Operation::ForceStop).await.expect("force stop");
+    m.run("nixos", Operation::Start).await.expect("start again at once");
+}

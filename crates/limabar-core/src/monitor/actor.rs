@@ -422,7 +422,8 @@ impl Actor {
         let running =
             t.state.is_running() || matches!(t.state, VmState::Starting { .. } | VmState::Unknown);
         match op {
-            Operation::Start if running || t.instance.status == LimaStatus::Running => {
+            // The state, not the last listing: a listing can lag behind a stop.
+            Operation::Start if running => {
                 return Err(CoreError::AlreadyRunning {
                     name: name.to_string(),
                 })

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Idle cost: the app with three ready limactl-sim instances, popover closed, for
+# $SECONDS_IDLE (default 60) seconds. Reports CPU time (user+system) and RSS of the app's
+# whole process tree — WebKit's web and network processes and the `limactl watch`
+# children included. Run: xvfb-run -a dbus-run-session -- bash scripts/bench-idle.sh
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+SECONDS_IDLE="${SECONDS_IDLE:-60}"
+TMP="$(mktemp -d)"
+export LIMA_HOME="$TMP/lima" LIMACTL="$BIN/limactl-sim" XDG_DATA_HOME="$TMP/data"
+printf 'vmType: vz\nmemory: 8GiB\ndisk: 20GiB\nmounts:\n- location: "~"\n' > "$TMP/vm.yaml"
+for n in alpha beta gamma; do
+  "$LIMACTL" create --tty=false --name "$n" "$TMP/vm.yaml" 2>/dev/null
+  echo '{"bootSecs": 1.0}' > "$LIMA_HOME/$n/sim.json"
+  "$LIMACTL" start --tty=false "$n" 2>/dev/null
+done
+"$BIN/limabar-app" 2>/dev/null &
+APP=$!
+trap 'kill $APP 2>/dev/null; for n in alpha beta gamma; do "$LIMACTL" stop -f "$n" >/dev/null 2>&1 || true; done; rm -rf "$TMP"' EXIT
+sleep 15 # start-up, first listing, watchers attached
+
+tree() { local p=$1; echo "$p"; for c in $(pgrep -P "$p"); do tree "$c"; done; }
+ticks() { local t=0; for p in $(tree $APP); do [ -r /proc/$p/stat ] && t=$((t + $(awk '{print $14+$15}' /proc/$p/stat))); done; echo $t; }
+rss_kib() { local r=0; for p in $(tree $APP); do [ -r /proc/$p/status ] && r=$((r + $(awk '/^VmRSS/{print $2}' /proc/$p/status))); done; echo $r; }
+
+HZ=$(getconf CLK_TCK)
+T0=$(ticks)
+sleep "$SECONDS_IDLE"
+T1=$(ticks)
+echo "processes: $(tree $APP | while read -r p; do cat /proc/$p/comm; done | sort | uniq -c | tr -s ' \n' ' ')"
+awk -v d=$((T1 - T0)) -v hz="$HZ" -v s="$SECONDS_IDLE" 'BEGIN { printf "idle %ss: CPU time %.2f s (%.3f%% of one core)\n", s, d/hz, 100*d/hz/s }'
+echo "RSS of the tree: $(( $(rss_kib) / 1024 )) MiB"
