@@ -23,10 +23,16 @@ tree() { local p=$1; echo "$p"; for c in $(pgrep -P "$p"); do tree "$c"; done; }
 ticks() { local t=0; for p in $(tree $APP); do [ -r /proc/$p/stat ] && t=$((t + $(awk '{print $14+$15}' /proc/$p/stat))); done; echo $t; }
 rss_kib() { local r=0; for p in $(tree $APP); do [ -r /proc/$p/status ] && r=$((r + $(awk '/^VmRSS/{print $2}' /proc/$p/status))); done; echo $r; }
 
+per_process() { for p in $(tree $APP); do [ -r /proc/$p/stat ] && awk '{print $1, $2, $14+$15}' /proc/$p/stat; done; }
+
 HZ=$(getconf CLK_TCK)
 T0=$(ticks)
+per_process > "$TMP/before"
 sleep "$SECONDS_IDLE"
 T1=$(ticks)
+per_process > "$TMP/after"
+echo "CPU ticks (1/$HZ s) per process over the window:"
+join <(sort "$TMP/before") <(sort "$TMP/after") | awk '{printf "  %-22s %d\n", $2, $5-$3}'
 echo "processes: $(tree $APP | while read -r p; do cat /proc/$p/comm; done | sort | uniq -c | tr -s ' \n' ' ')"
 awk -v d=$((T1 - T0)) -v hz="$HZ" -v s="$SECONDS_IDLE" 'BEGIN { printf "idle %ss: CPU time %.2f s (%.3f%% of one core)\n", s, d/hz, 100*d/hz/s }'
 echo "RSS of the tree: $(( $(rss_kib) / 1024 )) MiB"

@@ -11,10 +11,13 @@ use crate::popover;
 use crate::state::{AppState, LimaConnection};
 
 #[derive(Serialize, TS)]
+#[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct AppSnapshot {
     pub lima: LimaConnection,
     pub instances: Vec<InstanceView>,
+    /// The UI's clock ticks only while the popover is visible.
+    pub popover_visible: bool,
 }
 
 fn monitor(state: &AppState) -> Result<&limabar_core::Monitor, ErrorInfo> {
@@ -33,6 +36,7 @@ pub async fn snapshot(state: State<'_, AppState>) -> Result<AppSnapshot, ErrorIn
     Ok(AppSnapshot {
         lima: state.connection(),
         instances,
+        popover_visible: state.popover_visible(),
     })
 }
 

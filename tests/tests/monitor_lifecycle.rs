@@ -460,6 +460,10 @@ async fn start_right_after_a_stop_is_accepted() {
     sim.create("nixos", r#"{"bootSecs": 0.5, "stopSecs": 0.0}"#);
     let (m, _rx) = monitor(&sim).await;
     m.run("nixos", Operation::Start).await.expect("start");
-    m.run("nixos", Operation::ForceStop).await.expect("force stop");
-    m.run("nixos", Operation::Start).await.expect("start again at once");
+    m.run("nixos", Operation::ForceStop)
+        .await
+        .expect("force stop");
+    m.run("nixos", Operation::Start)
+        .await
+        .expect("start again at once");
 }

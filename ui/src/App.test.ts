@@ -15,7 +15,7 @@ let snapshot: AppSnapshot;
 
 beforeEach(() => {
   calls = [];
-  snapshot = { lima: connected, instances: [view('nixos'), view('web', { kind: 'ready', sshPort: 50122, bootSecs: 9.8, since: Date.now() - 5000 })] };
+  snapshot = { lima: connected, popoverVisible: true, instances: [view('nixos'), view('web', { kind: 'ready', sshPort: 50122, bootSecs: 9.8, since: Date.now() - 5000 })] };
   mockIPC(
     (cmd, args) => {
       calls.push({ cmd, args });
@@ -80,7 +80,7 @@ describe('App', () => {
   });
 
   it('shows onboarding with the install command when limactl is missing', async () => {
-    snapshot = { lima: { kind: 'failed', error: { code: 'limactl-not-found', message: 'limactl was not found (looked in /usr/bin)', hint: null } }, instances: [] };
+    snapshot = { lima: { kind: 'failed', error: { code: 'limactl-not-found', message: 'limactl was not found (looked in /usr/bin)', hint: null } }, instances: [], popoverVisible: true };
     render(App);
     const ob = await screen.findByTestId('onboarding');
     expect(ob.textContent).toContain('brew install lima');
@@ -105,5 +105,25 @@ describe('App', () => {
     await screen.findByText('nixos');
     await fireEvent.keyDown(window, { key: 'Escape' });
     expect(calls.some((c) => c.cmd === 'hide_popover')).toBe(true);
+  });
+});
+
+describe('the clock', () => {
+  it('does not tick while the popover is hidden', async () => {
+    snapshot = { ...snapshot, popoverVisible: false, instances: [view('web', { kind: 'starting', phase: 'user session', since: Date.now() - 2000 })] };
+    const realSetInterval = window.setInterval;
+    let intervals = 0;
+    // Count only the UI's 1 s clock (testing-library polls with intervals of its own).
+    window.setInterval = ((...a: Parameters<typeof setInterval>) => { if (a[1] === 1000) intervals++; return realSetInterval(...a); }) as typeof setInterval;
+    try {
+      render(App);
+      await screen.findByText('web');
+      expect(intervals).toBe(0);
+      await emit('limabar://popover', true);
+      await new Promise((r) => setTimeout(r, 0));
+      expect(intervals).toBe(1);
+    } finally {
+      window.setInterval = realSetInterval;
+    }
   });
 });

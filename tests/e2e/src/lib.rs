@@ -122,7 +122,10 @@ impl AppSession {
             if t.contains(text) {
                 return t;
             }
-            assert!(Instant::now() < deadline, "{name} never showed {text:?} (last: {t:?})");
+            assert!(
+                Instant::now() < deadline,
+                "{name} never showed {text:?} (last: {t:?})"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -166,7 +169,14 @@ impl Drop for AppSession {
 
 fn single_instance_name_owned() -> bool {
     Command::new("dbus-send")
-        .args(["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/", "org.freedesktop.DBus.NameHasOwner", "string:dev.limabar.app.SingleInstance"])
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/",
+            "org.freedesktop.DBus.NameHasOwner",
+            "string:dev.limabar.app.SingleInstance",
+        ])
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
         .unwrap_or(false)

@@ -2,4 +2,8 @@
 import type { InstanceView } from "./InstanceView";
 import type { LimaConnection } from "./LimaConnection";
 
-export type AppSnapshot = { lima: LimaConnection, instances: Array<InstanceView>, };
+export type AppSnapshot = { lima: LimaConnection, instances: Array<InstanceView>, 
+/**
+ * The UI's clock ticks only while the popover is visible.
+ */
+popoverVisible: boolean, };
