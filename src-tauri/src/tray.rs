@@ -79,19 +79,16 @@ fn fill(app: &AppHandle, menu: &Menu<Wry>, model: &TrayModel) -> tauri::Result<(
             false,
             None::<&str>,
         )?)?;
-        let verb = if it.action == Operation::Start {
-            "Start"
-        } else {
-            "Stop"
-        };
-        let id = format!("op:{}:{}", it.action.verb(), it.name);
-        menu.append(&MenuItem::with_id(
-            app,
-            id,
-            format!("    {verb} {}", it.name),
-            it.enabled,
-            None::<&str>,
-        )?)?;
+        for action in &it.actions {
+            let verb = match action {
+                Operation::Start => "Start",
+                Operation::Restart => "Restart",
+                Operation::Stop | Operation::ForceStop => "Stop",
+            };
+            let id = format!("op:{}:{}", action.verb(), it.name);
+            let text = format!("    {verb} {}", it.name);
+            menu.append(&MenuItem::with_id(app, id, text, it.enabled, None::<&str>)?)?;
+        }
     }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     menu.append(&MenuItem::with_id(
@@ -141,10 +138,10 @@ fn on_menu(app: &AppHandle, id: &str) {
             let Some((verb, name)) = id.strip_prefix("op:").and_then(|r| r.split_once(':')) else {
                 return;
             };
-            let op = if verb == "start" {
-                Operation::Start
-            } else {
-                Operation::Stop
+            let op = match verb {
+                "start" => Operation::Start,
+                "restart" => Operation::Restart,
+                _ => Operation::Stop,
             };
             relay::begin_from_tray(app, name.to_string(), op);
         }

@@ -39,7 +39,7 @@ pub const NIXOS_YAML: &str = "vmType: vz\ncpus: 4\nmemory: 8GiB\ndisk: 20GiB\nmo
 impl SimLima {
     pub fn new(version: &str) -> SimLima {
         let root = tempfile::Builder::new()
-            .prefix("limabar-test")
+            .prefix("limabar test ü-") // a space and non-ASCII in every path
             .tempdir()
             .expect("tempdir");
         let lima_home = root.path().join("lima");

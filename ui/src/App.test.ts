@@ -25,7 +25,12 @@ beforeEach(() => {
         if (a.name === 'web') throw { code: 'busy', message: '`web` is busy: start is still in progress', hint: 'Wait for the current operation to finish.' };
         return null;
       }
-      if (cmd === 'limactl_command') return "/opt/homebrew/bin/limactl start --tty=false --timeout 15m nixos";
+      if (cmd === 'limactl_command') {
+        const a = args as { name: string; operation: string };
+        return a.operation === 'start'
+          ? `/opt/homebrew/bin/limactl start --tty=false --timeout 15m ${a.name}`
+          : `/opt/homebrew/bin/limactl stop --tty=false -f ${a.name}`;
+      }
       return null;
     },
     { shouldMockEvents: true },
@@ -92,12 +97,15 @@ describe('App', () => {
     expect((await screen.findByTestId('lima-badge')).textContent).toContain('Simulated Lima');
   });
 
-  it('copies the exact limactl command', async () => {
+  it('gives the exact limactl command of each action', async () => {
     render(App);
     await screen.findByText('nixos');
     await fireEvent.click(row('nixos').querySelector('[data-action="copy"]')!);
-    const input = (await screen.findByLabelText('limactl command')) as HTMLInputElement;
-    expect(input.value).toBe('/opt/homebrew/bin/limactl start --tty=false --timeout 15m nixos');
+    const start = (await screen.findByLabelText('limactl command to start')) as HTMLInputElement;
+    expect(start.value).toBe('/opt/homebrew/bin/limactl start --tty=false --timeout 15m nixos');
+    const force = screen.getByLabelText('limactl command to force stop') as HTMLInputElement;
+    expect(force.value).toBe('/opt/homebrew/bin/limactl stop --tty=false -f nixos');
+    expect(calls.filter((c) => c.cmd === 'limactl_command').map((c) => (c.args as { operation: string }).operation)).toEqual(['start', 'forceStop']);
   });
 
   it('closes on Escape', async () => {

@@ -35,8 +35,8 @@ pub struct TrayItem {
     pub name: String,
     /// e.g. `nixos — ready`, `nixos — starting: user session`.
     pub label: String,
-    /// What the item's action does.
-    pub action: Operation,
+    /// The actions offered under the label: Start, or Stop and Restart.
+    pub actions: Vec<Operation>,
     pub enabled: bool,
 }
 
@@ -84,10 +84,10 @@ pub fn tray_model(views: &[InstanceView]) -> TrayModel {
             TrayItem {
                 name: v.instance.name.clone(),
                 label: format!("{} — {}", v.instance.name, state_label(&v.state)),
-                action: if up {
-                    Operation::Stop
+                actions: if up {
+                    vec![Operation::Stop, Operation::Restart]
                 } else {
-                    Operation::Start
+                    vec![Operation::Start]
                 },
                 enabled: v.operation.is_none() && !matches!(v.state, VmState::Stopping { .. }),
             }

@@ -85,6 +85,10 @@ async fn start_from_the_popover_shows_phases_then_ready_and_notifies() {
         labels.contains(&"Open Limabar".to_string())
             && labels.contains(&"Quit Limabar".to_string())
     );
+    assert!(
+        labels.contains(&"Restart nixos".to_string()) && labels.contains(&"Stop nixos".to_string()),
+        "{labels:?}"
+    );
     tray(&["click", "Start web"]);
     app.wait_state("web", "ready", Duration::from_secs(20))
         .await;

@@ -41,8 +41,11 @@ fn icon_reflects_the_worst_state_and_title_counts_running_vms() {
     assert_eq!(tray_model(&[]).icon, TrayIcon::Idle);
     let m = tray_model(&[view("a", ready(None)), view("b", VmState::Stopped)]);
     assert_eq!((m.icon, m.title.as_str()), (TrayIcon::Ready, "1"));
-    assert_eq!(m.items[0].action, Operation::Stop);
-    assert_eq!(m.items[1].action, Operation::Start);
+    assert_eq!(
+        m.items[0].actions,
+        vec![Operation::Stop, Operation::Restart]
+    );
+    assert_eq!(m.items[1].actions, vec![Operation::Start]);
     assert_eq!(m.items[1].label, "b — stopped");
     let booting = tray_model(&[view(
         "a",
