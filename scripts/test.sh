@@ -8,6 +8,8 @@ cd "$ROOT"
 ensure_system_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 ensure_node_modules
 ensure_tauri_driver
+# The app embeds ui/dist at compile time, so the UI is built before anything compiles it.
+build_ui
 
 say "Formatting and lints"
 cargo fmt --all --check
@@ -17,7 +19,6 @@ npx svelte-check --tsconfig ui/tsconfig.json --fail-on-warnings --output machine
 say "UI unit tests (Vitest)"
 npx vitest run --config ui/vite.config.ts
 
-build_ui
 build_rust
 
 say "TypeScript bindings are up to date"
