@@ -467,3 +467,36 @@ async fn start_right_after_a_stop_is_accepted() {
         .await
         .expect("start again at once");
 }
+
+#[tokio::test]
+async fn a_crashing_limactl_list_is_a_warning_not_a_crash() {
+    let sim = SimLima::new("2.2.0");
+    sim.create("nixos", FAST);
+    // A limactl whose `list` dies from a signal with half a line printed.
+    let crashing = sim.root.path().join("bin/limactl-crashing");
+    limabar_tests::write_executable(
+        &crashing,
+        &format!(
+            "#!/bin/sh\nif [ \"$1\" = list ]; then printf '{{\"name\":\"nix'; kill -SEGV $$; fi\nexec '{}' \"$@\"\n",
+            sim.limactl.display()
+        ),
+    );
+    let mut env = sim.host_env();
+    env.limactl = Some(crashing);
+    let limactl = limabar_core::locate::connect(&env, None, &env.limactl_workdir())
+        .await
+        .expect("--version still works");
+    let m = Monitor::spawn(MonitorConfig::new(limactl)).unwrap();
+    let mut rx = m.subscribe();
+    let snap = within(Duration::from_secs(10), "the first listing", m.snapshot()).await;
+    assert!(snap.is_empty());
+    let warning = within(Duration::from_secs(10), "a warning", async {
+        loop {
+            if let Change::Warning { message, .. } = rx.recv().await.unwrap() {
+                return message;
+            }
+        }
+    })
+    .await;
+    assert!(warning.contains("could not list instances"), "{warning}");
+}

@@ -150,7 +150,11 @@ async fn watch(limactl: Limactl, json: bool) -> Result<(), CoreError> {
     let monitor = Monitor::spawn(MonitorConfig::new(limactl))?;
     let mut changes = monitor.subscribe();
     for view in monitor.snapshot().await {
-        output::print_change(&Change::Upserted { instance: view }, json);
+        if json {
+            output::print_change(&Change::Upserted { instance: view }, true);
+        } else {
+            println!("{}", output::state_line(&view.instance.name, &view.state));
+        }
     }
     loop {
         match changes.recv().await {

@@ -237,3 +237,66 @@ pub fn tray(args: &[&str]) -> Value {
     );
     serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
 }
+
+/// X window ids of visible windows titled exactly `title` (the popover is "Limabar").
+pub fn visible_windows(title: &str) -> Vec<String> {
+    let out = Command::new("xdotool")
+        .args(["search", "--onlyvisible", "--name", &format!("^{title}$")])
+        .output()
+        .expect("xdotool");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect()
+}
+
+pub fn activate(window: &str) {
+    let _ = Command::new("xdotool")
+        .args(["windowactivate", "--sync", window])
+        .status();
+}
+
+/// Waits until the popover's visibility is `visible`.
+pub async fn wait_popover_visible(visible: bool, max: Duration) {
+    let deadline = Instant::now() + max;
+    while visible_windows("Limabar").is_empty() == visible {
+        assert!(
+            Instant::now() < deadline,
+            "the popover did not become {}",
+            if visible { "visible" } else { "hidden" }
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Another window to click into: an xterm, killed on drop.
+pub struct OtherWindow {
+    child: Child,
+    pub id: String,
+}
+
+impl OtherWindow {
+    pub async fn open() -> OtherWindow {
+        let child = Command::new("xterm")
+            .args(["-title", "elsewhere"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("xterm");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(id) = visible_windows("elsewhere").into_iter().next() {
+                return OtherWindow { child, id };
+            }
+            assert!(Instant::now() < deadline, "xterm did not map");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for OtherWindow {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
