@@ -283,14 +283,21 @@ impl OtherWindow {
             .stderr(Stdio::null())
             .spawn()
             .expect("xterm");
+        // The guard exists before anything can panic, so the xterm is always reaped.
+        let mut window = OtherWindow {
+            child,
+            id: String::new(),
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(id) = visible_windows("elsewhere").into_iter().next() {
-                return OtherWindow { child, id };
-            }
+        while window.id.is_empty() {
             assert!(Instant::now() < deadline, "xterm did not map");
             tokio::time::sleep(Duration::from_millis(50)).await;
+            window.id = visible_windows("elsewhere")
+                .into_iter()
+                .next()
+                .unwrap_or_default();
         }
+        window
     }
 }
 
