@@ -16,13 +16,7 @@ pub fn run(env: &SimEnv, args: &[String]) {
         names.into_iter().cloned().collect()
     };
     for name in names {
-        let inst = Inst::new(env, &name);
-        if !inst.exists() {
-            log::fatal(&format!(
-                "open {}: no such file or directory",
-                inst.path("lima.yaml").display()
-            ));
-        }
+        let inst = Inst::existing_or_exit(env, &name);
         if force {
             force_stop(&inst);
         } else if let Err(e) = graceful_stop(env, &inst) {
@@ -114,13 +108,7 @@ pub fn restart(env: &SimEnv, args: &[String]) {
         .find(|a| !a.starts_with('-'))
         .cloned()
         .unwrap_or_else(|| "default".into());
-    let inst = Inst::new(env, &name);
-    if !inst.exists() {
-        log::fatal(&format!(
-            "open {}: no such file or directory",
-            inst.path("lima.yaml").display()
-        ));
-    }
+    let inst = Inst::existing_or_exit(env, &name);
     if inst.inspect(env).status == Status::Running {
         if force {
             force_stop(&inst);

@@ -74,6 +74,18 @@ impl Inst {
         self.dir.join(file)
     }
 
+    /// The instance, or Lima's error for a missing `lima.yaml` (exit 1).
+    pub fn existing_or_exit(env: &SimEnv, name: &str) -> Inst {
+        let inst = Inst::new(env, name);
+        if !inst.exists() {
+            crate::log::fatal(&format!(
+                "open {}: no such file or directory",
+                inst.path("lima.yaml").display()
+            ));
+        }
+        inst
+    }
+
     pub fn exists(&self) -> bool {
         self.path("lima.yaml").is_file()
     }

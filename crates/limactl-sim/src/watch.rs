@@ -33,13 +33,7 @@ pub fn run(env: &SimEnv, args: &[String]) {
     }
     let (tx, rx) = channel::<Result<(String, Value), String>>();
     for name in names {
-        let inst = Inst::new(env, &name);
-        if !inst.exists() {
-            log::fatal(&format!(
-                "open {}: no such file or directory",
-                inst.path("lima.yaml").display()
-            ));
-        }
+        let inst = Inst::existing_or_exit(env, &name);
         let st = inst.inspect(env).status;
         if st != Status::Running {
             log::warn(&format!(

@@ -15,6 +15,14 @@ fn log(msg: &str, at: Millis) -> Input {
     }
 }
 
+fn ready_at_t0() -> VmState {
+    VmState::Ready {
+        ssh_port: Some(1),
+        boot_secs: None,
+        since: T0,
+    }
+}
+
 // 2026-08-21T10:15:00Z = 1787307300000 ms.
 const T0: Millis = 1_787_307_300_000;
 
@@ -173,11 +181,7 @@ fn never_running_then_timeout_is_a_failure_not_stuck_starting() {
 
 #[test]
 fn stop_from_anywhere_goes_through_stopping_to_stopped() {
-    let ready = VmState::Ready {
-        ssh_port: Some(1),
-        boot_secs: None,
-        since: T0,
-    };
+    let ready = ready_at_t0();
     let s = apply(
         &ready,
         &log("Received SIGINT, shutting down the host agent", T0 + 10),
@@ -200,11 +204,7 @@ fn stop_from_anywhere_goes_through_stopping_to_stopped() {
 
 #[test]
 fn unexpected_exit_of_a_ready_vm_is_a_failure() {
-    let ready = VmState::Ready {
-        ssh_port: Some(1),
-        boot_secs: None,
-        since: T0,
-    };
+    let ready = ready_at_t0();
     let s = apply(
         &ready,
         &ev(r#"{"time":"2026-08-21T10:15:02Z","status":{"exiting":true}}"#),
