@@ -10,6 +10,7 @@ pub mod halog;
 pub mod inventory;
 pub mod locate;
 pub mod monitor;
+pub mod mounts;
 pub mod quote;
 pub mod readiness;
 pub mod runner;
