@@ -1,6 +1,7 @@
 //! `limabar`: Limabar's core from a terminal. Exit codes: 0 ok, 1 failure, 2 usage.
 //! With `--json`, errors go to stderr as `{"code","message","hint"}`.
 
+mod mount;
 mod output;
 
 use std::process::ExitCode;
@@ -41,6 +42,9 @@ enum Command {
     Restart { name: String },
     /// Follow every instance's state as it changes.
     Watch,
+    /// Folders shared with an instance at the same path.
+    #[command(subcommand)]
+    Mount(mount::MountCommand),
 }
 
 #[tokio::main]
@@ -63,6 +67,14 @@ async fn main() -> ExitCode {
             }
             Command::Restart { name } => lifecycle(limactl, &name, Operation::Restart, json).await,
             Command::Watch => watch(limactl, json).await,
+            Command::Mount(cmd) => {
+                if mount::run(&limactl, &env, cmd, json).await? {
+                    Ok(())
+                } else {
+                    // Rejected paths were already reported, one per line.
+                    std::process::exit(1)
+                }
+            }
         }
     }
     .await;

@@ -2,6 +2,7 @@
 //! expressions that let Lima make the edit itself (in `expr`), so its validation and
 //! comment-preserving rewrite apply and Limabar never writes lima.yaml.
 
+pub mod apply;
 pub mod expr;
 pub mod plan;
 pub mod probe;
