@@ -4,6 +4,7 @@
 //! See README.md beside this crate for the scenario knob and what is simulated.
 
 mod create;
+mod edit;
 mod env;
 mod hostagent;
 mod info;
@@ -65,10 +66,11 @@ fn main() {
         Some("shell") => shell::run(&env, &args),
         Some("info") => info::run(&env),
         Some("create") => create::run(&env, &args),
+        Some("edit") => edit::run(&env, &args),
         Some("hostagent") => hostagent::run(env, &args),
         Some(other) => log::fatal(&format!("unknown command {other:?} for \"limactl\"")),
         None => {
-            eprintln!("Usage: limactl [command]\n(limactl-sim: list, start, stop, restart, watch, shell, info, create)");
+            eprintln!("Usage: limactl [command]\n(limactl-sim: list, start, stop, restart, watch, shell, info, create, edit)");
             std::process::exit(1);
         }
     }

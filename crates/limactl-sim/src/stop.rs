@@ -103,12 +103,18 @@ pub fn graceful_stop(env: &SimEnv, inst: &Inst) -> Result<(), String> {
 
 pub fn restart(env: &SimEnv, args: &[String]) {
     let force = args.iter().any(|a| a == "-f" || a == "--force");
-    let name = args
-        .iter()
-        .find(|a| !a.starts_with('-'))
-        .cloned()
-        .unwrap_or_else(|| "default".into());
+    let name = crate::edit::positional(args).unwrap_or_else(|| "default".into());
     let inst = Inst::existing_or_exit(env, &name);
+    // 2.2+ applies edit flags before restarting; older versions do not know them.
+    let sets = crate::edit::set_args(args);
+    if !sets.is_empty() {
+        if !env.at_least(2, 2) {
+            log::fatal("unknown flag: --set");
+        }
+        if crate::edit::apply_edits(env, &inst, &sets) {
+            log::info(&format!("Instance {} configuration edited", env.q(&name)));
+        }
+    }
     if inst.inspect(env).status == Status::Running {
         if force {
             force_stop(&inst);

@@ -1,0 +1,240 @@
+//! `limactl edit NAME --set EXPR…` and the edit part of `restart NAME --set …` (2.2+),
+//! for the yq expressions Limabar uses. Lima rewrites lima.yaml through yq keeping
+//! comments; the sim edits the text of the top-level `mounts:` sequence in place, so
+//! comments and key order survive too. Any other expression fails as unsupported, so a
+//! client drifting from what the sim knows is caught (contract §4.5).
+
+use serde_json::Value;
+
+use crate::env::SimEnv;
+use crate::log;
+use crate::store::{validate, Inst, Status};
+
+enum Edit {
+    Append(Vec<Value>),
+    Delete(String),
+    SetWritable(String, bool),
+}
+
+const SELECT: &str = "select((.mountPoint // .location) == ";
+
+fn parse(expr: &str) -> Option<Edit> {
+    let e = expr.trim();
+    if let Some(rest) = e.strip_prefix(".mounts += ") {
+        return serde_json::from_str::<Vec<Value>>(rest)
+            .ok()
+            .map(Edit::Append);
+    }
+    if let Some(rest) = e
+        .strip_prefix("del(.mounts[] | ")
+        .and_then(|r| r.strip_prefix(SELECT))
+        .and_then(|r| r.strip_suffix("))"))
+    {
+        return serde_json::from_str(rest).ok().map(Edit::Delete);
+    }
+    let rest = e.strip_prefix("(.mounts[] | ")?.strip_prefix(SELECT)?;
+    let (lit, value) = rest.rsplit_once(") | .writable) = ")?;
+    Some(Edit::SetWritable(
+        serde_json::from_str(lit).ok()?,
+        value.parse().ok()?,
+    ))
+}
+
+/// The `--set` values of an argv.
+pub fn set_args(args: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--set" {
+            out.extend(it.next().cloned());
+        } else if let Some(v) = a.strip_prefix("--set=") {
+            out.push(v.to_string());
+        }
+    }
+    out
+}
+
+pub fn run(env: &SimEnv, args: &[String]) {
+    let name = positional(args).unwrap_or_else(|| "default".into());
+    let inst = Inst::existing_or_exit(env, &name);
+    if inst.inspect(env).status == Status::Running {
+        log::fatal("cannot edit a running instance");
+    }
+    let sets = set_args(args);
+    if sets.is_empty() {
+        log::info("Aborting, as requested by saving the file with empty content");
+        return;
+    }
+    if apply_edits(env, &inst, &sets) {
+        log::info(&format!("Instance {} configuration edited", env.q(&name)));
+    } else {
+        log::info("Aborting, no changes made to the instance");
+    }
+}
+
+/// The first argument that is neither a flag nor a flag's value.
+pub fn positional(args: &[String]) -> Option<String> {
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--set" || a == "--timeout" {
+            it.next();
+        } else if !a.starts_with('-') {
+            return Some(a.clone());
+        }
+    }
+    None
+}
+
+/// Applies the expressions to lima.yaml; exits 1 like Lima on an unsupported or
+/// invalid result (the file is then untouched). Returns whether anything changed.
+pub fn apply_edits(env: &SimEnv, inst: &Inst, sets: &[String]) -> bool {
+    let path = inst.path("lima.yaml");
+    let original = std::fs::read_to_string(&path).unwrap_or_else(|e| log::fatal(&e.to_string()));
+    let mut lines: Vec<String> = original.lines().map(str::to_string).collect();
+    for s in sets {
+        match parse(s) {
+            Some(edit) => apply(&mut lines, edit),
+            None => log::fatal(&format!("failed to evaluate {}: unsupported expression (limactl-sim knows only Limabar's mount edits)", env.q(s))),
+        }
+    }
+    let mut edited = lines.join("\n");
+    edited.push('\n');
+    if edited == original {
+        return false;
+    }
+    let checked = serde_norway::from_str::<Value>(&edited)
+        .map_err(|e| e.to_string())
+        .and_then(|v| validate(&v));
+    if let Err(e) = checked {
+        // Lima saves the rejected buffer in its working directory.
+        let _ = std::fs::write("lima.REJECTED.yaml", &edited);
+        log::fatal(&format!(
+            "the YAML is invalid, saved the buffer as {}: {e}",
+            env.q("lima.REJECTED.yaml")
+        ));
+    }
+    let tmp = inst.path("lima.yaml.tmp");
+    if std::fs::write(&tmp, &edited)
+        .and_then(|_| std::fs::rename(&tmp, &path))
+        .is_err()
+    {
+        let _ = std::fs::remove_file(&tmp);
+        log::fatal(&format!("failed to write {}", path.display()));
+    }
+    true
+}
+
+/// Line range of the top-level `mounts:` block: (key line, item start lines, end).
+fn mounts_block(lines: &[String]) -> Option<(usize, Vec<usize>, usize)> {
+    let key = lines.iter().position(|l| l.starts_with("mounts:"))?;
+    let mut items = Vec::new();
+    let mut end = key + 1;
+    for (i, l) in lines.iter().enumerate().skip(key + 1) {
+        let t = l.trim_start();
+        if l.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        if !(l.starts_with(' ') || l.starts_with('-')) {
+            break;
+        }
+        if t.starts_with("- ") || t == "-" {
+            items.push(i);
+        }
+        end = i + 1;
+    }
+    Some((key, items, end))
+}
+
+fn item_key(lines: &[String], start: usize, end: usize) -> Option<String> {
+    let indent = lines[start].len() - lines[start].trim_start().len();
+    let text: String = lines[start..end]
+        .iter()
+        .map(|l| format!("{}\n", l.get(indent..).unwrap_or("")))
+        .collect();
+    let v: Value = serde_norway::from_str::<Vec<Value>>(&text)
+        .ok()?
+        .into_iter()
+        .next()?;
+    v.get("mountPoint")
+        .or(v.get("location"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+fn apply(lines: &mut Vec<String>, edit: Edit) {
+    match edit {
+        Edit::Append(entries) => {
+            let (key, items, end) = match mounts_block(lines) {
+                Some(b) => b,
+                None => {
+                    lines.push("mounts:".into());
+                    (lines.len() - 1, vec![], lines.len())
+                }
+            };
+            if lines[key].trim_end() != "mounts:" {
+                lines[key] = "mounts:".into(); // `mounts: []`
+            }
+            let indent = items
+                .first()
+                .map(|&i| lines[i].len() - lines[i].trim_start().len())
+                .unwrap_or(0);
+            let pad = " ".repeat(indent);
+            let mut new = Vec::new();
+            for e in entries {
+                let s = |k: &str| serde_json::to_string(&e[k]).unwrap_or_default();
+                new.push(format!("{pad}- location: {}", s("location")));
+                if e.get("mountPoint").is_some() {
+                    new.push(format!("{pad}  mountPoint: {}", s("mountPoint")));
+                }
+                new.push(format!(
+                    "{pad}  writable: {}",
+                    e["writable"].as_bool().unwrap_or(false)
+                ));
+            }
+            lines.splice(end..end, new);
+        }
+        Edit::Delete(target) | Edit::SetWritable(target, _) if mounts_block(lines).is_none() => {
+            let _ = target;
+        }
+        Edit::Delete(target) => {
+            let (_, items, end) = mounts_block(lines).expect("checked above");
+            for (n, &start) in items.iter().enumerate().rev() {
+                let stop = items.get(n + 1).copied().unwrap_or(end);
+                if item_key(lines, start, stop).as_deref() == Some(target.as_str()) {
+                    lines.drain(start..stop);
+                }
+            }
+        }
+        Edit::SetWritable(target, writable) => {
+            let (_, items, end) = mounts_block(lines).expect("checked above");
+            for (n, &start) in items.iter().enumerate().rev() {
+                let stop = items.get(n + 1).copied().unwrap_or(end);
+                if item_key(lines, start, stop).as_deref() != Some(target.as_str()) {
+                    continue;
+                }
+                let indent = lines[start].len() - lines[start].trim_start().len();
+                let found = (start..stop).find(|&i| {
+                    lines[i]
+                        .trim_start()
+                        .trim_start_matches("- ")
+                        .starts_with("writable:")
+                });
+                match found {
+                    Some(i) => {
+                        let prefix_len = lines[i].find("writable:").unwrap_or(0);
+                        let comment = lines[i]
+                            .find(" #")
+                            .map(|c| lines[i][c..].to_string())
+                            .unwrap_or_default();
+                        lines[i] =
+                            format!("{}writable: {writable}{comment}", &lines[i][..prefix_len]);
+                    }
+                    None => lines.insert(
+                        start + 1,
+                        format!("{}  writable: {writable}", " ".repeat(indent)),
+                    ),
+                }
+            }
+        }
+    }
+}

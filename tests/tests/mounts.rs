@@ -1,0 +1,194 @@
+//! Mount changes through Lima's own edit (`limactl edit|restart --set`) against
+//! limactl-sim: comments survive, running instances restart, rejected edits change
+//! nothing, and the mount is really usable by `limactl shell` afterwards.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use limabar_core::inventory::Mount;
+use limabar_core::mounts::apply::{apply, invocations};
+use limabar_core::mounts::Plan;
+use limabar_tests::{workspace_bin, SimLima};
+use serde_json::Value;
+
+const TEMPLATE: &str = include_str!("../fixtures/nixos-lima.yaml");
+
+fn limabar(sim: &SimLima, args: &[&str]) -> Output {
+    Command::new(workspace_bin("limabar"))
+        .args(args)
+        .env("LIMACTL", &sim.limactl)
+        .env("LIMA_HOME", &sim.lima_home)
+        .env("HOME", sim.root.path())
+        .output()
+        .unwrap()
+}
+
+/// An instance made from nixos-lima's template, and a project folder with awkward name.
+fn setup(version: &str) -> (SimLima, PathBuf) {
+    let sim = SimLima::new(version);
+    let file = sim.root.path().join("nixos.yaml");
+    std::fs::write(&file, TEMPLATE).unwrap();
+    assert!(sim
+        .limactl_cmd(&["create", "--tty=false", "--name", "nixos"])
+        .arg(&file)
+        .status()
+        .unwrap()
+        .success());
+    std::fs::write(
+        sim.lima_home.join("nixos/sim.json"),
+        r#"{"bootSecs": 0.5, "stopSecs": 0.0}"#,
+    )
+    .unwrap();
+    let project = sim.root.path().join("src/my app 'ü' $(x)");
+    std::fs::create_dir_all(&project).unwrap();
+    (sim, project)
+}
+
+fn lima_yaml(sim: &SimLima) -> String {
+    std::fs::read_to_string(sim.lima_home.join("nixos/lima.yaml")).unwrap()
+}
+
+#[test]
+fn adding_to_a_stopped_instance_keeps_the_templates_comments() {
+    let (sim, project) = setup("2.2.0");
+    let before = lima_yaml(&sim);
+    let p = project.to_str().unwrap();
+    let out = limabar(&sim, &["mount", "add", "nixos", p]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = lima_yaml(&sim);
+    assert!(
+        after.contains("# Try choosing \"mmap\" or \"none\" if you see a stability issue"),
+        "comment lost:\n{after}"
+    );
+    // Only the new entry's three lines were added; every original line is kept, in order.
+    assert_eq!(after.lines().count(), before.lines().count() + 3);
+    let mut rest = after.lines();
+    for line in before.lines() {
+        assert!(
+            rest.any(|l| l == line),
+            "line {line:?} lost or moved:\n{after}"
+        );
+    }
+    let listed: Value =
+        serde_json::from_slice(&limabar(&sim, &["mount", "ls", "nixos", "--json"]).stdout).unwrap();
+    let last = listed.as_array().unwrap().last().unwrap();
+    assert_eq!(
+        (
+            last["location"].as_str(),
+            last["mountPoint"].as_str(),
+            last["writable"].as_bool()
+        ),
+        (Some(p), Some(p), Some(true))
+    );
+    // One edit, through Lima.
+    let edits: Vec<Vec<String>> = sim.calls().into_iter().filter(|c| c[0] == "edit").collect();
+    assert_eq!(edits.len(), 1);
+    // Toggle and remove; removing restores the file exactly.
+    assert!(limabar(&sim, &["mount", "add", "nixos", p, "--read-only"])
+        .status
+        .success());
+    assert!(
+        lima_yaml(&sim).contains("writable: false\n")
+            && lima_yaml(&sim).matches("writable: true").count() == 1
+    );
+    assert!(limabar(&sim, &["mount", "rm", "nixos", p]).status.success());
+    assert_eq!(lima_yaml(&sim), before);
+}
+
+#[test]
+fn adding_to_a_running_instance_restarts_it_and_the_guest_can_use_the_folder() {
+    for (version, expected_calls) in [
+        ("2.2.0", vec!["restart"]),
+        ("2.1.4", vec!["stop", "edit", "start"]),
+    ] {
+        let (sim, project) = setup(version);
+        assert!(sim
+            .limactl_cmd(&["start", "--tty=false", "nixos"])
+            .status()
+            .unwrap()
+            .success());
+        let p = project.to_str().unwrap();
+        let shell = |sim: &SimLima| {
+            sim.limactl_cmd(&["shell", "--workdir", p, "nixos", "pwd"])
+                .output()
+                .unwrap()
+        };
+        let before = shell(&sim);
+        assert_eq!(
+            before.status.code(),
+            Some(1),
+            "not mounted yet: the guest cannot cd there"
+        );
+        let first_call = sim.calls().len();
+        let out = limabar(&sim, &["mount", "add", "nixos", p]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let verbs: Vec<String> = sim.calls()[first_call..]
+            .iter()
+            .map(|c| c[0].clone())
+            .filter(|v| ["restart", "stop", "edit", "start"].contains(&v.as_str()))
+            .collect();
+        assert_eq!(verbs, expected_calls, "Lima {version}");
+        let after = shell(&sim);
+        assert!(
+            after.status.success(),
+            "{}",
+            String::from_utf8_lossy(&after.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&after.stdout).trim(), p);
+    }
+}
+
+#[tokio::test]
+async fn an_edit_lima_rejects_changes_nothing_and_says_why() {
+    let (sim, _) = setup("2.2.0");
+    let before = lima_yaml(&sim);
+    let limactl = sim.connect().await;
+    let bad = Plan {
+        added: vec![Mount {
+            location: "relative/dir".into(),
+            mount_point: "relative/dir".into(),
+            writable: true,
+        }],
+        ..Plan::default()
+    };
+    let calls = invocations(&limactl, "nixos", &bad, false);
+    let err = apply(&limactl, &calls).await.unwrap_err();
+    assert!(
+        err.to_string().contains("must be an absolute path"),
+        "{err}"
+    );
+    assert_eq!(lima_yaml(&sim), before, "lima.yaml untouched");
+    // Lima saves the rejected buffer in its cwd: Limabar's own directory, not the user's.
+    assert!(limactl.runner.workdir.join("lima.REJECTED.yaml").exists());
+}
+
+#[test]
+fn the_sim_refuses_what_lima_refuses() {
+    let (sim, _) = setup("2.2.0");
+    assert!(sim
+        .limactl_cmd(&["start", "--tty=false", "nixos"])
+        .status()
+        .unwrap()
+        .success());
+    let running = sim
+        .limactl_cmd(&["edit", "--tty=false", "nixos", "--set", ".mounts += []"])
+        .output()
+        .unwrap();
+    assert_eq!(running.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&running.stderr).contains("cannot edit a running instance"));
+    let _ = sim.limactl_cmd(&["stop", "-f", "nixos"]).status();
+    let unknown = sim
+        .limactl_cmd(&["edit", "--tty=false", "nixos", "--set", ".cpus = 8"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unsupported expression"));
+}
