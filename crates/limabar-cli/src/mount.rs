@@ -7,6 +7,7 @@ use limabar_core::env::HostEnv;
 use limabar_core::locate::Limactl;
 use limabar_core::mounts::apply::{apply, invocations};
 use limabar_core::mounts::probe::HostFs;
+use limabar_core::mounts::verify::verify;
 use limabar_core::mounts::{plan_add, plan_remove, Plan, PlanInput};
 use limabar_core::snapshot::list_views;
 use limabar_core::{CoreError, InstanceView};
@@ -166,8 +167,22 @@ pub async fn run(
         eprintln!("{} restarts to apply the change…", view.instance.name);
     }
     apply(limactl, &calls).await?;
+    // After a restart, check inside the guest that each new writable mount works.
+    let mut checks = Vec::new();
+    if running {
+        let fresh: Vec<_> = plan.added.iter().chain(&plan.toggled).cloned().collect();
+        for (m, check) in verify(limactl, &view.instance.name, &fresh).await {
+            if !json {
+                eprintln!("{}", check.explain(&m.mount_point));
+            }
+            checks.push(json!({"mountPoint": m.mount_point, "check": check}));
+        }
+    }
     if json {
-        println!("{}", json!({"mounts": plan.mounts, "actions": actions}));
+        println!(
+            "{}",
+            json!({"mounts": plan.mounts, "actions": actions, "verified": checks})
+        );
     }
     Ok(true)
 }

@@ -6,5 +6,6 @@ pub mod apply;
 pub mod expr;
 pub mod plan;
 pub mod probe;
+pub mod verify;
 
 pub use plan::{plan_add, plan_remove, Plan, PlanError, PlanInput};
