@@ -105,6 +105,17 @@ impl SimLima {
         c
     }
 
+    /// Runs the `limabar` CLI against this Lima.
+    pub fn limabar(&self, args: &[&str]) -> std::process::Output {
+        Command::new(workspace_bin("limabar"))
+            .args(args)
+            .env("LIMACTL", &self.limactl)
+            .env("LIMA_HOME", &self.lima_home)
+            .env("HOME", self.root.path())
+            .output()
+            .expect("limabar runs")
+    }
+
     /// Every limactl invocation so far, as argv vectors.
     pub fn calls(&self) -> Vec<Vec<String>> {
         std::fs::read_to_string(&self.call_log)

@@ -1,26 +1,16 @@
 //! The `limabar` command against `limactl-sim`: output shapes, exit codes, JSON errors.
 
-use std::process::{Command, Output};
+use std::process::Command;
 
 use limabar_tests::{workspace_bin, SimLima};
 use serde_json::Value;
-
-fn limabar(sim: &SimLima, args: &[&str]) -> Output {
-    Command::new(workspace_bin("limabar"))
-        .args(args)
-        .env("LIMACTL", &sim.limactl)
-        .env("LIMA_HOME", &sim.lima_home)
-        .env("HOME", sim.root.path())
-        .output()
-        .expect("limabar runs")
-}
 
 #[test]
 fn list_json_has_the_documented_fields_and_start_stop_work() {
     let sim = SimLima::new("2.2.0");
     sim.create("nixos", r#"{"bootSecs": 1.0, "stopSecs": 0.1}"#);
     sim.create("other", "{}");
-    let out = limabar(&sim, &["list", "--json"]);
+    let out = sim.limabar(&["list", "--json"]);
     assert!(
         out.status.success(),
         "{}",
@@ -55,28 +45,28 @@ fn list_json_has_the_documented_fields_and_start_stop_work() {
     );
     assert_eq!(n["memory"].as_u64(), Some(8 << 30));
 
-    let start = limabar(&sim, &["start", "nixos"]);
+    let start = sim.limabar(&["start", "nixos"]);
     let err = String::from_utf8_lossy(&start.stderr);
     assert!(start.status.success(), "{err}");
     assert!(err.contains("nixos: starting: user session"), "{err}");
     assert!(err.contains("nixos is ready — booted in"), "{err}");
-    let v: Value = serde_json::from_slice(&limabar(&sim, &["list", "--json"]).stdout).unwrap();
+    let v: Value = serde_json::from_slice(&sim.limabar(&["list", "--json"]).stdout).unwrap();
     assert_eq!(v[0]["state"], "ready");
     assert!(v[0]["sshLocalPort"].as_u64().is_some());
 
-    let again = limabar(&sim, &["start", "nixos", "--json"]);
+    let again = sim.limabar(&["start", "nixos", "--json"]);
     assert_eq!(again.status.code(), Some(1));
     let e: Value = serde_json::from_slice(&again.stderr).expect("JSON error on stderr");
     assert_eq!(e["code"], "already-running");
     assert!(e["message"].as_str().unwrap().contains("nixos"));
 
-    let stop = limabar(&sim, &["stop", "nixos"]);
+    let stop = sim.limabar(&["stop", "nixos"]);
     assert!(
         stop.status.success(),
         "{}",
         String::from_utf8_lossy(&stop.stderr)
     );
-    let v: Value = serde_json::from_slice(&limabar(&sim, &["list", "--json"]).stdout).unwrap();
+    let v: Value = serde_json::from_slice(&sim.limabar(&["list", "--json"]).stdout).unwrap();
     assert_eq!(v[0]["state"], "stopped");
 }
 
@@ -84,19 +74,19 @@ fn list_json_has_the_documented_fields_and_start_stop_work() {
 fn failures_exit_1_with_the_reason_and_usage_errors_exit_2() {
     let sim = SimLima::new("2.2.0");
     sim.create("broken", r#"{"scenario": "exit-early", "bootSecs": 0.5}"#);
-    let out = limabar(&sim, &["start", "broken"]);
+    let out = sim.limabar(&["start", "broken"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken: failed"), "{err}");
     assert!(err.contains("exiting"), "{err}");
 
-    let missing = limabar(&sim, &["start", "nope", "--json"]);
+    let missing = sim.limabar(&["start", "nope", "--json"]);
     assert_eq!(missing.status.code(), Some(1));
     let e: Value = serde_json::from_slice(&missing.stderr).unwrap();
     assert_eq!(e["code"], "instance-not-found");
 
-    assert_eq!(limabar(&sim, &["frobnicate"]).status.code(), Some(2));
-    assert_eq!(limabar(&sim, &["start"]).status.code(), Some(2));
+    assert_eq!(sim.limabar(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(sim.limabar(&["start"]).status.code(), Some(2));
 }
 
 #[test]

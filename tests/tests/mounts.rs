@@ -3,25 +3,14 @@
 //! nothing, and the mount is really usable by `limactl shell` afterwards.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use limabar_core::inventory::Mount;
 use limabar_core::mounts::apply::{apply, invocations};
 use limabar_core::mounts::Plan;
-use limabar_tests::{workspace_bin, SimLima};
+use limabar_tests::SimLima;
 use serde_json::Value;
 
 const TEMPLATE: &str = include_str!("../fixtures/nixos-lima.yaml");
-
-fn limabar(sim: &SimLima, args: &[&str]) -> Output {
-    Command::new(workspace_bin("limabar"))
-        .args(args)
-        .env("LIMACTL", &sim.limactl)
-        .env("LIMA_HOME", &sim.lima_home)
-        .env("HOME", sim.root.path())
-        .output()
-        .unwrap()
-}
 
 /// An instance made from nixos-lima's template, and a project folder with awkward name.
 fn setup(version: &str) -> (SimLima, PathBuf) {
@@ -53,7 +42,7 @@ fn adding_to_a_stopped_instance_keeps_the_templates_comments() {
     let (sim, project) = setup("2.2.0");
     let before = lima_yaml(&sim);
     let p = project.to_str().unwrap();
-    let out = limabar(&sim, &["mount", "add", "nixos", p]);
+    let out = sim.limabar(&["mount", "add", "nixos", p]);
     assert!(
         out.status.success(),
         "{}",
@@ -74,7 +63,7 @@ fn adding_to_a_stopped_instance_keeps_the_templates_comments() {
         );
     }
     let listed: Value =
-        serde_json::from_slice(&limabar(&sim, &["mount", "ls", "nixos", "--json"]).stdout).unwrap();
+        serde_json::from_slice(&sim.limabar(&["mount", "ls", "nixos", "--json"]).stdout).unwrap();
     let last = listed.as_array().unwrap().last().unwrap();
     assert_eq!(
         (
@@ -88,14 +77,15 @@ fn adding_to_a_stopped_instance_keeps_the_templates_comments() {
     let edits: Vec<Vec<String>> = sim.calls().into_iter().filter(|c| c[0] == "edit").collect();
     assert_eq!(edits.len(), 1);
     // Toggle and remove; removing restores the file exactly.
-    assert!(limabar(&sim, &["mount", "add", "nixos", p, "--read-only"])
+    assert!(sim
+        .limabar(&["mount", "add", "nixos", p, "--read-only"])
         .status
         .success());
     assert!(
         lima_yaml(&sim).contains("writable: false\n")
             && lima_yaml(&sim).matches("writable: true").count() == 1
     );
-    assert!(limabar(&sim, &["mount", "rm", "nixos", p]).status.success());
+    assert!(sim.limabar(&["mount", "rm", "nixos", p]).status.success());
     assert_eq!(lima_yaml(&sim), before);
 }
 
@@ -124,7 +114,7 @@ fn adding_to_a_running_instance_restarts_it_and_the_guest_can_use_the_folder() {
             "not mounted yet: the guest cannot cd there"
         );
         let first_call = sim.calls().len();
-        let out = limabar(&sim, &["mount", "add", "nixos", p]);
+        let out = sim.limabar(&["mount", "add", "nixos", p]);
         assert!(
             out.status.success(),
             "{}",
