@@ -122,7 +122,7 @@ async fn relay(
             Change::Warning { instance, message } => {
                 tracing::warn!(?instance, %message, "monitor warning")
             }
-            Change::OperationEnded { .. } => {}
+            Change::OperationEnded { .. } | Change::MountsChecked { .. } => {}
         }
         let next = tray_model(&views.values().cloned().collect::<Vec<_>>());
         if next != model {

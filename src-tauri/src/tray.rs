@@ -83,7 +83,7 @@ fn fill(app: &AppHandle, menu: &Menu<Wry>, model: &TrayModel) -> tauri::Result<(
             let verb = match action {
                 Operation::Start => "Start",
                 Operation::Restart => "Restart",
-                Operation::Stop | Operation::ForceStop => "Stop",
+                Operation::Stop | Operation::ForceStop | Operation::Mounts => "Stop",
             };
             let id = format!("op:{}:{}", action.verb(), it.name);
             let text = format!("    {verb} {}", it.name);

@@ -182,3 +182,112 @@ fn the_sim_refuses_what_lima_refuses() {
     assert_eq!(unknown.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unsupported expression"));
 }
+
+mod through_the_monitor {
+    use super::*;
+    use limabar_core::change::{Change, Operation};
+    use limabar_core::error::ErrorCode;
+    use limabar_core::mounts::probe::HostFs;
+    use limabar_core::mounts::{plan_add, PlanInput};
+    use limabar_core::{Monitor, MonitorConfig, VmState};
+    use limabar_tests::within;
+    use std::time::Duration;
+
+    async fn plan_for(m: &Monitor, project: &std::path::Path) -> Plan {
+        let view = m
+            .snapshot()
+            .await
+            .into_iter()
+            .find(|v| v.instance.name == "nixos")
+            .unwrap();
+        let input = PlanInput {
+            current: &view.instance.mounts,
+            home: None,
+            guest_home: view.instance.guest_home.as_deref(),
+            writable: true,
+            confirmed: false,
+        };
+        plan_add(&input, &[project.to_path_buf()], &HostFs)
+    }
+
+    #[tokio::test]
+    async fn a_running_vm_restarts_through_the_phases_and_the_mount_is_verified() {
+        let (sim, project) = setup("2.2.0");
+        let m = Monitor::spawn(MonitorConfig::new(sim.connect().await)).unwrap();
+        m.snapshot().await;
+        m.run("nixos", Operation::Start).await.expect("start");
+        let plan = plan_for(&m, &project).await;
+        assert_eq!(plan.added.len(), 1);
+        let mut rx = m.subscribe();
+        let done = m.begin_mounts("nixos", plan).await.expect("accepted");
+        let busy = m
+            .begin("nixos", Operation::Stop)
+            .await
+            .expect_err("one operation at a time");
+        assert_eq!(busy.code(), ErrorCode::Busy);
+        let (mut states, mut checks) = (Vec::new(), None);
+        within(Duration::from_secs(20), "the mount change", async {
+            loop {
+                match rx.recv().await.unwrap() {
+                    Change::StateChanged { to, .. } => states.push(to.kind()),
+                    Change::MountsChecked { checks: c, .. } => checks = Some(c),
+                    Change::OperationEnded {
+                        operation: Operation::Mounts,
+                        error,
+                        ..
+                    } => {
+                        assert!(error.is_none(), "{error:?}");
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+        })
+        .await;
+        done.await.unwrap().unwrap();
+        assert_eq!(states.first(), Some(&"stopping"), "{states:?}");
+        assert!(
+            states.contains(&"starting") && states.last() == Some(&"ready"),
+            "{states:?}"
+        );
+        let checks = checks.expect("mounts were checked");
+        assert_eq!(checks[0].mount_point, project.to_str().unwrap());
+        assert_eq!(
+            serde_json::to_value(&checks[0].check).unwrap()["status"],
+            "verified"
+        );
+        assert!(lima_yaml(&sim).contains(&format!(
+            "mountPoint: {}",
+            serde_json::to_string(project.to_str().unwrap()).unwrap()
+        )));
+    }
+
+    #[tokio::test]
+    async fn a_stopped_vm_is_only_edited() {
+        let (sim, project) = setup("2.2.0");
+        let m = Monitor::spawn(MonitorConfig::new(sim.connect().await)).unwrap();
+        m.snapshot().await;
+        let plan = plan_for(&m, &project).await;
+        let mut rx = m.subscribe();
+        m.begin_mounts("nixos", plan)
+            .await
+            .unwrap()
+            .await
+            .unwrap()
+            .expect("edited");
+        while let Ok(c) = rx.try_recv() {
+            assert!(
+                !matches!(
+                    c,
+                    Change::StateChanged { .. } | Change::MountsChecked { .. }
+                ),
+                "{c:?}"
+            );
+        }
+        assert_eq!(m.snapshot().await[0].state, VmState::Stopped);
+        assert!(!sim
+            .calls()
+            .iter()
+            .any(|c| c[0] == "restart" || c[0] == "start"));
+    }
+}

@@ -146,6 +146,11 @@ pub fn print_change(change: &Change, json: bool) {
             error: Some(e),
         } => println!("{name}: {} failed — {}", operation.verb(), e.message),
         Change::OperationEnded { .. } => {}
+        Change::MountsChecked { name, checks } => {
+            for c in checks {
+                println!("{name}: {}", c.explanation);
+            }
+        }
         Change::Warning { instance, message } => eprintln!(
             "warning{}: {message}",
             instance

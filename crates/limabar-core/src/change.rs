@@ -7,6 +7,7 @@ use ts_rs::TS;
 
 use crate::error::ErrorInfo;
 use crate::inventory::Instance;
+use crate::mounts::verify::MountCheck;
 use crate::readiness::VmState;
 
 /// A lifecycle operation Limabar runs through limactl.
@@ -18,6 +19,8 @@ pub enum Operation {
     Stop,
     ForceStop,
     Restart,
+    /// Applying mount changes (a restart when the VM runs).
+    Mounts,
 }
 
 impl Operation {
@@ -26,6 +29,7 @@ impl Operation {
             Operation::Start => "start",
             Operation::Stop | Operation::ForceStop => "stop",
             Operation::Restart => "restart",
+            Operation::Mounts => "mount",
         }
     }
 
@@ -33,7 +37,7 @@ impl Operation {
     pub fn argv(self, name: &str, start_timeout: &str) -> Vec<String> {
         let rest: Vec<&str> = match self {
             Operation::Start => vec!["--timeout", start_timeout, name],
-            Operation::Stop | Operation::Restart => vec![name],
+            Operation::Stop | Operation::Restart | Operation::Mounts => vec![name],
             Operation::ForceStop => vec!["-f", name],
         };
         crate::runner::Runner::argv(self.verb(), &rest)
@@ -75,9 +79,25 @@ pub enum Change {
         operation: Operation,
         error: Option<ErrorInfo>,
     },
+    /// Writable mounts checked inside the guest after a mount change and restart.
+    #[serde(rename_all = "camelCase")]
+    MountsChecked {
+        name: String,
+        checks: Vec<MountStatus>,
+    },
     /// Something was skipped or could not be read (a garbage line, a vanished file).
     Warning {
         instance: Option<String>,
         message: String,
     },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct MountStatus {
+    pub mount_point: String,
+    pub check: MountCheck,
+    /// The check in words, with what to do about it.
+    pub explanation: String,
 }

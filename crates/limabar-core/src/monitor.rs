@@ -17,12 +17,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use notify::{RecursiveMode, Watcher};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::change::{Change, InstanceView, Operation};
+use crate::change::{Change, InstanceView, MountStatus, Operation};
 use crate::error::{CoreError, Result};
 use crate::events::{parse_event_line, HaEvent};
 use crate::halog::parse_line;
 use crate::inventory::{parse_list, Instance, LimaStatus, Listing};
 use crate::locate::{LimaInfo, Limactl};
+use crate::mounts::Plan;
 use crate::readiness::{apply, listing_is_transient, Input, Millis, VmState};
 use crate::runner::Runner;
 use crate::snapshot::{HA_PID, HA_STDERR, HA_STDOUT};
@@ -60,6 +61,8 @@ pub(crate) enum Msg {
     Begin {
         name: String,
         op: Operation,
+        /// For `Operation::Mounts`: the planned change.
+        mounts: Option<Plan>,
         reply: oneshot::Sender<Result<oneshot::Receiver<Result<()>>>>,
     },
     Fs(notify::Event),
@@ -78,7 +81,7 @@ pub(crate) enum Msg {
     OpFinished {
         name: String,
         op: Operation,
-        result: Result<()>,
+        result: Result<Vec<MountStatus>>,
     },
     Warn {
         name: Option<String>,
@@ -91,6 +94,8 @@ struct Tracked {
     state: VmState,
     operation: Option<Operation>,
     by_limabar: bool,
+    /// The running operation restarts the VM (a mount change on a running VM).
+    restarting: bool,
     sources: Option<Sources>,
     waiter: Option<oneshot::Sender<Result<()>>>,
 }
@@ -169,10 +174,30 @@ impl Monitor {
     /// Begins an operation. Errors at once if it is refused (unknown instance, busy,
     /// already in that state); otherwise returns a receiver for its outcome.
     pub async fn begin(&self, name: &str, op: Operation) -> Result<oneshot::Receiver<Result<()>>> {
+        self.begin_with(name, op, None).await
+    }
+
+    /// Begins applying a mount plan: one edit; if the VM runs, a restart followed by a
+    /// check of the new writable mounts in the guest, reported as `MountsChecked`.
+    pub async fn begin_mounts(
+        &self,
+        name: &str,
+        plan: Plan,
+    ) -> Result<oneshot::Receiver<Result<()>>> {
+        self.begin_with(name, Operation::Mounts, Some(plan)).await
+    }
+
+    async fn begin_with(
+        &self,
+        name: &str,
+        op: Operation,
+        mounts: Option<Plan>,
+    ) -> Result<oneshot::Receiver<Result<()>>> {
         let (reply, rx) = oneshot::channel();
         let _ = self.tx.send(Msg::Begin {
             name: name.to_string(),
             op,
+            mounts,
             reply,
         });
         rx.await

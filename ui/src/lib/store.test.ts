@@ -28,6 +28,12 @@ describe('apply', () => {
     expect(m.errors.nixos).toBeUndefined();
   });
 
+  it('keeps the latest mount checks per instance', () => {
+    const checks = [{ mountPoint: '/Users/me/app', check: { status: 'verified' as const }, explanation: 'ok' }];
+    const m = apply(base, { type: 'mountsChecked', name: 'nixos', checks });
+    expect(m.mountChecks.nixos).toEqual(checks);
+  });
+
   it('does not change the model for state-change and warning notices', () => {
     const from = { kind: 'stopped' as const };
     expect(apply(base, { type: 'stateChanged', name: 'nixos', from, to: from, byLimabar: false })).toBe(base);

@@ -4,15 +4,18 @@ import type { Change } from '../bindings/Change';
 import type { ErrorInfo } from '../bindings/ErrorInfo';
 import type { InstanceView } from '../bindings/InstanceView';
 import type { LimaConnection } from '../bindings/LimaConnection';
+import type { MountStatus } from '../bindings/MountStatus';
 
 export interface Model {
   lima: LimaConnection;
   instances: InstanceView[];
   /** The last error per instance (a refused or failed operation), until the next one. */
   errors: Record<string, ErrorInfo>;
+  /** The last in-guest check of each instance's mounts, by instance name. */
+  mountChecks: Record<string, MountStatus[]>;
 }
 
-export const initialModel: Model = { lima: { kind: 'connecting' }, instances: [], errors: {} };
+export const initialModel: Model = { lima: { kind: 'connecting' }, instances: [], errors: {}, mountChecks: {} };
 
 function upsert(list: InstanceView[], v: InstanceView): InstanceView[] {
   const i = list.findIndex((x) => x.name === v.name);
@@ -33,6 +36,8 @@ export function apply(model: Model, change: Change): Model {
     }
     case 'operationEnded':
       return withError(model, change.name, change.error);
+    case 'mountsChecked':
+      return { ...model, mountChecks: { ...model.mountChecks, [change.name]: change.checks } };
     case 'stateChanged':
     case 'warning':
       return model;

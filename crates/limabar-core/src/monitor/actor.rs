@@ -23,8 +23,13 @@ impl Actor {
                     self.pending_snapshots.push(reply);
                 }
             }
-            Msg::Begin { name, op, reply } => {
-                let _ = reply.send(self.begin(&name, op));
+            Msg::Begin {
+                name,
+                op,
+                mounts,
+                reply,
+            } => {
+                let _ = reply.send(self.begin(&name, op, mounts));
             }
             Msg::Fs(ev) => self.on_fs(ev),
             Msg::RelistDue => {
@@ -209,6 +214,7 @@ impl Actor {
                     instance: inst,
                     operation: None,
                     by_limabar: false,
+                    restarting: false,
                     sources: None,
                     waiter: None,
                 };
@@ -407,7 +413,12 @@ impl Actor {
 
     // ---- operations -------------------------------------------------------------
 
-    fn begin(&mut self, name: &str, op: Operation) -> Result<oneshot::Receiver<Result<()>>> {
+    fn begin(
+        &mut self,
+        name: &str,
+        op: Operation,
+        mounts: Option<Plan>,
+    ) -> Result<oneshot::Receiver<Result<()>>> {
         let Some(t) = self.instances.get_mut(name) else {
             return Err(CoreError::InstanceNotFound {
                 name: name.to_string(),
@@ -441,22 +452,46 @@ impl Actor {
         t.operation = Some(op);
         t.waiter = Some(done_tx);
         t.by_limabar = true;
+        let vm_up = running || t.instance.status == LimaStatus::Running;
+        t.restarting = op == Operation::Restart || (op == Operation::Mounts && vm_up);
+        let job = mounts.map(|plan| ops::MountsJob {
+            invocations: crate::mounts::apply::invocations(
+                &self.config.limactl,
+                name,
+                &plan,
+                vm_up,
+            ),
+            verify: if vm_up {
+                plan.added
+                    .iter()
+                    .chain(&plan.toggled)
+                    .filter(|m| m.writable)
+                    .cloned()
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        });
         let at = now_ms();
         let input = match op {
-            Operation::Start => Input::StartRequested { at },
-            _ => Input::StopRequested { at },
+            Operation::Start => Some(Input::StartRequested { at }),
+            Operation::Mounts if !vm_up => None,
+            _ => Some(Input::StopRequested { at }),
         };
         // Sources for the new boot start when `limactl start` recreates the logs; the
         // files there now belong to the previous run.
-        if let Some(t) = self.instances.get_mut(name) {
-            t.sources = None;
+        if let Some(input) = input {
+            if let Some(t) = self.instances.get_mut(name) {
+                t.sources = None;
+            }
+            self.update(name, input);
         }
-        self.update(name, input);
         let plan = ops::OpPlan {
-            runner: self.config.limactl.runner.clone(),
+            limactl: self.config.limactl.clone(),
             name: name.to_string(),
             op,
             start_timeout: self.config.start_timeout,
+            mounts: job,
         };
         let tx = self.tx.clone();
         let name = name.to_string();
@@ -467,30 +502,57 @@ impl Actor {
         Ok(done_rx)
     }
 
-    fn on_op_finished(&mut self, name: &str, op: Operation, result: Result<()>) {
+    fn on_op_finished(&mut self, name: &str, op: Operation, result: Result<Vec<MountStatus>>) {
         let error_text = result.as_ref().err().map(|e| match e {
             CoreError::Failed { detail, .. } => detail.clone(),
             other => other.to_string(),
         });
-        let waiter = self.instances.get_mut(name).and_then(|t| {
-            t.operation = None;
-            t.waiter.take()
-        });
+        let (waiter, restarting) = self
+            .instances
+            .get_mut(name)
+            .map(|t| {
+                t.operation = None;
+                (t.waiter.take(), std::mem::take(&mut t.restarting))
+            })
+            .unwrap_or((None, false));
         let input = match op {
-            Operation::Start | Operation::Restart => Input::StartFinished {
+            Operation::Start | Operation::Restart => Some(Input::StartFinished {
                 error: error_text,
                 at: now_ms(),
-            },
-            Operation::Stop | Operation::ForceStop => Input::StopFinished { error: error_text },
+            }),
+            Operation::Mounts if restarting => Some(Input::StartFinished {
+                error: error_text,
+                at: now_ms(),
+            }),
+            Operation::Mounts => None,
+            Operation::Stop | Operation::ForceStop => {
+                Some(Input::StopFinished { error: error_text })
+            }
         };
-        self.update(name, input);
+        match input {
+            Some(input) => self.update(name, input),
+            // The operation flag changed even if the state did not.
+            None => {
+                if let Some(t) = self.instances.get(name) {
+                    self.emit(Change::Upserted { instance: t.view() });
+                }
+            }
+        }
+        if let Ok(checks) = &result {
+            if !checks.is_empty() {
+                self.emit(Change::MountsChecked {
+                    name: name.to_string(),
+                    checks: checks.clone(),
+                });
+            }
+        }
         self.emit(Change::OperationEnded {
             name: name.to_string(),
             operation: op,
             error: result.as_ref().err().map(CoreError::info),
         });
         if let Some(w) = waiter {
-            let _ = w.send(result);
+            let _ = w.send(result.map(|_| ()));
         }
         self.relist_soon();
     }

@@ -4,26 +4,51 @@
 
 use std::time::Duration;
 
-use crate::change::Operation;
+use crate::change::{MountStatus, Operation};
 use crate::error::{CoreError, Result};
+use crate::inventory::Mount;
+use crate::locate::Limactl;
+use crate::mounts::{apply, verify};
 use crate::runner::Runner;
 
 pub(super) struct OpPlan {
-    pub runner: Runner,
+    pub limactl: Limactl,
     pub name: String,
     pub op: Operation,
     pub start_timeout: Duration,
+    pub mounts: Option<MountsJob>,
+}
+
+/// A mount change: the limactl calls, and the writable mounts to check afterwards
+/// (when the change restarted the VM).
+pub(super) struct MountsJob {
+    pub invocations: Vec<Vec<String>>,
+    pub verify: Vec<Mount>,
 }
 
 fn go_duration(d: Duration) -> String {
     format!("{}s", d.as_secs().max(1))
 }
 
-pub(super) async fn run(plan: OpPlan) -> Result<()> {
+/// Runs the operation; a mount change returns its in-guest checks.
+pub(super) async fn run(plan: OpPlan) -> Result<Vec<MountStatus>> {
+    let runner = &plan.limactl.runner;
     let list = Runner::argv("list", &["--json", &plan.name]);
-    let listed = plan.runner.run(&list, Duration::from_secs(30)).await?;
+    let listed = runner.run(&list, Duration::from_secs(30)).await?;
     if !listed.success() || listed.stdout.trim().is_empty() {
         return Err(CoreError::InstanceNotFound { name: plan.name });
+    }
+    if let Some(job) = &plan.mounts {
+        apply::apply(&plan.limactl, &job.invocations).await?;
+        let checks = verify::verify(&plan.limactl, &plan.name, &job.verify).await;
+        return Ok(checks
+            .into_iter()
+            .map(|(m, check)| MountStatus {
+                explanation: check.explain(&m.mount_point),
+                mount_point: m.mount_point,
+                check,
+            })
+            .collect());
     }
     let argv = plan.op.argv(&plan.name, &go_duration(plan.start_timeout));
     // Our own deadline is past limactl's, so its clearer message normally wins.
@@ -31,10 +56,11 @@ pub(super) async fn run(plan: OpPlan) -> Result<()> {
         Operation::Start | Operation::Restart => plan.start_timeout + Duration::from_secs(60),
         Operation::Stop => Duration::from_secs(4 * 60),
         Operation::ForceStop => Duration::from_secs(60),
+        Operation::Mounts => plan.start_timeout + Duration::from_secs(4 * 60),
     };
-    let out = plan.runner.run(&argv, deadline).await?;
+    let out = runner.run(&argv, deadline).await?;
     if out.success() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let detail = out.failure_message();
     Err(CoreError::Failed {
