@@ -6,6 +6,9 @@ const COMMANDS: &[&str] = &[
     "limactl_command",
     "hide_popover",
     "set_pinned",
+    "plan_mounts",
+    "apply_mounts",
+    "remove_mount",
 ];
 
 fn main() {

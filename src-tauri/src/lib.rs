@@ -2,6 +2,7 @@
 //! Wiring only — no parsing and no branching on limactl output here.
 
 mod commands;
+mod mounts;
 mod notifier;
 mod popover;
 mod relay;
@@ -27,18 +28,27 @@ pub fn run() {
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             popover::show(app, None)
         }))
-        .manage(state::AppState::default())
+        .manage(state::AppState {
+            home: env.home.clone(),
+            ..Default::default()
+        })
         .invoke_handler(tauri::generate_handler![
             commands::snapshot,
             commands::run_operation,
             commands::limactl_command,
             commands::hide_popover,
-            commands::set_pinned
+            commands::set_pinned,
+            mounts::plan_mounts,
+            mounts::apply_mounts,
+            mounts::remove_mount
         ])
         .on_window_event(|window, event| {
             if window.label() == popover::LABEL {
-                if let WindowEvent::Focused(false) = event {
-                    popover::on_blur(window.app_handle());
+                match event {
+                    WindowEvent::Focused(false) => popover::on_blur(window.app_handle()),
+                    WindowEvent::Focused(true) => popover::cancel_blur_hide(window.app_handle()),
+                    WindowEvent::DragDrop(drag) => popover::on_drag(window.app_handle(), drag),
+                    _ => {}
                 }
             }
         })

@@ -6,13 +6,17 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use tauri::{AppHandle, Emitter, LogicalSize, Manager, PhysicalPosition, Rect, WebviewWindow};
+use serde_json::json;
+use tauri::{
+    AppHandle, DragDropEvent, Emitter, LogicalSize, Manager, PhysicalPosition, Rect, WebviewWindow,
+};
 
 use crate::state::AppState;
 
 pub const LABEL: &str = "popover";
 const MARGIN: i32 = 12;
 const BLUR_CLICK_RACE: Duration = Duration::from_millis(300);
+const BLUR_HIDE_DELAY: Duration = Duration::from_millis(400);
 
 fn window(app: &AppHandle) -> Option<WebviewWindow> {
     app.get_webview_window(LABEL)
@@ -86,13 +90,62 @@ pub fn toggle(app: &AppHandle, tray_rect: Rect) {
     }
 }
 
+/// Hides the popover a moment after it loses focus, unless pinned or a drag arrives in
+/// the meantime: to drag a folder from Finder the user clicks in Finder first, which
+/// blurs the popover before the drag reaches it.
 pub fn on_blur(app: &AppHandle) {
     let state = app.state::<AppState>();
-    if state.pinned.load(Ordering::SeqCst) || !state.popover_visible() {
+    if state.pinned.load(Ordering::SeqCst)
+        || !state.popover_visible()
+        || state.dragging.load(Ordering::SeqCst)
+    {
         return;
     }
-    if let Ok(mut t) = state.last_blur_hide.lock() {
-        *t = Some(Instant::now());
-    }
-    hide(app);
+    let generation = state.blur_generation.fetch_add(1, Ordering::SeqCst) + 1;
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(BLUR_HIDE_DELAY).await;
+        let state = app.state::<AppState>();
+        if state.blur_generation.load(Ordering::SeqCst) != generation
+            || state.dragging.load(Ordering::SeqCst)
+        {
+            return;
+        }
+        if let Ok(mut t) = state.last_blur_hide.lock() {
+            *t = Some(Instant::now());
+        }
+        hide(&app);
+    });
+}
+
+/// Focus came back, or a drag entered: cancel a pending blur-hide.
+pub fn cancel_blur_hide(app: &AppHandle) {
+    app.state::<AppState>()
+        .blur_generation
+        .fetch_add(1, Ordering::SeqCst);
+}
+
+/// Relays drag-and-drop to the UI, which highlights the target and plans the mounts.
+pub fn on_drag(app: &AppHandle, event: &DragDropEvent) {
+    let state = app.state::<AppState>();
+    let payload = match event {
+        DragDropEvent::Enter { paths, position } => {
+            state.dragging.store(true, Ordering::SeqCst);
+            cancel_blur_hide(app);
+            json!({"kind": "enter", "paths": paths, "x": position.x, "y": position.y})
+        }
+        DragDropEvent::Over { position } => {
+            json!({"kind": "over", "x": position.x, "y": position.y})
+        }
+        DragDropEvent::Drop { paths, position } => {
+            state.dragging.store(false, Ordering::SeqCst);
+            json!({"kind": "drop", "paths": paths, "x": position.x, "y": position.y})
+        }
+        DragDropEvent::Leave => {
+            state.dragging.store(false, Ordering::SeqCst);
+            json!({"kind": "leave"})
+        }
+        _ => return,
+    };
+    let _ = app.emit("limabar://drag", payload);
 }

@@ -27,6 +27,12 @@ pub struct AppState {
     pub popover_visible: AtomicBool,
     pub pinned: AtomicBool,
     pub last_blur_hide: Mutex<Option<Instant>>,
+    /// A drag is over the popover: blur must not hide it (the user clicked in Finder).
+    pub dragging: AtomicBool,
+    /// Bumped on every blur and drag-enter; a delayed hide checks it is still current.
+    pub blur_generation: std::sync::atomic::AtomicU64,
+    /// The host user's home, for the "broad folder" rule.
+    pub home: Option<std::path::PathBuf>,
 }
 
 impl AppState {

@@ -25,6 +25,11 @@ beforeEach(() => {
         if (a.name === 'web') throw { code: 'busy', message: '`web` is busy: start is still in progress', hint: 'Wait for the current operation to finish.' };
         return null;
       }
+      if (cmd === 'plan_mounts' || cmd === 'apply_mounts') {
+        const a = args as { paths: string[] };
+        const added = a.paths.map((p) => ({ location: p, mountPoint: p, writable: true }));
+        return { mounts: added, added, toggled: [], removed: [], notes: [`\`${a.paths[0]}\` will be mounted writable on top of the read-only \`/Users/me\``], errors: [] };
+      }
       if (cmd === 'limactl_command') {
         const a = args as { name: string; operation: string };
         return a.operation === 'start'
@@ -133,5 +138,49 @@ describe('the clock', () => {
     } finally {
       window.setInterval = realSetInterval;
     }
+  });
+});
+
+describe('dropping folders', () => {
+  it('plans a drop on a running VM and restarts only when asked', async () => {
+    render(App);
+    await screen.findByText('web');
+    await emit('limabar://drag', { kind: 'enter', paths: ['/Users/me/src/app'], x: 1, y: 1 });
+    expect((await screen.findByTestId('drop-hint')).textContent).toContain('Drop');
+    // happy-dom has no layout: the drop names no row, and with two VMs none is guessed.
+    await emit('limabar://drag', { kind: 'drop', paths: ['/Users/me/src/app'], x: 1, y: 1 });
+    expect(calls.some((c) => c.cmd === 'plan_mounts')).toBe(false);
+    snapshot = { ...snapshot, instances: [snapshot.instances[1]] };
+    cleanup();
+    render(App);
+    await screen.findByText('web');
+    await emit('limabar://change', { type: 'upserted', instance: view('web', { kind: 'ready', sshPort: 1, bootSecs: 10.6, since: Date.now() }) });
+    await emit('limabar://drag', { kind: 'drop', paths: ['/Users/me/src/app'], x: 1, y: 1 });
+    const box = await screen.findByTestId('pending');
+    expect(calls).toContainEqual({ cmd: 'plan_mounts', args: { name: 'web', paths: ['/Users/me/src/app'], writable: true, confirmed: false } });
+    expect(box.textContent).toContain('on top of the read-only');
+    expect(row('web').querySelector('[data-mount="/Users/me/src/app"]')!.getAttribute('data-pending')).toBe('true');
+    const apply = box.querySelector('[data-action="apply-mounts"]')!;
+    expect(apply.textContent).toContain('Restart to apply (about 11 s)');
+    expect(calls.some((c) => c.cmd === 'apply_mounts')).toBe(false);
+    await fireEvent.click(screen.getByText('Later'));
+    expect(screen.getByTestId('pending').dataset.deferred).toBe('true');
+    await fireEvent.click(screen.getByTestId('pending').querySelector('[data-action="apply-mounts"]')!);
+    expect(calls.some((c) => c.cmd === 'apply_mounts')).toBe(true);
+    await emit('limabar://change', { type: 'operationEnded', name: 'web', operation: 'mounts', error: null });
+    await emit('limabar://change', { type: 'mountsChecked', name: 'web', checks: [{ mountPoint: '/Users/me/src/app', check: { status: 'verified' }, explanation: 'ok' }] });
+    await emit('limabar://change', { type: 'upserted', instance: view('web', { kind: 'ready', sshPort: 1, bootSecs: 10.6, since: Date.now() }, { mounts: [{ location: '/Users/me/src/app', mountPoint: '/Users/me/src/app', writable: true }] }) });
+    const m = await screen.findByText('✓ verified');
+    expect(m.closest('[data-mount]')!.getAttribute('data-check')).toBe('verified');
+    expect(screen.queryByTestId('pending')).toBeNull();
+  });
+
+  it('applies a drop on a stopped VM at once (no restart to wait for)', async () => {
+    snapshot = { ...snapshot, instances: [view('nixos')] };
+    render(App);
+    await screen.findByText('nixos');
+    await emit('limabar://drag', { kind: 'drop', paths: ['/Users/me/a b ü'], x: 1, y: 1 });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls).toContainEqual({ cmd: 'apply_mounts', args: { name: 'nixos', paths: ['/Users/me/a b ü'], writable: true, confirmed: false } });
   });
 });

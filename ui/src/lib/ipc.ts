@@ -6,6 +6,7 @@ import type { Change } from '../bindings/Change';
 import type { ErrorInfo } from '../bindings/ErrorInfo';
 import type { LimaConnection } from '../bindings/LimaConnection';
 import type { Operation } from '../bindings/Operation';
+import type { Plan } from '../bindings/Plan';
 
 export const snapshot = (): Promise<AppSnapshot> => invoke('snapshot');
 
@@ -33,3 +34,20 @@ export function asErrorInfo(e: unknown): ErrorInfo {
   if (e && typeof e === 'object' && 'code' in e && 'message' in e) return e as ErrorInfo;
   return { code: 'failed', message: String(e), hint: null };
 }
+
+export const planMounts = (name: string, paths: string[], writable: boolean, confirmed: boolean): Promise<Plan> =>
+  invoke('plan_mounts', { name, paths, writable, confirmed });
+
+export const applyMounts = (name: string, paths: string[], writable: boolean, confirmed: boolean): Promise<Plan> =>
+  invoke('apply_mounts', { name, paths, writable, confirmed });
+
+export const removeMount = (name: string, mountPoint: string): Promise<Plan> => invoke('remove_mount', { name, mountPoint });
+
+/** Folders dragged over the popover; x/y are physical pixels in the webview. */
+export type DragEvent =
+  | { kind: 'enter'; paths: string[]; x: number; y: number }
+  | { kind: 'over'; x: number; y: number }
+  | { kind: 'drop'; paths: string[]; x: number; y: number }
+  | { kind: 'leave' };
+
+export const onDrag = (f: (d: DragEvent) => void): Promise<UnlistenFn> => listen<DragEvent>('limabar://drag', (e) => f(e.payload));

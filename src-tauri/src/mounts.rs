@@ -1,0 +1,103 @@
+//! Mount commands for the popover: plan dropped folders, apply a plan, remove a mount.
+//! Planning and applying are the core's; this only looks up the instance.
+
+use std::path::PathBuf;
+
+use limabar_core::mounts::probe::HostFs;
+use limabar_core::mounts::{plan_add, plan_remove, Plan, PlanInput};
+use limabar_core::{CoreError, ErrorInfo, InstanceView, Monitor};
+use tauri::State;
+
+use crate::state::AppState;
+
+fn monitor(state: &AppState) -> Result<&Monitor, ErrorInfo> {
+    state
+        .monitor
+        .get()
+        .ok_or_else(|| CoreError::io("Limabar", "not connected to Lima").info())
+}
+
+async fn view(m: &Monitor, name: &str) -> Result<InstanceView, ErrorInfo> {
+    m.snapshot()
+        .await
+        .into_iter()
+        .find(|v| v.instance.name == name)
+        .ok_or_else(|| {
+            CoreError::InstanceNotFound {
+                name: name.to_string(),
+            }
+            .info()
+        })
+}
+
+fn plan_for(
+    state: &AppState,
+    v: &InstanceView,
+    paths: Vec<String>,
+    writable: bool,
+    confirmed: bool,
+) -> Plan {
+    let input = PlanInput {
+        current: &v.instance.mounts,
+        home: state.home.as_deref(),
+        guest_home: v.instance.guest_home.as_deref(),
+        writable,
+        confirmed,
+    };
+    plan_add(
+        &input,
+        &paths.into_iter().map(PathBuf::from).collect::<Vec<_>>(),
+        &HostFs,
+    )
+}
+
+/// What dropping `paths` on `name` would do (nothing is changed).
+#[tauri::command]
+pub async fn plan_mounts(
+    state: State<'_, AppState>,
+    name: String,
+    paths: Vec<String>,
+    writable: bool,
+    confirmed: bool,
+) -> Result<Plan, ErrorInfo> {
+    let v = view(monitor(&state)?, &name).await?;
+    Ok(plan_for(&state, &v, paths, writable, confirmed))
+}
+
+/// Plans again (the instance may have changed) and applies what is valid; the
+/// restart, if any, and the in-guest checks arrive as change events.
+#[tauri::command]
+pub async fn apply_mounts(
+    state: State<'_, AppState>,
+    name: String,
+    paths: Vec<String>,
+    writable: bool,
+    confirmed: bool,
+) -> Result<Plan, ErrorInfo> {
+    let m = monitor(&state)?;
+    let v = view(m, &name).await?;
+    let plan = plan_for(&state, &v, paths, writable, confirmed);
+    if plan.changes_anything() {
+        m.begin_mounts(&name, plan.clone())
+            .await
+            .map_err(|e| e.info())?;
+    }
+    Ok(plan)
+}
+
+#[tauri::command]
+pub async fn remove_mount(
+    state: State<'_, AppState>,
+    name: String,
+    mount_point: String,
+) -> Result<Plan, ErrorInfo> {
+    let m = monitor(&state)?;
+    let v = view(m, &name).await?;
+    let plan = plan_remove(&v.instance.mounts, &[PathBuf::from(mount_point)]);
+    if plan.changes_anything() {
+        m.begin_mounts(&name, plan.clone())
+            .await
+            .map_err(|e| e.info())?;
+    }
+    Ok(plan)
+}
