@@ -127,6 +127,7 @@ pub fn cancel_blur_hide(app: &AppHandle) {
 
 /// Relays drag-and-drop to the UI, which highlights the target and plans the mounts.
 pub fn on_drag(app: &AppHandle, event: &DragDropEvent) {
+    tracing::debug!(?event, "drag and drop");
     let state = app.state::<AppState>();
     let payload = match event {
         DragDropEvent::Enter { paths, position } => {

@@ -500,3 +500,28 @@ async fn a_crashing_limactl_list_is_a_warning_not_a_crash() {
     .await;
     assert!(warning.contains("could not list instances"), "{warning}");
 }
+
+#[tokio::test]
+async fn the_end_of_an_operation_is_published_even_when_the_state_did_not_change() {
+    // Regression: the ready event arrives before `limactl start` exits, so ending the
+    // operation changed no state and nothing told the UI: it kept showing "Starting…".
+    let sim = SimLima::new("2.2.0");
+    sim.create("nixos", FAST);
+    let (m, mut rx) = monitor(&sim).await;
+    m.begin("nixos", Operation::Start).await.unwrap();
+    let mut last_operation = Some(Operation::Start);
+    within(Duration::from_secs(20), "the start to end", async {
+        loop {
+            match rx.recv().await.unwrap() {
+                Change::Upserted { instance } => last_operation = instance.operation,
+                Change::OperationEnded { .. } => break,
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert_eq!(
+        last_operation, None,
+        "the UI was never told the operation ended"
+    );
+}

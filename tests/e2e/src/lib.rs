@@ -307,3 +307,88 @@ impl Drop for OtherWindow {
         let _ = self.child.wait();
     }
 }
+
+/// A GTK drag source offering `paths` (tests/e2e/drag_source.py), killed on drop.
+pub struct DragSource {
+    child: Child,
+    pub id: String,
+}
+
+impl DragSource {
+    pub async fn open(paths: &[&std::path::Path]) -> DragSource {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("drag_source.py");
+        let child = Command::new("/usr/bin/python3")
+            .arg(script)
+            .args(["40", "300"])
+            .args(paths)
+            .spawn()
+            .expect("python3-gi");
+        let mut source = DragSource {
+            child,
+            id: String::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while source.id.is_empty() {
+            assert!(Instant::now() < deadline, "drag source window did not map");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            source.id = visible_windows("drag-source")
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+        }
+        source
+    }
+
+    /// Presses the mouse on the source and moves, in steps, to screen point (x, y);
+    /// the button stays down so a test can look at the drop highlight.
+    pub async fn drag_to(&self, x: i64, y: i64) {
+        let geo = window_geometry(&self.id);
+        let (sx, sy) = (geo.0 + 40, geo.1 + 30);
+        xdotool(&["mousemove", &sx.to_string(), &sy.to_string()]);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        xdotool(&["mousedown", "1"]);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        for i in 1..=40 {
+            let px = sx + (x - sx) * i / 40;
+            let py = sy + (y - sy) * i / 40;
+            xdotool(&["mousemove", &px.to_string(), &py.to_string()]);
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    pub fn release(&self) {
+        xdotool(&["mouseup", "1"]);
+    }
+}
+
+impl Drop for DragSource {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn xdotool(args: &[&str]) {
+    let ok = Command::new("xdotool")
+        .args(args)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "xdotool {args:?} failed");
+}
+
+/// Screen position (x, y) of a window's top-left corner.
+pub fn window_geometry(id: &str) -> (i64, i64) {
+    let out = Command::new("xdotool")
+        .args(["getwindowgeometry", "--shell", id])
+        .output()
+        .expect("xdotool");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(k))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("X="), field("Y="))
+}

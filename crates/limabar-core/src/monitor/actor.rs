@@ -507,6 +507,7 @@ impl Actor {
             CoreError::Failed { detail, .. } => detail.clone(),
             other => other.to_string(),
         });
+        let before = self.instances.get(name).map(Tracked::view);
         let (waiter, restarting) = self
             .instances
             .get_mut(name)
@@ -529,13 +530,14 @@ impl Actor {
                 Some(Input::StopFinished { error: error_text })
             }
         };
-        match input {
-            Some(input) => self.update(name, input),
-            // The operation flag changed even if the state did not.
-            None => {
-                if let Some(t) = self.instances.get(name) {
-                    self.emit(Change::Upserted { instance: t.view() });
-                }
+        if let Some(input) = input {
+            self.update(name, input);
+        }
+        // `update` emits when the state changed; the operation flag changed regardless
+        // (often the state already moved on the event, before limactl exited).
+        if let (Some(before), Some(t)) = (before, self.instances.get(name)) {
+            if before.state == t.state {
+                self.emit(Change::Upserted { instance: t.view() });
             }
         }
         if let Ok(checks) = &result {

@@ -1,0 +1,150 @@
+//! A real drag and drop: a GTK drag source offers a folder (a space and a non-ASCII
+//! character in its name) as text/uri-list, xdotool drags it onto the running VM's row,
+//! the popover plans it, "Restart to apply" restarts the VM through Lima's own edit, and
+//! the mount ends up in lima.yaml, in the UI, and verified inside the guest.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use limabar_e2e::{visible_windows, wait_popover_visible, window_geometry, AppSession, DragSource};
+use limabar_tests::SimLima;
+
+#[tokio::test]
+async fn dropping_a_folder_on_a_running_vm_mounts_it_writable_and_verified() {
+    let sim = SimLima::new("2.2.0");
+    sim.create("nixos", r#"{"bootSecs": 1.0, "stopSecs": 0.1}"#);
+    assert!(sim
+        .limactl_cmd(&["start", "--tty=false", "nixos"])
+        .status()
+        .unwrap()
+        .success());
+    let folder = sim.root.path().join("drop dir/projekt ü");
+    std::fs::create_dir_all(&folder).unwrap();
+    let lima_yaml = sim.lima_home.join("nixos/lima.yaml");
+    let app = AppSession::launch(sim).await;
+    app.wait_state("nixos", "ready", Duration::from_secs(30))
+        .await;
+    wait_popover_visible(true, Duration::from_secs(5)).await;
+
+    // Where the nixos row is on screen: the popover's position plus the row's rect.
+    let popover = visible_windows("Limabar").remove(0);
+    let (wx, wy) = window_geometry(&popover);
+    let row = app.client.find(AppSession::row("nixos")).await.unwrap();
+    let (rx, ry, rw, rh) = row.rectangle().await.unwrap();
+    let (tx, ty) = (wx + (rx + rw / 2.0) as i64, wy + (ry + rh / 2.0) as i64);
+
+    let source = DragSource::open(&[&folder]).await;
+    // GTK sometimes completes a synthetic (xdotool) drag before the button is released,
+    // so the highlight can be gone before it is looked at. Each attempt whose drop came
+    // early is discarded in the UI; one of three must show the highlight.
+    let mut highlighted = false;
+    for _attempt in 0..3 {
+        source.drag_to(tx, ty).await;
+        let hint = app
+            .client
+            .wait()
+            .at_most(Duration::from_secs(2))
+            .for_element(Locator::Css("[data-testid=drop-hint]"))
+            .await;
+        if let Ok(hint) = hint {
+            assert_eq!(
+                hint.text().await.unwrap(),
+                "Drop to share this folder with nixos"
+            );
+            app.screenshot("mount-drop-highlight.png").await;
+            source.release();
+            highlighted = true;
+            break;
+        }
+        source.release();
+        if let Ok(discard) = app
+            .client
+            .wait()
+            .at_most(Duration::from_secs(5))
+            .for_element(Locator::Css("[data-testid=pending] button.link"))
+            .await
+        {
+            discard.click().await.unwrap();
+        }
+    }
+    assert!(
+        highlighted,
+        "the drop highlight never showed in three drags"
+    );
+
+    let p = folder.to_str().unwrap();
+    let pending = app
+        .client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid=pending]"))
+        .await
+        .expect("pending change");
+    let apply = pending
+        .find(Locator::Css("[data-action=apply-mounts]"))
+        .await
+        .unwrap();
+    assert!(apply.text().await.unwrap().starts_with("Restart to apply"));
+    let mount_css = format!(r#"[data-mount="{p}"]"#);
+    let m = app
+        .client
+        .find(Locator::Css(&mount_css))
+        .await
+        .expect("the dropped folder is listed");
+    assert_eq!(
+        m.attr("data-pending").await.unwrap().as_deref(),
+        Some("true")
+    );
+    app.screenshot("mount-pending.png").await;
+
+    apply.click().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.screenshot("mount-applying.png").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let check = match app.client.find(Locator::Css(&mount_css)).await {
+            Ok(el) => el.attr("data-check").await.unwrap().unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if check == "verified" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never verified (last check: {check:?})"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The operation is over: the row offers Stop and Restart again.
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(
+            r#"li[data-name="nixos"] button[data-action="stop"]"#,
+        ))
+        .await
+        .expect("operation ended");
+    app.screenshot("mount-verified.png").await;
+    // One restart, through Lima's own edit (2.2: `restart --set`).
+    let restarts: Vec<Vec<String>> = app
+        .sim
+        .calls()
+        .into_iter()
+        .filter(|c| c[0] == "restart")
+        .collect();
+    assert_eq!(restarts.len(), 1, "{restarts:?}");
+    assert!(
+        restarts[0].iter().any(|a| a.starts_with(".mounts += ")),
+        "{:?}",
+        restarts[0]
+    );
+    let yaml = std::fs::read_to_string(&lima_yaml).unwrap();
+    assert!(
+        yaml.contains(&format!(
+            "mountPoint: {}",
+            serde_json::to_string(p).unwrap()
+        )),
+        "{yaml}"
+    );
+    app.close().await;
+}
