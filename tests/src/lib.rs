@@ -49,7 +49,8 @@ impl SimLima {
         let limactl = bin.join("limactl-sim");
         let call_log = root.path().join("calls.jsonl");
         let script = format!(
-            "#!/bin/sh\nexport LIMACTL_SIM_VERSION='{version}' LIMACTL_SIM_CALL_LOG='{}' LIMA_HOME='{}'\nexec '{}' \"$@\"\n",
+            "#!/bin/sh\nexport LIMACTL_SIM_VERSION='{version}' LIMACTL_SIM_CALL_LOG='{}' LIMACTL_SIM_CALL_TIMES='{}.times' LIMA_HOME='{}'\nexec '{}' \"$@\"\n",
+            call_log.display(),
             call_log.display(),
             lima_home.display(),
             workspace_bin("limactl-sim").display()
@@ -114,6 +115,21 @@ impl SimLima {
             .env("HOME", self.root.path())
             .output()
             .expect("limabar runs")
+    }
+
+    /// Every limactl invocation so far with its Unix time in µs.
+    pub fn timed_calls(&self) -> Vec<(u64, Vec<String>)> {
+        std::fs::read_to_string(format!("{}.times", self.call_log.display()))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| {
+                Some((
+                    v["us"].as_u64()?,
+                    serde_json::from_value(v["argv"].clone()).ok()?,
+                ))
+            })
+            .collect()
     }
 
     /// Every limactl invocation so far, as argv vectors.

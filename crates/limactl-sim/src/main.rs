@@ -80,13 +80,25 @@ fn main() {
 /// can check which limactl calls a client makes (and that an idle client makes none).
 fn log_call(argv: &[String]) {
     use std::io::Write;
-    if let Some(path) = std::env::var_os("LIMACTL_SIM_CALL_LOG") {
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-        {
-            let _ = writeln!(f, "{}", serde_json::json!(argv));
+    let append = |var: &str, line: String| {
+        if let Some(path) = std::env::var_os(var) {
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+            {
+                let _ = writeln!(f, "{line}");
+            }
         }
-    }
+    };
+    append("LIMACTL_SIM_CALL_LOG", serde_json::json!(argv).to_string());
+    // `LIMACTL_SIM_CALL_TIMES=FILE`: the same with the Unix time in µs, for benchmarks.
+    let us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0);
+    append(
+        "LIMACTL_SIM_CALL_TIMES",
+        serde_json::json!({"us": us, "argv": argv}).to_string(),
+    );
 }

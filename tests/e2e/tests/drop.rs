@@ -9,6 +9,13 @@ use fantoccini::Locator;
 use limabar_e2e::{visible_windows, wait_popover_visible, window_geometry, AppSession, DragSource};
 use limabar_tests::SimLima;
 
+fn now_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as u64
+}
+
 #[tokio::test]
 async fn dropping_a_folder_on_a_running_vm_mounts_it_writable_and_verified() {
     let sim = SimLima::new("2.2.0");
@@ -97,24 +104,25 @@ async fn dropping_a_folder_on_a_running_vm_mounts_it_writable_and_verified() {
     );
     app.screenshot("mount-pending.png").await;
 
+    let clicked_us = now_us();
     apply.click().await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     app.screenshot("mount-applying.png").await;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
+    let verified_us = loop {
         let check = match app.client.find(Locator::Css(&mount_css)).await {
             Ok(el) => el.attr("data-check").await.unwrap().unwrap_or_default(),
             Err(_) => String::new(),
         };
         if check == "verified" {
-            break;
+            break now_us();
         }
         assert!(
             std::time::Instant::now() < deadline,
             "never verified (last check: {check:?})"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    };
     // The operation is over: the row offers Stop and Restart again.
     app.client
         .wait()
@@ -125,6 +133,20 @@ async fn dropping_a_folder_on_a_running_vm_mounts_it_writable_and_verified() {
         .await
         .expect("operation ended");
     app.screenshot("mount-verified.png").await;
+    // Measured, not asserted: the app's own time from the click to its first limactl
+    // call, and to the mount verified in the guest (BENCHMARKS.md).
+    let first_call = app
+        .sim
+        .timed_calls()
+        .into_iter()
+        .find(|(us, _)| *us >= clicked_us)
+        .expect("a limactl call after the click");
+    eprintln!(
+        "BENCH click → first limactl call ({}): {:.1} ms (WebDriver click included); click → verified: {:.2} s",
+        first_call.1[0],
+        (first_call.0 - clicked_us) as f64 / 1000.0,
+        (verified_us - clicked_us) as f64 / 1e6
+    );
     // One restart, through Lima's own edit (2.2: `restart --set`).
     let restarts: Vec<Vec<String>> = app
         .sim
