@@ -291,3 +291,46 @@ mod through_the_monitor {
             .any(|c| c[0] == "restart" || c[0] == "start"));
     }
 }
+
+#[tokio::test]
+async fn a_restart_that_fails_keeps_the_edit_and_shows_the_failure() {
+    use limabar_core::change::Operation;
+    use limabar_core::mounts::probe::HostFs;
+    use limabar_core::mounts::{plan_add, PlanInput};
+    use limabar_core::{Monitor, MonitorConfig, VmState};
+
+    let (sim, project) = setup("2.2.0");
+    let m = Monitor::spawn(MonitorConfig::new(sim.connect().await)).unwrap();
+    m.snapshot().await;
+    m.run("nixos", Operation::Start).await.expect("start");
+    // The next boot fails (the driver exits early).
+    std::fs::write(
+        sim.lima_home.join("nixos/sim.json"),
+        r#"{"scenario": "exit-early", "bootSecs": 0.5, "stopSecs": 0.0}"#,
+    )
+    .unwrap();
+    let view = m.snapshot().await.remove(0);
+    let input = PlanInput {
+        current: &view.instance.mounts,
+        home: None,
+        guest_home: None,
+        writable: true,
+        confirmed: false,
+    };
+    let plan = plan_add(&input, &[project.clone()], &HostFs);
+    let err = m
+        .begin_mounts("nixos", plan)
+        .await
+        .unwrap()
+        .await
+        .unwrap()
+        .expect_err("the restart fails");
+    assert!(err.to_string().contains("exiting"), "{err}");
+    // The edit stays applied (Lima wrote it before restarting); Start retries.
+    assert!(lima_yaml(&sim).contains(&serde_json::to_string(project.to_str().unwrap()).unwrap()));
+    let state = m.snapshot().await.remove(0).state;
+    assert!(
+        matches!(state, VmState::Failed { ref reason } if reason.contains("exiting")),
+        "{state:?}"
+    );
+}

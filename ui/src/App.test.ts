@@ -175,6 +175,16 @@ describe('dropping folders', () => {
     expect(screen.queryByTestId('pending')).toBeNull();
   });
 
+  it('toggles a mount read-only on a stopped VM at once', async () => {
+    snapshot = { ...snapshot, instances: [view('nixos', { kind: 'stopped' }, { mounts: [{ location: '/Users/me/src', mountPoint: '/Users/me/src', writable: true }] })] };
+    render(App);
+    await screen.findByText('nixos');
+    await fireEvent.click(row('nixos').querySelector('[data-action="toggle-writable"]')!);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls).toContainEqual({ cmd: 'plan_mounts', args: { name: 'nixos', paths: ['/Users/me/src'], writable: false, confirmed: true } });
+    expect(calls).toContainEqual({ cmd: 'apply_mounts', args: { name: 'nixos', paths: ['/Users/me/src'], writable: false, confirmed: true } });
+  });
+
   it('applies a drop on a stopped VM at once (no restart to wait for)', async () => {
     snapshot = { ...snapshot, instances: [view('nixos')] };
     render(App);
