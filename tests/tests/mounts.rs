@@ -317,7 +317,7 @@ async fn a_restart_that_fails_keeps_the_edit_and_shows_the_failure() {
         writable: true,
         confirmed: false,
     };
-    let plan = plan_add(&input, &[project.clone()], &HostFs);
+    let plan = plan_add(&input, std::slice::from_ref(&project), &HostFs);
     let err = m
         .begin_mounts("nixos", plan)
         .await
