@@ -43,6 +43,7 @@ async fn connect_or_simulate(mut env: HostEnv) -> Result<Limactl, CoreError> {
 pub fn start(app: AppHandle, env: HostEnv) {
     tauri::async_runtime::spawn(async move {
         let state = app.state::<AppState>();
+        let boot_history = env.data_dir.join("boot-history.json");
         let limactl = match connect_or_simulate(env).await {
             Ok(l) => l,
             Err(e) => {
@@ -54,7 +55,11 @@ pub fn start(app: AppHandle, env: HostEnv) {
         };
         tracing::info!(path = %limactl.runner.program.display(), version = %limactl.version, "connected to Lima");
         let info = limactl.info();
-        let monitor = match Monitor::spawn(MonitorConfig::new(limactl)) {
+        let config = MonitorConfig {
+            boot_history: Some(boot_history),
+            ..MonitorConfig::new(limactl)
+        };
+        let monitor = match Monitor::spawn(config) {
             Ok(m) => m,
             Err(e) => {
                 state.set_connection(LimaConnection::Failed { error: e.info() });

@@ -525,3 +525,26 @@ async fn the_end_of_an_operation_is_published_even_when_the_state_did_not_change
         "the UI was never told the operation ended"
     );
 }
+
+#[tokio::test]
+async fn boot_times_are_remembered_across_launches_as_an_estimate() {
+    let sim = SimLima::new("2.2.0");
+    sim.create("nixos", r#"{"bootSecs": 0.6, "stopSecs": 0.0}"#);
+    let history = sim.root.path().join("data/boot-history.json");
+    let config = |limactl| MonitorConfig {
+        boot_history: Some(history.clone()),
+        ..MonitorConfig::new(limactl)
+    };
+    let m = Monitor::spawn(config(sim.connect().await)).unwrap();
+    assert_eq!(m.snapshot().await[0].boot_estimate_secs, None);
+    m.run("nixos", Operation::Start).await.expect("start");
+    let estimate = m.snapshot().await[0]
+        .boot_estimate_secs
+        .expect("an estimate after a boot");
+    assert!((0.5..5.0).contains(&estimate), "{estimate}");
+    m.run("nixos", Operation::ForceStop).await.expect("stop");
+    drop(m);
+    // A new launch of Limabar knows it before any boot.
+    let again = Monitor::spawn(config(sim.connect().await)).unwrap();
+    assert_eq!(again.snapshot().await[0].boot_estimate_secs, Some(estimate));
+}

@@ -141,6 +141,14 @@ describe('the clock', () => {
   });
 });
 
+describe('boot estimates', () => {
+  it('shows the elapsed time against this VM\'s usual boot', async () => {
+    snapshot = { ...snapshot, instances: [view('nixos', { kind: 'starting', phase: 'user session', since: Date.now() - 4200 }, { bootEstimateSecs: 10.6 })] };
+    render(App);
+    expect((await screen.findByText(/Starting — user session/)).textContent).toMatch(/4\.\d s of about 11 s/);
+  });
+});
+
 describe('dropping folders', () => {
   it('plans a drop on a running VM and restarts only when asked', async () => {
     render(App);

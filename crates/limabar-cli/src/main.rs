@@ -56,16 +56,20 @@ async fn main() -> ExitCode {
         let limactl = connect(&env, None, &env.limactl_workdir()).await?;
         match cli.command {
             Command::List => list(&limactl, json).await,
-            Command::Start { name } => lifecycle(limactl, &name, Operation::Start, json).await,
+            Command::Start { name } => {
+                lifecycle(limactl, &env, &name, Operation::Start, json).await
+            }
             Command::Stop { name, force } => {
                 let op = if force {
                     Operation::ForceStop
                 } else {
                     Operation::Stop
                 };
-                lifecycle(limactl, &name, op, json).await
+                lifecycle(limactl, &env, &name, op, json).await
             }
-            Command::Restart { name } => lifecycle(limactl, &name, Operation::Restart, json).await,
+            Command::Restart { name } => {
+                lifecycle(limactl, &env, &name, Operation::Restart, json).await
+            }
             Command::Watch => watch(limactl, json).await,
             Command::Mount(cmd) => {
                 if mount::run(&limactl, &env, cmd, json).await? {
@@ -106,11 +110,17 @@ async fn list(limactl: &Limactl, json: bool) -> Result<(), CoreError> {
 /// Runs one operation, printing the instance's state changes as they happen.
 async fn lifecycle(
     limactl: Limactl,
+    env: &HostEnv,
     name: &str,
     op: Operation,
     json: bool,
 ) -> Result<(), CoreError> {
-    let monitor = Monitor::spawn(MonitorConfig::new(limactl))?;
+    // Boots started here count towards the app's estimates too.
+    let config = MonitorConfig {
+        boot_history: Some(env.data_dir.join("boot-history.json")),
+        ..MonitorConfig::new(limactl)
+    };
+    let monitor = Monitor::spawn(config)?;
     let mut changes = monitor.subscribe();
     monitor.snapshot().await;
     let done = monitor.begin(name, op).await?;

@@ -55,6 +55,8 @@ pub struct InstanceView {
     pub state: VmState,
     /// The operation Limabar is running on it, if any.
     pub operation: Option<Operation>,
+    /// Typical boot time of this instance on this machine (median of recent boots).
+    pub boot_estimate_secs: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]

@@ -2,6 +2,7 @@
 //! events into VM state, and publish every change. No Tauri, no GUI: the app and the
 //! `limabar` CLI are two front ends over this crate.
 
+pub mod boots;
 pub mod change;
 pub mod env;
 pub mod error;

@@ -36,6 +36,8 @@ pub struct MonitorConfig {
     pub start_timeout: Duration,
     /// File-system events are gathered this long before `limactl list` runs again.
     pub debounce: Duration,
+    /// Where past boot times are kept (None: in memory only).
+    pub boot_history: Option<PathBuf>,
 }
 
 impl MonitorConfig {
@@ -44,6 +46,7 @@ impl MonitorConfig {
             limactl,
             start_timeout: Duration::from_secs(15 * 60),
             debounce: Duration::from_millis(150),
+            boot_history: None,
         }
     }
 }
@@ -96,6 +99,7 @@ struct Tracked {
     by_limabar: bool,
     /// The running operation restarts the VM (a mount change on a running VM).
     restarting: bool,
+    boot_estimate: Option<f64>,
     sources: Option<Sources>,
     waiter: Option<oneshot::Sender<Result<()>>>,
 }
@@ -106,6 +110,7 @@ impl Tracked {
             instance: self.instance.clone(),
             state: self.state.clone(),
             operation: self.operation,
+            boot_estimate_secs: self.boot_estimate,
         }
     }
 }
@@ -137,6 +142,7 @@ impl Monitor {
             .watch(&lima_home, RecursiveMode::NonRecursive)
             .map_err(|e| CoreError::io(format!("watching {}", lima_home.display()), e))?;
         let info = config.limactl.info();
+        let history = crate::boots::BootHistory::load(config.boot_history.clone());
         let actor = Actor {
             config,
             lima_home,
@@ -150,6 +156,7 @@ impl Monitor {
             listing: false,
             relist_again: false,
             generation: 0,
+            history,
         };
         tokio::spawn(actor.run(rx));
         Ok(Monitor { tx, changes, info })
@@ -225,6 +232,7 @@ struct Actor {
     listing: bool,
     relist_again: bool,
     generation: u64,
+    history: crate::boots::BootHistory,
 }
 
 mod actor;

@@ -85,6 +85,7 @@ pub async fn list_views(limactl: &Limactl) -> Result<(Vec<InstanceView>, Vec<Str
             state: state_of(&instance),
             instance,
             operation: None,
+            boot_estimate_secs: None,
         })
         .collect();
     Ok((views, listing.warnings))

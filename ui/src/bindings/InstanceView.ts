@@ -11,7 +11,11 @@ export type InstanceView = { state: VmState,
 /**
  * The operation Limabar is running on it, if any.
  */
-operation: Operation | null, name: string, status: LimaStatus, dir: string, vmType: string, arch: string, cpus: number | null, memory: number | null, disk: number | null, sshLocalPort: number | null, 
+operation: Operation | null, 
+/**
+ * Typical boot time of this instance on this machine (median of recent boots).
+ */
+bootEstimateSecs: number | null, name: string, status: LimaStatus, dir: string, vmType: string, arch: string, cpus: number | null, memory: number | null, disk: number | null, sshLocalPort: number | null, 
 /**
  * Human-readable problems (from limactl's stderr), empty when none.
  */

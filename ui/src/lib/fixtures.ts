@@ -6,6 +6,7 @@ export function view(name: string, state: VmState = { kind: 'stopped' }, extra: 
     name,
     state,
     operation: null,
+    bootEstimateSecs: null,
     status: state.kind === 'stopped' ? 'Stopped' : 'Running',
     dir: `/home/u/.lima/${name}`,
     vmType: 'vz',

@@ -15,12 +15,12 @@ export function duration(secs: number): string {
 }
 
 /** One line describing the state, e.g. "Starting — user session · 4.2 s". */
-export function stateText(s: VmState, now: number): string {
+export function stateText(s: VmState, now: number, estimateSecs: number | null = null): string {
   switch (s.kind) {
     case 'stopped':
       return 'Stopped';
     case 'starting':
-      return `Starting${s.phase ? ` — ${s.phase}` : ''} · ${duration(Math.max(0, now - s.since) / 1000)}`;
+      return `Starting${s.phase ? ` — ${s.phase}` : ''} · ${duration(Math.max(0, now - s.since) / 1000)}${estimateSecs ? ` of about ${duration(estimateSecs)}` : ''}`;
     case 'ready':
       return s.bootSecs != null ? `Ready · booted in ${s.bootSecs.toFixed(1)} s` : 'Ready';
     case 'degraded':

@@ -82,6 +82,18 @@ impl Actor {
         };
         let before = t.view();
         t.state = apply(&t.state, &input);
+        // A boot observed from its start: remember how long it took.
+        if let (
+            VmState::Starting { .. },
+            VmState::Ready {
+                boot_secs: Some(secs),
+                ..
+            },
+        ) = (&before.state, &t.state)
+        {
+            self.history.record(name, *secs);
+            t.boot_estimate = self.history.estimate(name);
+        }
         let after = t.view();
         if before.state != after.state {
             let by_limabar = t.by_limabar;
@@ -215,6 +227,7 @@ impl Actor {
                     operation: None,
                     by_limabar: false,
                     restarting: false,
+                    boot_estimate: self.history.estimate(&name),
                     sources: None,
                     waiter: None,
                 };

@@ -25,6 +25,7 @@ fn view(name: &str, state: VmState) -> InstanceView {
         },
         state,
         operation: None,
+        boot_estimate_secs: None,
     }
 }
 
