@@ -9,6 +9,7 @@ const COMMANDS: &[&str] = &[
     "plan_mounts",
     "apply_mounts",
     "remove_mount",
+    "mount_commands",
 ];
 
 fn main() {

@@ -40,7 +40,8 @@ pub fn run() {
             commands::set_pinned,
             mounts::plan_mounts,
             mounts::apply_mounts,
-            mounts::remove_mount
+            mounts::remove_mount,
+            mounts::mount_commands
         ])
         .on_window_event(|window, event| {
             if window.label() == popover::LABEL {

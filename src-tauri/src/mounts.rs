@@ -101,3 +101,33 @@ pub async fn remove_mount(
     }
     Ok(plan)
 }
+
+/// The exact limactl command lines that applying `paths` would run, for the user's own
+/// terminal (shell-quoted; the same argv `apply_mounts` runs).
+#[tauri::command]
+pub async fn mount_commands(
+    state: State<'_, AppState>,
+    name: String,
+    paths: Vec<String>,
+    writable: bool,
+    confirmed: bool,
+) -> Result<Vec<String>, ErrorInfo> {
+    let m = monitor(&state)?;
+    let v = view(m, &name).await?;
+    let plan = plan_for(&state, &v, paths, writable, confirmed);
+    let running =
+        v.state.is_running() || v.instance.status == limabar_core::inventory::LimaStatus::Running;
+    let limactl = m.limactl();
+    Ok(
+        limabar_core::mounts::apply::invocations(limactl, &name, &plan, running)
+            .into_iter()
+            .map(|argv| {
+                limabar_core::quote::join(
+                    &std::iter::once(m.info().path.clone())
+                        .chain(argv)
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect(),
+    )
+}

@@ -30,6 +30,7 @@ beforeEach(() => {
         const added = a.paths.map((p) => ({ location: p, mountPoint: p, writable: true }));
         return { mounts: added, added, toggled: [], removed: [], notes: [`\`${a.paths[0]}\` will be mounted writable on top of the read-only \`/Users/me\``], errors: [] };
       }
+      if (cmd === 'mount_commands') return ["/opt/homebrew/bin/limactl restart --tty=false web --set '.mounts += [{\"location\":\"/Users/me/src/app\"}]'"];
       if (cmd === 'limactl_command') {
         const a = args as { name: string; operation: string };
         return a.operation === 'start'
@@ -168,6 +169,10 @@ describe('dropping folders', () => {
     expect(calls).toContainEqual({ cmd: 'plan_mounts', args: { name: 'web', paths: ['/Users/me/src/app'], writable: true, confirmed: false } });
     expect(box.textContent).toContain('on top of the read-only');
     expect(row('web').querySelector('[data-mount="/Users/me/src/app"]')!.getAttribute('data-pending')).toBe('true');
+    await fireEvent.click(box.querySelector('[data-action="mount-commands"]')!);
+    const line = (await screen.findByLabelText('limactl command for the mount change')) as HTMLInputElement;
+    expect(line.value).toContain('limactl restart --tty=false web --set');
+    expect(calls).toContainEqual({ cmd: 'mount_commands', args: { name: 'web', paths: ['/Users/me/src/app'], writable: true, confirmed: false } });
     const apply = box.querySelector('[data-action="apply-mounts"]')!;
     expect(apply.textContent).toContain('Restart to apply (about 11 s)');
     expect(calls.some((c) => c.cmd === 'apply_mounts')).toBe(false);

@@ -57,6 +57,7 @@ pub struct Monitor {
     tx: mpsc::UnboundedSender<Msg>,
     changes: broadcast::Sender<Change>,
     info: LimaInfo,
+    limactl: Limactl,
 }
 
 pub(crate) enum Msg {
@@ -142,6 +143,7 @@ impl Monitor {
             .watch(&lima_home, RecursiveMode::NonRecursive)
             .map_err(|e| CoreError::io(format!("watching {}", lima_home.display()), e))?;
         let info = config.limactl.info();
+        let limactl = config.limactl.clone();
         let history = crate::boots::BootHistory::load(config.boot_history.clone());
         let actor = Actor {
             config,
@@ -159,11 +161,21 @@ impl Monitor {
             history,
         };
         tokio::spawn(actor.run(rx));
-        Ok(Monitor { tx, changes, info })
+        Ok(Monitor {
+            tx,
+            changes,
+            info,
+            limactl,
+        })
     }
 
     pub fn info(&self) -> &LimaInfo {
         &self.info
+    }
+
+    /// The limactl this monitor runs (for building the same argv elsewhere).
+    pub fn limactl(&self) -> &Limactl {
+        &self.limactl
     }
 
     /// Every change from now on. Subscribe before taking a snapshot.

@@ -87,6 +87,24 @@ async fn dropping_a_folder_on_a_running_vm_mounts_it_writable_and_verified() {
         .for_element(Locator::Css("[data-testid=pending]"))
         .await
         .expect("pending change");
+    // The exact command, for the user's own terminal.
+    pending
+        .find(Locator::Css("[data-action=mount-commands]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let line = app
+        .client
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css("input.cmd"))
+        .await
+        .unwrap();
+    let line = line.prop("value").await.unwrap().unwrap_or_default();
+    assert!(line.contains(" restart --tty=false nixos --set "), "{line}");
+    assert!(line.contains("projekt ü"), "{line}");
     let apply = pending
         .find(Locator::Css("[data-action=apply-mounts]"))
         .await

@@ -51,3 +51,6 @@ export type DragEvent =
   | { kind: 'leave' };
 
 export const onDrag = (f: (d: DragEvent) => void): Promise<UnlistenFn> => listen<DragEvent>('limabar://drag', (e) => f(e.payload));
+
+export const mountCommands = (name: string, paths: string[], writable: boolean, confirmed: boolean): Promise<string[]> =>
+  invoke('mount_commands', { name, paths, writable, confirmed });
