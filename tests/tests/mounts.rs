@@ -161,6 +161,28 @@ async fn an_edit_lima_rejects_changes_nothing_and_says_why() {
 }
 
 #[test]
+fn the_sims_mount_flag_prepends_like_lima_2() {
+    // Why Limabar uses `--set '.mounts += …'`: `--mount` puts the entry first, before the
+    // read-only `~` it would have to sit on top of.
+    let (sim, project) = setup("2.2.0");
+    let out = sim
+        .limactl_cmd(&["edit", "--tty=false", "nixos", "--mount"])
+        .arg(format!("{}:w", project.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: Value =
+        serde_json::from_slice(&sim.limabar(&["mount", "ls", "nixos", "--json"]).stdout).unwrap();
+    assert_eq!(listed[0]["location"], project.to_str().unwrap());
+    assert_eq!(listed[0]["writable"], true);
+    assert!(lima_yaml(&sim).contains("# Try choosing"), "comments kept");
+}
+
+#[test]
 fn the_sim_refuses_what_lima_refuses() {
     let (sim, _) = setup("2.2.0");
     assert!(sim

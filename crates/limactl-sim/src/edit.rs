@@ -12,6 +12,8 @@ use crate::store::{validate, Inst, Status};
 
 enum Edit {
     Append(Vec<Value>),
+    /// `--mount DIR[:w]` (2.x): entries go to the front of the list.
+    Prepend(Vec<Value>),
     Delete(String),
     SetWritable(String, bool),
 }
@@ -61,22 +63,53 @@ pub fn run(env: &SimEnv, args: &[String]) {
         log::fatal("cannot edit a running instance");
     }
     let sets = set_args(args);
-    if sets.is_empty() {
+    let mounts = mount_args(env, args);
+    if sets.is_empty() && mounts.is_empty() {
         log::info("Aborting, as requested by saving the file with empty content");
         return;
     }
-    if apply_edits(env, &inst, &sets) {
+    if apply_edits(env, &inst, &sets, mounts) {
         log::info(&format!("Instance {} configuration edited", env.q(&name)));
     } else {
         log::info("Aborting, no changes made to the instance");
     }
 }
 
+/// `--mount DIR[:w]` values (repeatable, comma lists), tilde-expanded and made absolute
+/// against the working directory, as Lima 2.x does.
+pub fn mount_args(env: &SimEnv, args: &[String]) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let v = if a == "--mount" {
+            it.next().cloned()
+        } else {
+            a.strip_prefix("--mount=").map(str::to_string)
+        };
+        for item in v
+            .iter()
+            .flat_map(|v| v.split(','))
+            .filter(|i| !i.is_empty())
+        {
+            let (dir, writable) = match item.strip_suffix(":w") {
+                Some(d) => (d, true),
+                None => (item, false),
+            };
+            let expanded = crate::store::expand_home(env, dir);
+            let abs = std::path::absolute(&expanded)
+                .map(|p| p.display().to_string())
+                .unwrap_or(expanded);
+            out.push(serde_json::json!({"location": abs, "mountPoint": abs, "writable": writable}));
+        }
+    }
+    out
+}
+
 /// The first argument that is neither a flag nor a flag's value.
 pub fn positional(args: &[String]) -> Option<String> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        if a == "--set" || a == "--timeout" {
+        if a == "--set" || a == "--timeout" || a == "--mount" {
             it.next();
         } else if !a.starts_with('-') {
             return Some(a.clone());
@@ -87,10 +120,13 @@ pub fn positional(args: &[String]) -> Option<String> {
 
 /// Applies the expressions to lima.yaml; exits 1 like Lima on an unsupported or
 /// invalid result (the file is then untouched). Returns whether anything changed.
-pub fn apply_edits(env: &SimEnv, inst: &Inst, sets: &[String]) -> bool {
+pub fn apply_edits(env: &SimEnv, inst: &Inst, sets: &[String], mounts: Vec<Value>) -> bool {
     let path = inst.path("lima.yaml");
     let original = std::fs::read_to_string(&path).unwrap_or_else(|e| log::fatal(&e.to_string()));
     let mut lines: Vec<String> = original.lines().map(str::to_string).collect();
+    if !mounts.is_empty() {
+        apply(&mut lines, Edit::Prepend(mounts));
+    }
     for s in sets {
         match parse(s) {
             Some(edit) => apply(&mut lines, edit),
@@ -163,36 +199,8 @@ fn item_key(lines: &[String], start: usize, end: usize) -> Option<String> {
 
 fn apply(lines: &mut Vec<String>, edit: Edit) {
     match edit {
-        Edit::Append(entries) => {
-            let (key, items, end) = match mounts_block(lines) {
-                Some(b) => b,
-                None => {
-                    lines.push("mounts:".into());
-                    (lines.len() - 1, vec![], lines.len())
-                }
-            };
-            if lines[key].trim_end() != "mounts:" {
-                lines[key] = "mounts:".into(); // `mounts: []`
-            }
-            let indent = items
-                .first()
-                .map(|&i| lines[i].len() - lines[i].trim_start().len())
-                .unwrap_or(0);
-            let pad = " ".repeat(indent);
-            let mut new = Vec::new();
-            for e in entries {
-                let s = |k: &str| serde_json::to_string(&e[k]).unwrap_or_default();
-                new.push(format!("{pad}- location: {}", s("location")));
-                if e.get("mountPoint").is_some() {
-                    new.push(format!("{pad}  mountPoint: {}", s("mountPoint")));
-                }
-                new.push(format!(
-                    "{pad}  writable: {}",
-                    e["writable"].as_bool().unwrap_or(false)
-                ));
-            }
-            lines.splice(end..end, new);
-        }
+        Edit::Append(entries) => insert(lines, entries, false),
+        Edit::Prepend(entries) => insert(lines, entries, true),
         Edit::Delete(target) | Edit::SetWritable(target, _) if mounts_block(lines).is_none() => {
             let _ = target;
         }
@@ -237,4 +245,42 @@ fn apply(lines: &mut Vec<String>, edit: Edit) {
             }
         }
     }
+}
+
+/// Inserts entries at the end (or, for `--mount`, the front) of the `mounts:` list,
+/// with the list's own indentation; creates the key if there is none.
+fn insert(lines: &mut Vec<String>, entries: Vec<Value>, front: bool) {
+    let (key, items, end) = match mounts_block(lines) {
+        Some(b) => b,
+        None => {
+            lines.push("mounts:".into());
+            (lines.len() - 1, vec![], lines.len())
+        }
+    };
+    if lines[key].trim_end() != "mounts:" {
+        lines[key] = "mounts:".into(); // `mounts: []`
+    }
+    let indent = items
+        .first()
+        .map(|&i| lines[i].len() - lines[i].trim_start().len())
+        .unwrap_or(0);
+    let pad = " ".repeat(indent);
+    let mut new = Vec::new();
+    for e in entries {
+        let s = |k: &str| serde_json::to_string(&e[k]).unwrap_or_default();
+        new.push(format!("{pad}- location: {}", s("location")));
+        if e.get("mountPoint").is_some() {
+            new.push(format!("{pad}  mountPoint: {}", s("mountPoint")));
+        }
+        new.push(format!(
+            "{pad}  writable: {}",
+            e["writable"].as_bool().unwrap_or(false)
+        ));
+    }
+    let at = if front {
+        items.first().copied().unwrap_or(end)
+    } else {
+        end
+    };
+    lines.splice(at..at, new);
 }

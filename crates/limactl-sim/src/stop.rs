@@ -107,11 +107,15 @@ pub fn restart(env: &SimEnv, args: &[String]) {
     let inst = Inst::existing_or_exit(env, &name);
     // 2.2+ applies edit flags before restarting; older versions do not know them.
     let sets = crate::edit::set_args(args);
-    if !sets.is_empty() {
+    let mounts = crate::edit::mount_args(env, args);
+    if !sets.is_empty() || !mounts.is_empty() {
         if !env.at_least(2, 2) {
-            log::fatal("unknown flag: --set");
+            log::fatal(&format!(
+                "unknown flag: {}",
+                if sets.is_empty() { "--mount" } else { "--set" }
+            ));
         }
-        if crate::edit::apply_edits(env, &inst, &sets) {
+        if crate::edit::apply_edits(env, &inst, &sets, mounts) {
             log::info(&format!("Instance {} configuration edited", env.q(&name)));
         }
     }
