@@ -10,6 +10,7 @@ const COMMANDS: &[&str] = &[
     "apply_mounts",
     "remove_mount",
     "mount_commands",
+    "pick_folders",
 ];
 
 fn main() {

@@ -28,6 +28,8 @@ pub fn run() {
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             popover::show(app, None)
         }))
+        // Used from Rust only (the folder picker); the webview has no dialog permission.
+        .plugin(tauri_plugin_dialog::init())
         .manage(state::AppState {
             home: env.home.clone(),
             ..Default::default()
@@ -41,7 +43,8 @@ pub fn run() {
             mounts::plan_mounts,
             mounts::apply_mounts,
             mounts::remove_mount,
-            mounts::mount_commands
+            mounts::mount_commands,
+            mounts::pick_folders
         ])
         .on_window_event(|window, event| {
             if window.label() == popover::LABEL {

@@ -29,6 +29,8 @@ pub struct AppState {
     pub last_blur_hide: Mutex<Option<Instant>>,
     /// A drag is over the popover: blur must not hide it (the user clicked in Finder).
     pub dragging: AtomicBool,
+    /// A native dialog of ours (the folder picker) is open: blur must not hide.
+    pub dialog_open: AtomicBool,
     /// Bumped on every blur and drag-enter; a delayed hide checks it is still current.
     pub blur_generation: std::sync::atomic::AtomicU64,
     /// The host user's home, for the "broad folder" rule.

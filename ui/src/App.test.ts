@@ -30,6 +30,7 @@ beforeEach(() => {
         const added = a.paths.map((p) => ({ location: p, mountPoint: p, writable: true }));
         return { mounts: added, added, toggled: [], removed: [], notes: [`\`${a.paths[0]}\` will be mounted writable on top of the read-only \`/Users/me\``], errors: [] };
       }
+      if (cmd === 'pick_folders') return ['/Users/me/picked'];
       if (cmd === 'mount_commands') return ["/opt/homebrew/bin/limactl restart --tty=false web --set '.mounts += [{\"location\":\"/Users/me/src/app\"}]'"];
       if (cmd === 'limactl_command') {
         const a = args as { name: string; operation: string };
@@ -196,6 +197,15 @@ describe('dropping folders', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(calls).toContainEqual({ cmd: 'plan_mounts', args: { name: 'nixos', paths: ['/Users/me/src'], writable: false, confirmed: true } });
     expect(calls).toContainEqual({ cmd: 'apply_mounts', args: { name: 'nixos', paths: ['/Users/me/src'], writable: false, confirmed: true } });
+  });
+
+  it('"Add folder…" plans the picked folders like a drop', async () => {
+    snapshot = { ...snapshot, instances: [view('nixos')] };
+    render(App);
+    await screen.findByText('nixos');
+    await fireEvent.click(row('nixos').querySelector('[data-action="add-folder"]')!);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls).toContainEqual({ cmd: 'plan_mounts', args: { name: 'nixos', paths: ['/Users/me/picked'], writable: true, confirmed: false } });
   });
 
   it('applies a drop on a stopped VM at once (no restart to wait for)', async () => {

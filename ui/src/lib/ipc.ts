@@ -54,3 +54,6 @@ export const onDrag = (f: (d: DragEvent) => void): Promise<UnlistenFn> => listen
 
 export const mountCommands = (name: string, paths: string[], writable: boolean, confirmed: boolean): Promise<string[]> =>
   invoke('mount_commands', { name, paths, writable, confirmed });
+
+/** The native folder picker ("Add folder…"); [] if cancelled. */
+export const pickFolders = (): Promise<string[]> => invoke('pick_folders');
