@@ -91,31 +91,79 @@ pub fn toggle(app: &AppHandle, tray_rect: Rect) {
 }
 
 /// Hides the popover a moment after it loses focus, unless pinned or a drag arrives in
-/// the meantime: to drag a folder from Finder the user clicks in Finder first, which
-/// blurs the popover before the drag reaches it.
+/// the meantime: to drag a folder from Finder the user presses the button in Finder
+/// first, which blurs the popover before the drag reaches it. While a mouse button is
+/// still held when the moment is up, the hide waits another moment (a drag may be on
+/// its way); a drag-enter or focus cancels it.
 pub fn on_blur(app: &AppHandle) {
     let state = app.state::<AppState>();
     if state.pinned.load(Ordering::SeqCst)
         || !state.popover_visible()
         || state.dragging.load(Ordering::SeqCst)
+        || state.dialog_open.load(Ordering::SeqCst)
     {
         return;
     }
     let generation = state.blur_generation.fetch_add(1, Ordering::SeqCst) + 1;
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        tokio::time::sleep(BLUR_HIDE_DELAY).await;
-        let state = app.state::<AppState>();
-        if state.blur_generation.load(Ordering::SeqCst) != generation
-            || state.dragging.load(Ordering::SeqCst)
-        {
-            return;
+        let give_up = Instant::now() + Duration::from_secs(60);
+        loop {
+            tokio::time::sleep(BLUR_HIDE_DELAY).await;
+            let state = app.state::<AppState>();
+            if state.blur_generation.load(Ordering::SeqCst) != generation
+                || state.dragging.load(Ordering::SeqCst)
+            {
+                return;
+            }
+            if !(mouse_button_held(&app).await && Instant::now() < give_up) {
+                break;
+            }
         }
-        if let Ok(mut t) = state.last_blur_hide.lock() {
+        if let Ok(mut t) = app.state::<AppState>().last_blur_hide.lock() {
             *t = Some(Instant::now());
         }
         hide(&app);
     });
+}
+
+/// Whether a mouse button is down anywhere on the screen (asked on the main thread).
+async fn mouse_button_held(app: &AppHandle) -> bool {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let handle = app.clone();
+    let asked = app.run_on_main_thread(move || {
+        let _ = tx.send(window(&handle).is_some_and(|w| pointer_buttons_down(&w)));
+    });
+    asked.is_ok() && rx.await.unwrap_or(false)
+}
+
+#[cfg(target_os = "linux")]
+fn pointer_buttons_down(win: &WebviewWindow) -> bool {
+    use gtk::gdk;
+    use gtk::prelude::*;
+    let Some(gdk_window) = win.gtk_window().ok().and_then(|w| w.window()) else {
+        return false;
+    };
+    let Some(pointer) = gdk_window
+        .display()
+        .default_seat()
+        .and_then(|s| s.pointer())
+    else {
+        return false;
+    };
+    let (_, _, _, mask) = gdk_window.device_position(&pointer);
+    mask.intersects(
+        gdk::ModifierType::BUTTON1_MASK
+            | gdk::ModifierType::BUTTON2_MASK
+            | gdk::ModifierType::BUTTON3_MASK,
+    )
+}
+
+/// macOS and others: no check yet, the plain delay applies (NSEvent.pressedMouseButtons
+/// would be the macOS equivalent).
+#[cfg(not(target_os = "linux"))]
+fn pointer_buttons_down(_win: &WebviewWindow) -> bool {
+    false
 }
 
 /// Focus came back, or a drag entered: cancel a pending blur-hide.
