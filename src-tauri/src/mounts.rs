@@ -52,6 +52,16 @@ fn plan_for(
     )
 }
 
+/// Starts applying `plan` (one operation, shown as live states) unless it is a no-op.
+async fn begin_if_changes(m: &Monitor, name: &str, plan: Plan) -> Result<Plan, ErrorInfo> {
+    if plan.changes_anything() {
+        m.begin_mounts(name, plan.clone())
+            .await
+            .map_err(|e| e.info())?;
+    }
+    Ok(plan)
+}
+
 /// What dropping `paths` on `name` would do (nothing is changed).
 #[tauri::command]
 pub async fn plan_mounts(
@@ -78,12 +88,7 @@ pub async fn apply_mounts(
     let m = monitor(&state)?;
     let v = view(m, &name).await?;
     let plan = plan_for(&state, &v, paths, writable, confirmed);
-    if plan.changes_anything() {
-        m.begin_mounts(&name, plan.clone())
-            .await
-            .map_err(|e| e.info())?;
-    }
-    Ok(plan)
+    begin_if_changes(m, &name, plan).await
 }
 
 #[tauri::command]
@@ -95,12 +100,7 @@ pub async fn remove_mount(
     let m = monitor(&state)?;
     let v = view(m, &name).await?;
     let plan = plan_remove(&v.instance.mounts, &[PathBuf::from(mount_point)]);
-    if plan.changes_anything() {
-        m.begin_mounts(&name, plan.clone())
-            .await
-            .map_err(|e| e.info())?;
-    }
-    Ok(plan)
+    begin_if_changes(m, &name, plan).await
 }
 
 /// The exact limactl command lines that applying `paths` would run, for the user's own
