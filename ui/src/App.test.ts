@@ -164,7 +164,7 @@ describe('dropping folders', () => {
     cleanup();
     render(App);
     await screen.findByText('web');
-    await emit('limabar://change', { type: 'upserted', instance: view('web', { kind: 'ready', sshPort: 1, bootSecs: 10.6, since: Date.now() }) });
+    await emit('limabar://change', { type: 'upserted', instance: view('web', { kind: 'ready', sshPort: 1, bootSecs: 10.6, since: Date.now() }, { bootEstimateSecs: 10.6 }) });
     await emit('limabar://drag', { kind: 'drop', paths: ['/Users/me/src/app'], x: 1, y: 1 });
     const box = await screen.findByTestId('pending');
     expect(calls).toContainEqual({ cmd: 'plan_mounts', args: { name: 'web', paths: ['/Users/me/src/app'], writable: true, confirmed: false } });
