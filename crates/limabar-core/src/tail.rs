@@ -4,7 +4,7 @@
 
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug)]
 pub struct Follower {
@@ -25,18 +25,6 @@ impl Follower {
             inode: None,
             partial: Vec::new(),
         }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Starts over from the beginning: the caller knows the file was recreated (a
-    /// recreated file can get the old inode number back, so that check alone misses it).
-    pub fn reset(&mut self) {
-        self.offset = 0;
-        self.inode = None;
-        self.partial.clear();
     }
 
     /// Complete new lines since the last call. A recreated or truncated file is read
@@ -102,10 +90,5 @@ mod tests {
         std::fs::write(&other, "fresh run line one\n").unwrap();
         std::fs::rename(&other, &p).unwrap();
         assert_eq!(f.read_new(), vec!["fresh run line one"]);
-        // Deleted and recreated, maybe with the same inode: reset() starts over.
-        std::fs::remove_file(&p).unwrap();
-        std::fs::write(&p, "fresh run line one\nline two\n").unwrap();
-        f.reset();
-        assert_eq!(f.read_new(), vec!["fresh run line one", "line two"]);
     }
 }

@@ -19,17 +19,6 @@ pub enum TrayIcon {
     Trouble,
 }
 
-impl TrayIcon {
-    pub fn file_stem(self) -> &'static str {
-        match self {
-            TrayIcon::Idle => "tray-idle",
-            TrayIcon::Busy => "tray-busy",
-            TrayIcon::Ready => "tray-ready",
-            TrayIcon::Trouble => "tray-trouble",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrayItem {
     pub name: String,
