@@ -269,80 +269,75 @@ pub async fn wait_popover_visible(visible: bool, max: Duration) {
     }
 }
 
-/// Another window to click into: an xterm, killed on drop.
-pub struct OtherWindow {
+/// Waits until a window titled exactly `title` is visible; returns its X id.
+pub async fn wait_for_window(title: &str, max: Duration) -> String {
+    let deadline = Instant::now() + max;
+    loop {
+        if let Some(id) = visible_windows(title).into_iter().next() {
+            return id;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no visible window titled {title:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A helper program's window, killed and reaped on drop.
+pub struct HelperWindow {
     child: Child,
     pub id: String,
 }
 
-impl OtherWindow {
-    pub async fn open() -> OtherWindow {
-        let child = Command::new("xterm")
-            .args(["-title", "elsewhere"])
+impl HelperWindow {
+    /// Starts `cmd` and waits for its window `title` (the guard exists before anything
+    /// can panic, so the child is always reaped).
+    pub async fn spawn(mut cmd: Command, title: &str) -> HelperWindow {
+        let child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("xterm");
-        // The guard exists before anything can panic, so the xterm is always reaped.
-        let mut window = OtherWindow {
+            .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+        let mut w = HelperWindow {
             child,
             id: String::new(),
         };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while window.id.is_empty() {
-            assert!(Instant::now() < deadline, "xterm did not map");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            window.id = visible_windows("elsewhere")
-                .into_iter()
-                .next()
-                .unwrap_or_default();
-        }
-        window
+        w.id = wait_for_window(title, Duration::from_secs(10)).await;
+        w
     }
 }
 
-impl Drop for OtherWindow {
+impl Drop for HelperWindow {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-/// A GTK drag source offering `paths` (tests/e2e/drag_source.py), killed on drop.
-pub struct DragSource {
-    child: Child,
-    pub id: String,
+/// Another window to click into: an xterm.
+pub async fn other_window() -> HelperWindow {
+    let mut cmd = Command::new("xterm");
+    cmd.args(["-title", "elsewhere"]);
+    HelperWindow::spawn(cmd, "elsewhere").await
 }
+
+/// A GTK drag source offering `paths` (tests/e2e/drag_source.py).
+pub struct DragSource(HelperWindow);
 
 impl DragSource {
     pub async fn open(paths: &[&std::path::Path]) -> DragSource {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("drag_source.py");
-        let child = Command::new("/usr/bin/python3")
-            .arg(script)
+        let mut cmd = Command::new("/usr/bin/python3");
+        cmd.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("drag_source.py"))
             .args(["40", "300"])
-            .args(paths)
-            .spawn()
-            .expect("python3-gi");
-        let mut source = DragSource {
-            child,
-            id: String::new(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while source.id.is_empty() {
-            assert!(Instant::now() < deadline, "drag source window did not map");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            source.id = visible_windows("drag-source")
-                .into_iter()
-                .next()
-                .unwrap_or_default();
-        }
-        source
+            .args(paths);
+        DragSource(HelperWindow::spawn(cmd, "drag-source").await)
     }
 
     /// Presses the mouse on the source and moves, in steps, to screen point (x, y);
     /// the button stays down so a test can look at the drop highlight.
     pub async fn drag_to(&self, x: i64, y: i64) {
-        let geo = window_geometry(&self.id);
+        let geo = window_geometry(&self.0.id);
         let (sx, sy) = (geo.0 + 40, geo.1 + 30);
         xdotool(&["mousemove", &sx.to_string(), &sy.to_string()]);
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -358,13 +353,6 @@ impl DragSource {
 
     pub fn release(&self) {
         xdotool(&["mouseup", "1"]);
-    }
-}
-
-impl Drop for DragSource {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

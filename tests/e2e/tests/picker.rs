@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
-use limabar_e2e::{visible_windows, AppSession};
+use limabar_e2e::{visible_windows, wait_for_window, AppSession};
 use limabar_tests::SimLima;
 
 fn xdotool(args: &[&str]) {
@@ -39,17 +39,8 @@ async fn add_folder_uses_the_native_picker_and_mounts_the_choice() {
         .click()
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let dialog = loop {
-        if let Some(id) = visible_windows("Share folders with the VM")
-            .into_iter()
-            .next()
-        {
-            break id;
-        }
-        assert!(Instant::now() < deadline, "the folder chooser did not open");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let dialog = wait_for_window("Share folders with the VM", Duration::from_secs(10)).await;
+
     xdotool(&["windowactivate", "--sync", &dialog]);
     // Type the location (GTK opens its location bar on a typed "/"), then confirm.
     xdotool(&["key", "--clearmodifiers", "ctrl+l"]);

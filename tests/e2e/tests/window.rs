@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use fantoccini::key::Key;
 use fantoccini::Locator;
-use limabar_e2e::{activate, tray, visible_windows, wait_popover_visible, AppSession, OtherWindow};
+use limabar_e2e::{
+    activate, other_window, tray, visible_windows, wait_popover_visible, AppSession,
+};
 use limabar_tests::SimLima;
 
 #[tokio::test]
@@ -19,7 +21,7 @@ async fn popover_hides_on_blur_unless_pinned_closes_on_escape_and_reopens_from_t
     let popover = visible_windows("Limabar").remove(0);
 
     // Clicking into another window hides it.
-    let other = OtherWindow::open().await;
+    let other = other_window().await;
     activate(&popover);
     activate(&other.id);
     wait_popover_visible(false, Duration::from_secs(5)).await;
