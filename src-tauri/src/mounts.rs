@@ -3,8 +3,10 @@
 
 use std::path::PathBuf;
 
+use limabar_core::mounts::apply::{invocations, with_program};
 use limabar_core::mounts::probe::HostFs;
 use limabar_core::mounts::{plan_add, plan_remove, Plan, PlanInput};
+use limabar_core::quote;
 use limabar_core::{CoreError, ErrorInfo, InstanceView, Monitor};
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
@@ -52,6 +54,20 @@ fn plan_for(
     )
 }
 
+/// The instance and the plan for dropping `paths` on it.
+async fn planned<'a>(
+    state: &'a AppState,
+    name: &str,
+    paths: Vec<String>,
+    writable: bool,
+    confirmed: bool,
+) -> Result<(&'a Monitor, InstanceView, Plan), ErrorInfo> {
+    let m = monitor(state)?;
+    let v = view(m, name).await?;
+    let plan = plan_for(state, &v, paths, writable, confirmed);
+    Ok((m, v, plan))
+}
+
 /// Starts applying `plan` (one operation, shown as live states) unless it is a no-op.
 async fn begin_if_changes(m: &Monitor, name: &str, plan: Plan) -> Result<Plan, ErrorInfo> {
     if plan.changes_anything() {
@@ -71,8 +87,7 @@ pub async fn plan_mounts(
     writable: bool,
     confirmed: bool,
 ) -> Result<Plan, ErrorInfo> {
-    let v = view(monitor(&state)?, &name).await?;
-    Ok(plan_for(&state, &v, paths, writable, confirmed))
+    Ok(planned(&state, &name, paths, writable, confirmed).await?.2)
 }
 
 /// Plans again (the instance may have changed) and applies what is valid; the
@@ -85,9 +100,7 @@ pub async fn apply_mounts(
     writable: bool,
     confirmed: bool,
 ) -> Result<Plan, ErrorInfo> {
-    let m = monitor(&state)?;
-    let v = view(m, &name).await?;
-    let plan = plan_for(&state, &v, paths, writable, confirmed);
+    let (m, _, plan) = planned(&state, &name, paths, writable, confirmed).await?;
     begin_if_changes(m, &name, plan).await
 }
 
@@ -113,24 +126,12 @@ pub async fn mount_commands(
     writable: bool,
     confirmed: bool,
 ) -> Result<Vec<String>, ErrorInfo> {
-    let m = monitor(&state)?;
-    let v = view(m, &name).await?;
-    let plan = plan_for(&state, &v, paths, writable, confirmed);
-    let running =
-        v.state.is_running() || v.instance.status == limabar_core::inventory::LimaStatus::Running;
+    let (m, v, plan) = planned(&state, &name, paths, writable, confirmed).await?;
     let limactl = m.limactl();
-    Ok(
-        limabar_core::mounts::apply::invocations(limactl, &name, &plan, running)
-            .into_iter()
-            .map(|argv| {
-                limabar_core::quote::join(
-                    &std::iter::once(m.info().path.clone())
-                        .chain(argv)
-                        .collect::<Vec<_>>(),
-                )
-            })
-            .collect(),
-    )
+    Ok(invocations(limactl, &name, &plan, v.vm_up())
+        .iter()
+        .map(|argv| quote::join(&with_program(limactl, argv)))
+        .collect())
 }
 
 /// "Add folder…": the native folder picker, shown by Rust so the webview needs no dialog

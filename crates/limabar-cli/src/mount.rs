@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use limabar_core::env::HostEnv;
 use limabar_core::locate::Limactl;
-use limabar_core::mounts::apply::{apply, invocations};
+use limabar_core::mounts::apply::{apply, invocations, with_program};
 use limabar_core::mounts::probe::HostFs;
 use limabar_core::mounts::verify::verify;
 use limabar_core::mounts::{plan_add, plan_remove, Plan, PlanInput};
@@ -132,13 +132,11 @@ pub async fn run(
     if rejected(&plan, json) {
         return Ok(false);
     }
-    let running = view.state.is_running()
-        || view.instance.status == limabar_core::inventory::LimaStatus::Running;
+    let running = view.vm_up();
     let calls = invocations(limactl, &view.instance.name, &plan, running);
-    let program = limactl.runner.program.display().to_string();
     let actions: Vec<serde_json::Value> = calls
         .iter()
-        .map(|argv| json!({"argv": std::iter::once(program.clone()).chain(argv.iter().cloned()).collect::<Vec<_>>()}))
+        .map(|argv| json!({"argv": with_program(limactl, argv)}))
         .collect();
     if dry_run {
         if json {
@@ -150,11 +148,7 @@ pub async fn run(
             for a in &calls {
                 println!(
                     "would run: {}",
-                    limabar_core::quote::join(
-                        &std::iter::once(program.clone())
-                            .chain(a.iter().cloned())
-                            .collect::<Vec<_>>()
-                    )
+                    limabar_core::quote::join(&with_program(limactl, a))
                 );
             }
         }

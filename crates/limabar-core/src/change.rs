@@ -59,6 +59,14 @@ pub struct InstanceView {
     pub boot_estimate_secs: Option<f64>,
 }
 
+impl InstanceView {
+    /// Whether the VM process runs, by our state or by Lima's last listing: a mount
+    /// change then needs a restart (`limactl edit` refuses running instances).
+    pub fn vm_up(&self) -> bool {
+        self.state.is_up() || self.instance.status == crate::inventory::LimaStatus::Running
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(tag = "type", rename_all = "camelCase")]
 #[ts(export)]

@@ -79,6 +79,13 @@ impl VmState {
     pub fn is_running(&self) -> bool {
         matches!(self, VmState::Ready { .. } | VmState::Degraded { .. })
     }
+
+    /// The VM process is (or is becoming) up: ready, degraded, booting, or listed
+    /// running without events yet. Starting it again makes no sense; editing it needs a
+    /// restart.
+    pub fn is_up(&self) -> bool {
+        self.is_running() || matches!(self, VmState::Starting { .. } | VmState::Unknown)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -68,8 +68,7 @@ pub fn tray_model(views: &[InstanceView]) -> TrayModel {
     let items = views
         .iter()
         .map(|v| {
-            let up = v.state.is_running()
-                || matches!(v.state, VmState::Starting { .. } | VmState::Unknown);
+            let up = v.state.is_up();
             TrayItem {
                 name: v.instance.name.clone(),
                 label: format!("{} — {}", v.instance.name, state_label(&v.state)),

@@ -443,8 +443,7 @@ impl Actor {
                 operation: current.verb().to_string(),
             });
         }
-        let running =
-            t.state.is_running() || matches!(t.state, VmState::Starting { .. } | VmState::Unknown);
+        let running = t.state.is_up();
         match op {
             // The state, not the last listing: a listing can lag behind a stop.
             Operation::Start if running => {
@@ -452,9 +451,7 @@ impl Actor {
                     name: name.to_string(),
                 })
             }
-            Operation::Stop | Operation::Restart
-                if t.instance.status != LimaStatus::Running && !running =>
-            {
+            Operation::Stop | Operation::Restart if !t.view().vm_up() => {
                 return Err(CoreError::NotRunning {
                     name: name.to_string(),
                 })
@@ -465,7 +462,7 @@ impl Actor {
         t.operation = Some(op);
         t.waiter = Some(done_tx);
         t.by_limabar = true;
-        let vm_up = running || t.instance.status == LimaStatus::Running;
+        let vm_up = t.view().vm_up();
         t.restarting = op == Operation::Restart || (op == Operation::Mounts && vm_up);
         let job = mounts.map(|plan| ops::MountsJob {
             invocations: crate::mounts::apply::invocations(

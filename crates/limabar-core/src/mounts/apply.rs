@@ -48,6 +48,13 @@ pub fn invocations(limactl: &Limactl, name: &str, plan: &Plan, running: bool) ->
     }
 }
 
+/// An invocation as the full command: the absolute limactl path, then the arguments.
+pub fn with_program(limactl: &Limactl, argv: &[String]) -> Vec<String> {
+    std::iter::once(limactl.runner.program.display().to_string())
+        .chain(argv.iter().cloned())
+        .collect()
+}
+
 /// Runs the invocations in order; the first failure stops and is returned with Lima's
 /// message (lima.yaml is then exactly as Lima left it: Lima writes it, Limabar does not).
 pub async fn apply(limactl: &Limactl, invocations: &[Vec<String>]) -> Result<()> {
