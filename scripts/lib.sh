@@ -4,8 +4,11 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# Build output lives outside the clone so fresh clones (CI) reuse it.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/limabar/target}"
+# Build output lives outside the clone, one directory per checkout path: a clone in the
+# same place (CI) reuses it, but no checkout can pick up test binaries compiled from
+# another one (cargo would see that checkout's unchanged sources and skip the rebuild).
+CHECKOUT_KEY="$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/limabar/target-$CHECKOUT_KEY}"
 export PATH="$HOME/.cargo/bin:$PATH"
 BIN="$CARGO_TARGET_DIR/debug"
 
