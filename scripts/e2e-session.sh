@@ -19,4 +19,4 @@ for _ in $(seq 50); do
 done
 
 cd "$ROOT"
-cargo test -p limabar-e2e -- --test-threads=1
+cargo test -p limabar-e2e "$@" -- --test-threads=1

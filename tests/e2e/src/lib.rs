@@ -349,6 +349,14 @@ impl DragSource {
             xdotool(&["mousemove", &px.to_string(), &py.to_string()]);
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+        // XDND only tells the target where the pointer is when the pointer moves. On a
+        // loaded machine GTK can start the drag after the path above is already done, so
+        // keep moving a little over the target for a while.
+        for i in 0..10 {
+            let d = if i % 2 == 0 { 2 } else { -2 };
+            xdotool(&["mousemove", &(x + d).to_string(), &y.to_string()]);
+            tokio::time::sleep(Duration::from_millis(60)).await;
+        }
     }
 
     pub fn release(&self) {
@@ -363,6 +371,29 @@ fn xdotool(args: &[&str]) {
         .map(|s| s.success())
         .unwrap_or(false);
     assert!(ok, "xdotool {args:?} failed");
+}
+
+/// What is on the X screen (every visible window's title and geometry, and a picture
+/// of the whole screen in the artifacts), for a test that is about to fail.
+pub fn dump_screen(name: &str) {
+    let out = Command::new("xdotool")
+        .args(["search", "--onlyvisible", "--name", "."])
+        .output()
+        .expect("xdotool");
+    for id in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+        let title = Command::new("xdotool")
+            .args(["getwindowname", id])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default();
+        eprintln!("window {id} {title:?} at {:?}", window_geometry(id));
+    }
+    let png = artifacts().join(name);
+    let _ = Command::new("import")
+        .args(["-window", "root"])
+        .arg(&png)
+        .status();
+    eprintln!("screen saved to {}", png.display());
 }
 
 /// Screen position (x, y) of a window's top-left corner.

@@ -6,7 +6,10 @@
 use std::time::Duration;
 
 use fantoccini::Locator;
-use limabar_e2e::{visible_windows, wait_popover_visible, window_geometry, AppSession, DragSource};
+use limabar_e2e::{
+    dump_screen, tray, visible_windows, wait_popover_visible, window_geometry, AppSession,
+    DragSource,
+};
 use limabar_tests::SimLima;
 
 fn now_us() -> u64 {
@@ -45,12 +48,18 @@ async fn dropping_a_folder_on_a_running_vm_mounts_it_writable_and_verified() {
     // so the highlight can be gone before it is looked at. Each attempt whose drop came
     // early is discarded in the UI; one of three must show the highlight.
     let mut highlighted = false;
-    for _attempt in 0..3 {
+    for attempt in 1..=3 {
+        if visible_windows("Limabar").is_empty() {
+            eprintln!("drag attempt {attempt}: the popover is hidden; reopening it");
+            dump_screen(&format!("drop-attempt-{attempt}.png"));
+            tray(&["click", "Open Limabar"]);
+            wait_popover_visible(true, Duration::from_secs(5)).await;
+        }
         source.drag_to(tx, ty).await;
         let hint = app
             .client
             .wait()
-            .at_most(Duration::from_secs(2))
+            .at_most(Duration::from_secs(3))
             .for_element(Locator::Css("[data-testid=drop-hint]"))
             .await;
         if let Ok(hint) = hint {
@@ -74,10 +83,10 @@ async fn dropping_a_folder_on_a_running_vm_mounts_it_writable_and_verified() {
             discard.click().await.unwrap();
         }
     }
-    assert!(
-        highlighted,
-        "the drop highlight never showed in three drags"
-    );
+    if !highlighted {
+        dump_screen("drop-failure.png");
+        panic!("the drop highlight never showed in three drags");
+    }
 
     let p = folder.to_str().unwrap();
     let pending = app
