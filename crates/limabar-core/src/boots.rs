@@ -52,12 +52,7 @@ impl BootHistory {
 }
 
 fn save(path: &Path, boots: &BTreeMap<String, Vec<f64>>) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec(boots)?)?;
-    std::fs::rename(&tmp, path)
+    crate::fsutil::write_atomic(path, &serde_json::to_vec(boots)?)
 }
 
 #[cfg(test)]
@@ -91,7 +86,8 @@ mod tests {
             BootHistory::load(Some(p.clone())).estimate("nixos"),
             Some(9.8)
         );
-        assert!(!p.with_extension("json.tmp").exists(), "no temp file left");
+        let files = std::fs::read_dir(p.parent().unwrap()).unwrap().count();
+        assert_eq!(files, 1, "no temporary file left");
         std::fs::write(&p, "{ truncated").unwrap();
         let h = BootHistory::load(Some(p));
         assert_eq!(h.estimate("nixos"), None);

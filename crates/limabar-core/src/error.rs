@@ -18,6 +18,9 @@ pub enum ErrorCode {
     Failed,
     UnexpectedOutput,
     Io,
+    NotMounted,
+    NoTerminal,
+    TerminalFailed,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -42,6 +45,12 @@ pub enum CoreError {
     UnexpectedOutput { detail: String },
     #[error("{context}: {detail}")]
     Io { context: String, detail: String },
+    #[error("`{dir}` is not shared with `{name}`")]
+    NotMounted { name: String, dir: String },
+    #[error("no terminal was found")]
+    NoTerminal,
+    #[error("{terminal} could not be started: {detail}")]
+    TerminalFailed { terminal: String, detail: String },
 }
 
 /// What crosses to the UI and to `--json` stderr: `{code, message, hint}`.
@@ -66,6 +75,9 @@ impl CoreError {
             CoreError::Failed { .. } => ErrorCode::Failed,
             CoreError::UnexpectedOutput { .. } => ErrorCode::UnexpectedOutput,
             CoreError::Io { .. } => ErrorCode::Io,
+            CoreError::NotMounted { .. } => ErrorCode::NotMounted,
+            CoreError::NoTerminal => ErrorCode::NoTerminal,
+            CoreError::TerminalFailed { .. } => ErrorCode::TerminalFailed,
         }
     }
 
@@ -86,6 +98,17 @@ impl CoreError {
                     .into(),
             ),
             CoreError::Busy { .. } => Some("Wait for the current operation to finish.".into()),
+            CoreError::NotMounted { name, dir } => Some(format!(
+                "Mount it first: `limabar mount add {} {}` (or drop the folder on the VM).",
+                crate::quote::quote(name),
+                crate::quote::quote(dir)
+            )),
+            CoreError::NoTerminal => Some(
+                "Install a terminal (for example `apt install xterm`), or set TERMINAL.".into(),
+            ),
+            CoreError::TerminalFailed { .. } => Some(
+                "Choose another terminal, or use Copy command and paste it into your own.".into(),
+            ),
             _ => None,
         }
     }

@@ -4,9 +4,11 @@
 
 pub mod boots;
 pub mod change;
+pub mod develop;
 pub mod env;
 pub mod error;
 pub mod events;
+pub mod fsutil;
 pub mod halog;
 pub mod inventory;
 pub mod locate;
@@ -17,6 +19,7 @@ pub mod readiness;
 pub mod runner;
 pub mod snapshot;
 pub mod tail;
+pub mod terminal;
 pub mod tray;
 pub mod version;
 

@@ -1,0 +1,197 @@
+//! The limactl argv for a dev shell. Everything is argv: Lima itself quotes the words
+//! after NAME for the guest's login shell, so a directory or shell name with quotes,
+//! `$()` or newlines reaches `nix develop` unchanged. Where a guest-side script is
+//! needed (to find `$HOME`), its text is a constant and the data are its positional
+//! parameters, never spliced into it.
+
+use std::path::Path;
+
+/// Where pre-built dev environments live in the guest, under the guest user's home.
+pub const GUEST_PROFILE_DIR: &str = ".cache/limabar/devshells";
+
+/// `.#SHELL`, quoting the attribute when it is not a plain nix identifier.
+pub fn installable(shell: &str) -> String {
+    let plain = !shell.is_empty()
+        && shell
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-'".contains(c));
+    if plain {
+        format!(".#{shell}")
+    } else {
+        format!(".#\"{}\"", shell.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+fn shell_prefix(limactl: &Path, guest_dir: &str, name: &str) -> Vec<String> {
+    vec![
+        limactl.to_string_lossy().into_owned(),
+        "shell".into(),
+        "--workdir".into(),
+        guest_dir.into(),
+        name.into(),
+    ]
+}
+
+/// `limactl shell --workdir DIR NAME nix develop .#SHELL`: what "Copy command" gives.
+pub fn develop(limactl: &Path, name: &str, guest_dir: &str, shell: &str) -> Vec<String> {
+    let mut argv = shell_prefix(limactl, guest_dir, name);
+    argv.extend(["nix".into(), "develop".into(), installable(shell)]);
+    argv
+}
+
+/// The profile key of one dev shell of one flake: stable, file-name safe.
+pub fn profile_key(guest_dir: &str, shell: &str, fingerprint: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in guest_dir.bytes().chain([0]).chain(shell.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}-{fingerprint}")
+}
+
+const OPEN_PREBUILT: &str = r#"p="$HOME/.cache/limabar/devshells/$1"
+if [ -e "$p" ]; then exec nix develop "$p"; fi
+exec nix develop "$2""#;
+
+/// Opens the pre-built environment when the guest still has it (instant: nothing is
+/// evaluated), else falls back to evaluating the flake like [`develop`].
+pub fn develop_prebuilt(
+    limactl: &Path,
+    name: &str,
+    guest_dir: &str,
+    shell: &str,
+    key: &str,
+) -> Vec<String> {
+    let mut argv = shell_prefix(limactl, guest_dir, name);
+    argv.extend([
+        "sh".into(),
+        "-c".into(),
+        OPEN_PREBUILT.into(),
+        "limabar-develop".into(),
+        key.into(),
+        installable(shell),
+    ]);
+    argv
+}
+
+const PREBUILD: &str = r#"d="$HOME/.cache/limabar/devshells"
+mkdir -p "$d" || exit 1
+exec nix develop --profile "$d/$1" "$2" --command true"#;
+
+/// The limactl arguments (after `shell`) that build a dev environment into its profile.
+pub fn prebuild_args(name: &str, guest_dir: &str, shell: &str, key: &str) -> Vec<String> {
+    vec![
+        "--workdir".into(),
+        guest_dir.into(),
+        name.into(),
+        "sh".into(),
+        "-c".into(),
+        PREBUILD.into(),
+        "limabar-prebuild".into(),
+        key.into(),
+        installable(shell),
+    ]
+}
+
+/// The limactl arguments (after `shell`) that list a flake's outputs.
+pub fn flake_show_args(name: &str, guest_dir: &str) -> Vec<String> {
+    vec![
+        "--workdir".into(),
+        guest_dir.into(),
+        name.into(),
+        "nix".into(),
+        "flake".into(),
+        "show".into(),
+        "--json".into(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_develop_command_puts_every_flag_before_the_instance_name() {
+        let argv = develop(
+            Path::new("/opt/homebrew/bin/limactl"),
+            "nixos",
+            "/Users/me/my proj",
+            "default",
+        );
+        assert_eq!(
+            argv,
+            [
+                "/opt/homebrew/bin/limactl",
+                "shell",
+                "--workdir",
+                "/Users/me/my proj",
+                "nixos",
+                "nix",
+                "develop",
+                ".#default"
+            ]
+        );
+    }
+
+    #[test]
+    fn shell_names_that_are_not_identifiers_are_quoted_for_nix() {
+        assert_eq!(installable("rust-1.80"), ".#\"rust-1.80\"");
+        assert_eq!(installable("my_shell'"), ".#my_shell'");
+        assert_eq!(installable(r#"a "b""#), r#".#"a \"b\"""#);
+    }
+
+    #[test]
+    fn profile_keys_differ_per_directory_shell_and_fingerprint() {
+        let k = profile_key("/p", "default", "00ff");
+        assert!(k.ends_with("-00ff"));
+        assert_ne!(k, profile_key("/q", "default", "00ff"));
+        assert_ne!(k, profile_key("/p", "rust", "00ff"));
+        assert!(k.chars().all(|c| c.is_ascii_hexdigit() || c == '-'));
+    }
+
+    /// The guest-side scripts get their data only as positional parameters: run them
+    /// with a stand-in `nix` that prints its argv, through a real /bin/sh.
+    #[test]
+    fn guest_scripts_pass_keys_and_installables_as_data() {
+        let t = tempfile::tempdir().unwrap();
+        let bin = t.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let nix = bin.join("nix");
+        std::fs::write(&nix, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&nix, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let run = |argv: &[String]| {
+            // argv[5..] is what Lima hands to the guest's login shell.
+            let out = std::process::Command::new(&argv[5])
+                .args(&argv[6..])
+                .env("HOME", t.path())
+                .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+                .output()
+                .unwrap();
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let shell = "it's $(rm -rf ~) `x`";
+        let key = profile_key("/p", shell, "00");
+        let pre = {
+            let mut a = vec!["limactl".to_string(), "shell".into()];
+            a.extend(prebuild_args("nixos", "/p", shell, &key));
+            a
+        };
+        let home = t.path().display().to_string();
+        assert_eq!(
+            run(&pre),
+            format!(
+                "develop\n--profile\n{home}/.cache/limabar/devshells/{key}\n{}\n--command\ntrue\n",
+                installable(shell)
+            )
+        );
+        let open = develop_prebuilt(Path::new("limactl"), "nixos", "/p", shell, &key);
+        // No profile yet: falls back to evaluating the flake.
+        assert_eq!(run(&open), format!("develop\n{}\n", installable(shell)));
+        std::fs::create_dir_all(t.path().join(GUEST_PROFILE_DIR).join(&key)).unwrap();
+        assert_eq!(
+            run(&open),
+            format!("develop\n{home}/.cache/limabar/devshells/{key}\n")
+        );
+    }
+}
