@@ -17,6 +17,7 @@ pub mod mounts;
 pub mod quote;
 pub mod readiness;
 pub mod runner;
+pub mod settings;
 pub mod snapshot;
 pub mod tail;
 pub mod terminal;

@@ -1,0 +1,289 @@
+//! What Limabar remembers about dev shells, in `devshells.json`: each flake's shell list
+//! (by fingerprint, so an edit to `flake.nix`/`flake.lock` makes it stale), which shells
+//! are pre-built in which instance, and which were used recently. Pure data plus the
+//! views the UI shows; the work that fills it is in `service`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::{Flake, GitTracking};
+
+/// How many recently used dev shells per instance are kept pre-built.
+pub const RECENT_PER_INSTANCE: usize = 5;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShellList {
+    pub fingerprint: String,
+    pub system: String,
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Prebuilt {
+    pub fingerprint: String,
+    pub key: String,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recent {
+    pub instance: String,
+    pub dir: String,
+    pub shell: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Catalog {
+    /// By guest directory.
+    #[serde(default)]
+    pub shells: BTreeMap<String, ShellList>,
+    /// By [`prebuilt_id`].
+    #[serde(default)]
+    pub prebuilt: BTreeMap<String, Prebuilt>,
+    /// Most recent first.
+    #[serde(default)]
+    pub recent: Vec<Recent>,
+}
+
+pub fn prebuilt_id(instance: &str, guest_dir: &str, shell: &str) -> String {
+    format!("{instance}\u{0}{guest_dir}\u{0}{shell}")
+}
+
+/// A dev shell's pre-built environment, as the UI shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum PrebuiltState {
+    /// Not pre-built (not used recently): opening evaluates the flake.
+    None,
+    Building,
+    /// Opens without evaluating anything.
+    Ready,
+    /// Built from an older `flake.nix`/`flake.lock`: opening evaluates; rebuilt soon.
+    Stale,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct DevShellView {
+    pub name: String,
+    pub prebuilt: PrebuiltState,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct FlakeView {
+    pub dir: String,
+    pub guest_dir: String,
+    pub writable: bool,
+    pub git: GitTracking,
+    pub shells: Vec<DevShellView>,
+    /// The shell list is still `default` only: the flake has not been evaluated in the
+    /// guest for its current fingerprint yet.
+    pub evaluated: bool,
+    /// nix's own words when evaluating the flake failed.
+    pub error: Option<String>,
+    /// What to tell the user before they try (an untracked `flake.nix`).
+    pub warning: Option<String>,
+}
+
+impl Catalog {
+    pub fn load(path: &Path) -> Catalog {
+        std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        crate::fsutil::write_atomic(path, &serde_json::to_vec(self)?)
+    }
+
+    pub fn record_use(&mut self, instance: &str, dir: &str, shell: &str) {
+        let used = Recent {
+            instance: instance.into(),
+            dir: dir.into(),
+            shell: shell.into(),
+        };
+        self.recent.retain(|r| r != &used);
+        self.recent.insert(0, used);
+        let mut per: BTreeMap<String, usize> = BTreeMap::new();
+        self.recent.retain(|r| {
+            let n = per.entry(r.instance.clone()).or_default();
+            *n += 1;
+            *n <= RECENT_PER_INSTANCE
+        });
+    }
+
+    pub fn recent_for(&self, instance: &str) -> Vec<Recent> {
+        self.recent
+            .iter()
+            .filter(|r| r.instance == instance)
+            .cloned()
+            .collect()
+    }
+
+    /// The pre-built profile key to open, when it matches the flake as it is now.
+    pub fn ready_key(
+        &self,
+        instance: &str,
+        guest_dir: &str,
+        shell: &str,
+        fp: &str,
+    ) -> Option<String> {
+        self.prebuilt
+            .get(&prebuilt_id(instance, guest_dir, shell))
+            .filter(|p| p.fingerprint == fp && p.error.is_none())
+            .map(|p| p.key.clone())
+    }
+
+    /// The view of `flake` in `instance`, its fingerprint being `fp`.
+    pub fn view(
+        &self,
+        instance: &str,
+        flake: &Flake,
+        fp: &str,
+        building: &dyn Fn(&str) -> bool,
+    ) -> FlakeView {
+        let list = self.shells.get(&flake.guest_dir);
+        let current = list.filter(|l| l.fingerprint == fp);
+        let names = match current {
+            Some(l) if l.error.is_none() => l.names.clone(),
+            // Shown at once, before (or without) evaluation.
+            _ => vec!["default".to_string()],
+        };
+        let shells = names
+            .into_iter()
+            .map(|name| {
+                let id = prebuilt_id(instance, &flake.guest_dir, &name);
+                let prebuilt = if building(&id) {
+                    PrebuiltState::Building
+                } else {
+                    match self.prebuilt.get(&id) {
+                        None => PrebuiltState::None,
+                        Some(p) if p.fingerprint != fp => PrebuiltState::Stale,
+                        Some(p) if p.error.is_some() => PrebuiltState::Failed,
+                        Some(_) => PrebuiltState::Ready,
+                    }
+                };
+                DevShellView { name, prebuilt }
+            })
+            .collect();
+        let warning = match flake.git {
+            GitTracking::Untracked => Some(
+                "flake.nix is not tracked by git, so nix will not see it: run `git add flake.nix`"
+                    .to_string(),
+            ),
+            _ if !flake.writable => {
+                Some("The folder is read-only in the VM: nix cannot write flake.lock".to_string())
+            }
+            _ => None,
+        };
+        FlakeView {
+            dir: flake.dir.clone(),
+            guest_dir: flake.guest_dir.clone(),
+            writable: flake.writable,
+            git: flake.git,
+            shells,
+            evaluated: current.is_some(),
+            error: current.and_then(|l| l.error.clone()),
+            warning,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flake(git: GitTracking) -> Flake {
+        Flake {
+            dir: "/p".into(),
+            guest_dir: "/p".into(),
+            mount: "/p".into(),
+            writable: true,
+            git,
+        }
+    }
+
+    #[test]
+    fn shows_default_until_evaluated_then_the_list_and_goes_stale_on_change() {
+        let mut c = Catalog::default();
+        let no = |_: &str| false;
+        let v = c.view("vm", &flake(GitTracking::NotInRepo), "f1", &no);
+        assert_eq!(v.shells.len(), 1);
+        assert_eq!(v.shells[0].name, "default");
+        assert!(!v.evaluated);
+        c.shells.insert(
+            "/p".into(),
+            ShellList {
+                fingerprint: "f1".into(),
+                system: "x86_64-linux".into(),
+                names: vec!["default".into(), "rust".into()],
+                error: None,
+            },
+        );
+        c.prebuilt.insert(
+            prebuilt_id("vm", "/p", "rust"),
+            Prebuilt {
+                fingerprint: "f1".into(),
+                key: "k".into(),
+                error: None,
+            },
+        );
+        let v = c.view("vm", &flake(GitTracking::Tracked), "f1", &no);
+        assert!(v.evaluated);
+        let states: Vec<_> = v
+            .shells
+            .iter()
+            .map(|s| (s.name.as_str(), s.prebuilt))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("default", PrebuiltState::None),
+                ("rust", PrebuiltState::Ready)
+            ]
+        );
+        assert_eq!(c.ready_key("vm", "/p", "rust", "f1").as_deref(), Some("k"));
+        // flake.nix changed: the list is re-evaluated, the pre-built one is stale.
+        let v = c.view("vm", &flake(GitTracking::Tracked), "f2", &no);
+        assert!(!v.evaluated);
+        assert_eq!(c.ready_key("vm", "/p", "rust", "f2"), None);
+        let building = |id: &str| id == prebuilt_id("vm", "/p", "default");
+        let v = c.view("vm", &flake(GitTracking::Tracked), "f2", &building);
+        assert_eq!(v.shells[0].prebuilt, PrebuiltState::Building);
+    }
+
+    #[test]
+    fn an_untracked_flake_says_what_to_run() {
+        let v = Catalog::default().view("vm", &flake(GitTracking::Untracked), "f", &|_| false);
+        assert!(v.warning.unwrap().contains("git add flake.nix"));
+    }
+
+    #[test]
+    fn keeps_the_five_most_recent_per_instance() {
+        let mut c = Catalog::default();
+        for i in 0..7 {
+            c.record_use("a", &format!("/p{i}"), "default");
+            c.record_use("b", "/q", "default");
+        }
+        c.record_use("a", "/p3", "default");
+        let a: Vec<String> = c.recent_for("a").into_iter().map(|r| r.dir).collect();
+        assert_eq!(a, ["/p3", "/p6", "/p5", "/p4", "/p2"]);
+        assert_eq!(c.recent_for("b").len(), 1);
+    }
+}
