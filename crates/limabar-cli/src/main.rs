@@ -1,6 +1,7 @@
 //! `limabar`: Limabar's core from a terminal. Exit codes: 0 ok, 1 failure, 2 usage.
 //! With `--json`, errors go to stderr as `{"code","message","hint"}`.
 
+mod develop;
 mod mount;
 mod output;
 
@@ -45,6 +46,22 @@ enum Command {
     /// Folders shared with an instance at the same path.
     #[command(subcommand)]
     Mount(mount::MountCommand),
+    /// The flakes in an instance's writable mounts, with their dev shells.
+    Flakes { name: String },
+    /// Open a terminal in `nix develop` for the flake in DIR, inside the instance.
+    Develop {
+        name: String,
+        dir: String,
+        /// The dev shell (`devShells.<system>.SHELL`).
+        #[arg(long, default_value = "default")]
+        shell: String,
+        /// A terminal id (xterm, gnome-terminal, terminal, iterm, ghostty, …) or program.
+        #[arg(long)]
+        terminal: Option<String>,
+        /// Print what would be spawned instead of opening it.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[tokio::main]
@@ -71,6 +88,23 @@ async fn main() -> ExitCode {
                 lifecycle(limactl, &env, &name, Operation::Restart, json).await
             }
             Command::Watch => watch(limactl, json).await,
+            Command::Flakes { name } => develop::flakes(&limactl, &env, &name, json).await,
+            Command::Develop {
+                name,
+                dir,
+                shell,
+                terminal,
+                dry_run,
+            } => {
+                let args = develop::DevelopArgs {
+                    name,
+                    dir,
+                    shell,
+                    terminal,
+                    dry_run,
+                };
+                develop::develop(&limactl, &env, args, json).await
+            }
             Command::Mount(cmd) => {
                 if mount::run(&limactl, &env, cmd, json).await? {
                     Ok(())
@@ -108,7 +142,7 @@ async fn list(limactl: &Limactl, json: bool) -> Result<(), CoreError> {
 }
 
 /// Runs one operation, printing the instance's state changes as they happen.
-async fn lifecycle(
+pub(crate) async fn lifecycle(
     limactl: Limactl,
     env: &HostEnv,
     name: &str,

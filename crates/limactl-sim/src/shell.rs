@@ -3,6 +3,7 @@
 //! command runs locally in it. A workdir outside every mount fails like the guest's `cd`.
 //! The command is passed the way Lima passes it: each argument shell-quoted and joined
 //! into one script for the login shell, so quoting mistakes show up here as they would.
+//! `HOME` is the instance's own `guest-home` folder.
 
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -113,6 +114,14 @@ pub fn run(env: &SimEnv, args: &[String]) {
             quote(&joined.join(" "))
         ));
     }
-    let err = Command::new("/bin/sh").arg("-c").arg(&script).exec();
+    // The guest user's home is the guest's own: in the sim, a folder of the instance
+    // (what the guest keeps there, such as pre-built dev environments, stays with it).
+    let guest_home = inst.path("guest-home");
+    let _ = std::fs::create_dir_all(&guest_home);
+    let err = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(&script)
+        .env("HOME", &guest_home)
+        .exec();
     log::fatal(&format!("failed to run the shell: {err}"));
 }

@@ -85,9 +85,12 @@ impl DevShells {
         (views, found)
     }
 
-    /// Evaluates the shell lists that are not current, then pre-builds the recently used
-    /// shells that are not ready. `progress` is called after each step.
-    pub async fn refresh(&self, instance: &Instance, progress: &(dyn Fn() + Send + Sync)) {
+    /// Evaluates in the guest the shell lists that are not current; returns the flakes.
+    pub async fn refresh_shell_lists(
+        &self,
+        instance: &Instance,
+        progress: &(dyn Fn() + Send + Sync),
+    ) -> Vec<Flake> {
         let flakes = {
             let mounts = instance.mounts.clone();
             tokio::task::spawn_blocking(move || discover(&mounts).flakes)
@@ -109,6 +112,13 @@ impl DevShells {
                 progress();
             }
         }
+        flakes
+    }
+
+    /// Brings the shell lists up to date, then pre-builds the recently used shells that
+    /// are not ready. `progress` is called after each step.
+    pub async fn refresh(&self, instance: &Instance, progress: &(dyn Fn() + Send + Sync)) {
+        let flakes = self.refresh_shell_lists(instance, progress).await;
         let recent = self.catalog.lock().unwrap().recent_for(&instance.name);
         for r in recent {
             let Some(f) = flakes.iter().find(|f| f.guest_dir == r.dir) else {
