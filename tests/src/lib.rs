@@ -34,6 +34,10 @@ pub struct SimLima {
     pub call_log: PathBuf,
 }
 
+/// nix.conf lines for an offline guest (Debian's nix-bin plays the guest's nix).
+pub const OFFLINE_NIX_CONFIG: &str =
+    "experimental-features = nix-command flakes\nsubstituters =\nflake-registry =\nsandbox = false";
+
 pub const NIXOS_YAML: &str = "vmType: vz\ncpus: 4\nmemory: 8GiB\ndisk: 20GiB\nmounts:\n- location: \"~\"\n  writable: false\ncontainerd:\n  system: false\n  user: false\n";
 
 impl SimLima {
@@ -48,8 +52,11 @@ impl SimLima {
         std::fs::create_dir_all(&bin).unwrap();
         let limactl = bin.join("limactl-sim");
         let call_log = root.path().join("calls.jsonl");
+        // The guest's nix has flakes on, like nixos-lima images, and works offline:
+        // no substituters, no flake registry, no sandbox (the test flake builds with
+        // the host's /bin/bash).
         let script = format!(
-            "#!/bin/sh\nexport LIMACTL_SIM_VERSION='{version}' LIMACTL_SIM_CALL_LOG='{}' LIMACTL_SIM_CALL_TIMES='{}.times' LIMA_HOME='{}'\nexec '{}' \"$@\"\n",
+            "#!/bin/sh\nexport LIMACTL_SIM_VERSION='{version}' LIMACTL_SIM_CALL_LOG='{}' LIMACTL_SIM_CALL_TIMES='{}.times' LIMA_HOME='{}'\nexport NIX_CONFIG='{OFFLINE_NIX_CONFIG}'\nexec '{}' \"$@\"\n",
             call_log.display(),
             call_log.display(),
             lima_home.display(),
@@ -85,11 +92,9 @@ impl SimLima {
     pub fn create(&self, name: &str, scenario: &str) -> PathBuf {
         let file = self.root.path().join(format!("{name}.yaml"));
         std::fs::write(&file, NIXOS_YAML).unwrap();
-        let out = self
-            .limactl_cmd(&["create", "--tty=false", "--name", name])
-            .arg(&file)
-            .output()
-            .unwrap();
+        let mut cmd = self.limactl_cmd(&["create", "--tty=false", "--name", name]);
+        cmd.arg(&file);
+        let out = output_retrying_busy(&mut cmd);
         assert!(
             out.status.success(),
             "create failed: {}",
@@ -98,6 +103,32 @@ impl SimLima {
         let dir = self.lima_home.join(name);
         std::fs::write(dir.join("sim.json"), scenario).unwrap();
         dir
+    }
+
+    /// A project folder at `rel` under the test's root holding the offline test flake
+    /// (tests/fixtures/offline-flake).
+    pub fn flake_project(&self, rel: &str) -> PathBuf {
+        let dir = self.root.path().join(rel);
+        std::fs::create_dir_all(&dir).unwrap();
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/offline-flake/flake.nix");
+        std::fs::copy(fixture, dir.join("flake.nix")).unwrap();
+        dir
+    }
+
+    /// The lines the test flake's shells appended to `dir/.limabar-marker`.
+    pub fn markers(dir: &Path) -> Vec<String> {
+        std::fs::read_to_string(dir.join(".limabar-marker"))
+            .unwrap_or_default()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    /// A terminal without a window (tests/fixtures/pty_terminal.py): runs its command on
+    /// a pseudo-terminal, types `exit`, and returns when the command does.
+    pub fn pty_terminal() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pty_terminal.py")
     }
 
     pub fn limactl_cmd(&self, args: &[&str]) -> Command {
@@ -180,4 +211,19 @@ pub async fn within<T>(max: Duration, what: &str, fut: impl std::future::Future<
     tokio::time::timeout(max, fut)
         .await
         .unwrap_or_else(|_| panic!("timed out after {max:?} waiting for {what}"))
+}
+
+/// Runs `cmd`, retrying while its program is "text file busy": another test thread may
+/// have forked while this one's wrapper script was still open for writing, and the
+/// fork's copy of that descriptor lives until the fork execs.
+pub fn output_retrying_busy(cmd: &mut Command) -> std::process::Output {
+    for _ in 0..100 {
+        match cmd.output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(10))
+            }
+            other => return other.expect("spawn"),
+        }
+    }
+    panic!("{cmd:?} stayed busy")
 }

@@ -160,7 +160,8 @@ impl Catalog {
     ) -> FlakeView {
         let list = self.shells.get(&flake.guest_dir);
         let current = list.filter(|l| l.fingerprint == fp);
-        let names = match current {
+        let names = match list {
+            // Current, or the last good list while the changed flake is re-evaluated.
             Some(l) if l.error.is_none() => l.names.clone(),
             // Shown at once, before (or without) evaluation.
             _ => vec!["default".to_string()],
@@ -259,9 +260,12 @@ mod tests {
             ]
         );
         assert_eq!(c.ready_key("vm", "/p", "rust", "f1").as_deref(), Some("k"));
-        // flake.nix changed: the list is re-evaluated, the pre-built one is stale.
+        // flake.nix changed: the last list shows until it is re-evaluated, and the
+        // pre-built shell is stale.
         let v = c.view("vm", &flake(GitTracking::Tracked), "f2", &no);
         assert!(!v.evaluated);
+        assert_eq!(v.shells[1].name, "rust");
+        assert_eq!(v.shells[1].prebuilt, PrebuiltState::Stale);
         assert_eq!(c.ready_key("vm", "/p", "rust", "f2"), None);
         let building = |id: &str| id == prebuilt_id("vm", "/p", "default");
         let v = c.view("vm", &flake(GitTracking::Tracked), "f2", &building);
