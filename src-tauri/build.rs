@@ -11,6 +11,11 @@ const COMMANDS: &[&str] = &[
     "remove_mount",
     "mount_commands",
     "pick_folders",
+    "flakes",
+    "open_dev_shell",
+    "dev_shell_command",
+    "terminals",
+    "set_terminal",
 ];
 
 fn main() {

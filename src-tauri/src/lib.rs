@@ -2,6 +2,8 @@
 //! Wiring only — no parsing and no branching on limactl output here.
 
 mod commands;
+mod develop_commands;
+mod devshells;
 mod mounts;
 mod notifier;
 mod popover;
@@ -44,7 +46,12 @@ pub fn run() {
             mounts::apply_mounts,
             mounts::remove_mount,
             mounts::mount_commands,
-            mounts::pick_folders
+            mounts::pick_folders,
+            develop_commands::flakes,
+            develop_commands::open_dev_shell,
+            develop_commands::dev_shell_command,
+            develop_commands::terminals,
+            develop_commands::set_terminal
         ])
         .on_window_event(|window, event| {
             if window.label() == popover::LABEL {

@@ -12,6 +12,7 @@ use limabar_core::tray::{notice_for, tray_model};
 use limabar_core::{Change, CoreError, ErrorCode, InstanceView, Monitor, MonitorConfig, Operation};
 use tauri::{AppHandle, Emitter, Manager};
 
+use crate::devshells;
 use crate::notifier::{DesktopNotifier, Notifier};
 use crate::state::{AppState, LimaConnection};
 use crate::tray;
@@ -44,6 +45,7 @@ pub fn start(app: AppHandle, env: HostEnv) {
     tauri::async_runtime::spawn(async move {
         let state = app.state::<AppState>();
         let boot_history = env.data_dir.join("boot-history.json");
+        let data_dir = env.data_dir.clone();
         let limactl = match connect_or_simulate(env).await {
             Ok(l) => l,
             Err(e) => {
@@ -55,6 +57,7 @@ pub fn start(app: AppHandle, env: HostEnv) {
         };
         tracing::info!(path = %limactl.runner.program.display(), version = %limactl.version, "connected to Lima");
         let info = limactl.info();
+        let limactl_runner = limactl.runner.clone();
         let config = MonitorConfig {
             boot_history: Some(boot_history),
             ..MonitorConfig::new(limactl)
@@ -67,9 +70,14 @@ pub fn start(app: AppHandle, env: HostEnv) {
                 return;
             }
         };
+        let dev = devshells::init(&app, limactl_runner, data_dir);
         let changes = monitor.subscribe();
         let initial = monitor.snapshot().await;
         let _ = state.monitor.set(monitor);
+        let _ = state.dev.set(dev);
+        for v in &initial {
+            devshells::refresh(&app, v.instance.clone(), v.vm_up());
+        }
         state.set_connection(LimaConnection::Connected { info });
         let _ = app.emit(LIMA_EVENT, state.connection());
         relay(
@@ -113,12 +121,22 @@ async fn relay(
         let _ = app.emit(CHANGE_EVENT, &change);
         match &change {
             Change::Upserted { instance } => {
-                views.insert(instance.instance.name.clone(), instance.clone());
+                let old = views.insert(instance.instance.name.clone(), instance.clone());
+                // New mounts may hold new flakes.
+                if old.is_none_or(|o| o.instance.mounts != instance.instance.mounts) {
+                    devshells::refresh(&app, instance.instance.clone(), instance.vm_up());
+                }
             }
             Change::Removed { name } => {
                 views.remove(name);
             }
-            Change::StateChanged { .. } => {
+            Change::StateChanged { name, from, to, .. } => {
+                // Ready: shell lists can now be evaluated and recent shells pre-built.
+                if to.is_up() && !from.is_up() {
+                    if let Some(v) = views.get(name) {
+                        devshells::refresh(&app, v.instance.clone(), true);
+                    }
+                }
                 let visible = app.state::<AppState>().popover_visible();
                 if let Some(notice) = notice_for(&change, visible, now_ms()) {
                     notifier.notify(notice);

@@ -23,6 +23,8 @@ pub enum LimaConnection {
 #[derive(Default)]
 pub struct AppState {
     pub monitor: OnceLock<Monitor>,
+    /// Flakes and dev shells; set together with the monitor.
+    pub dev: OnceLock<std::sync::Arc<crate::devshells::AppDevShells>>,
     pub lima: Mutex<Option<LimaConnection>>,
     pub popover_visible: AtomicBool,
     pub pinned: AtomicBool,

@@ -113,7 +113,10 @@ fn develop_dry_run_prints_the_terminal_argv_and_a_command_that_runs_unchanged() 
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    assert_eq!(SimLima::markers(&dir), [format!("limabar-marker-rust {p}")]);
+    assert_eq!(
+        SimLima::markers(&dir),
+        [format!("limabar-marker-rust {p} tty")]
+    );
     assert!(!dir.join("pwned").exists() && !Path::new("pwned").exists());
 }
 
@@ -171,7 +174,7 @@ fn develop_starts_a_stopped_vm_then_opens_the_shell_in_the_chosen_terminal() {
     }
     assert_eq!(
         SimLima::markers(&dir),
-        [format!("limabar-marker-default {}", dir.display())]
+        [format!("limabar-marker-default {} tty", dir.display())]
     );
 }
 
@@ -216,7 +219,10 @@ async fn a_recently_used_shell_is_prebuilt_then_opens_its_profile_and_goes_stale
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    assert_eq!(SimLima::markers(&dir), [format!("limabar-marker-rust {p}")]);
+    assert_eq!(
+        SimLima::markers(&dir),
+        [format!("limabar-marker-rust {p} tty")]
+    );
     // Editing flake.nix makes it stale until rebuilt.
     let text = std::fs::read_to_string(dir.join("flake.nix")).unwrap();
     std::fs::write(dir.join("flake.nix"), format!("{text}\n# edited\n")).unwrap();

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { render, screen, fireEvent, cleanup } from '@testing-library/svelte';
+import { render, screen, fireEvent, cleanup, waitFor } from '@testing-library/svelte';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import App from './App.svelte';
@@ -31,6 +31,28 @@ beforeEach(() => {
         return { mounts: added, added, toggled: [], removed: [], notes: [`\`${a.paths[0]}\` will be mounted writable on top of the read-only \`/Users/me\``], errors: [] };
       }
       if (cmd === 'pick_folders') return ['/Users/me/picked'];
+      if (cmd === 'flakes') {
+        const a = args as { name: string };
+        if (a.name !== 'web') return { name: a.name, flakes: [], truncated: false };
+        return {
+          name: 'web',
+          truncated: false,
+          flakes: [
+            {
+              dir: '/Users/me/src/app', guestDir: '/Users/me/src/app', writable: true, git: 'untracked', evaluated: true, error: null,
+              warning: 'flake.nix is not tracked by git, so nix will not see it: run `git add flake.nix`',
+              shells: [{ name: 'default', prebuilt: 'ready' }, { name: 'rust', prebuilt: 'none' }],
+            },
+          ],
+        };
+      }
+      if (cmd === 'terminals') return { choices: [{ id: 'xterm', label: 'XTerm' }, { id: 'kitty', label: 'kitty' }], selected: { id: 'xterm', label: 'XTerm' } };
+      if (cmd === 'open_dev_shell') {
+        const a = args as { shell: string };
+        if (a.shell === 'rust') throw { code: 'terminal-failed', message: 'XTerm could not be started: cannot open display', hint: 'Choose another terminal, or use Copy command and paste it into your own.' };
+        return { terminal: 'XTerm', prebuilt: true, spawnMs: 4.2, startedVm: false };
+      }
+      if (cmd === 'dev_shell_command') return "/opt/homebrew/bin/limactl shell --workdir /Users/me/src/app web nix develop '.#rust'";
       if (cmd === 'mount_commands') return ["/opt/homebrew/bin/limactl restart --tty=false web --set '.mounts += [{\"location\":\"/Users/me/src/app\"}]'"];
       if (cmd === 'limactl_command') {
         const a = args as { name: string; operation: string };
@@ -215,5 +237,38 @@ describe('dropping folders', () => {
     await emit('limabar://drag', { kind: 'drop', paths: ['/Users/me/a b ü'], x: 1, y: 1 });
     await new Promise((r) => setTimeout(r, 0));
     expect(calls).toContainEqual({ cmd: 'apply_mounts', args: { name: 'nixos', paths: ['/Users/me/a b ü'], writable: true, confirmed: false } });
+  });
+
+  it('lists dev shells per flake, opens one in the terminal, and explains a failure', async () => {
+    render(App);
+    await screen.findByText('web');
+    const flake = await waitFor(() => {
+      const el = row('web').querySelector<HTMLElement>('[data-flake="/Users/me/src/app"]');
+      if (!el) throw new Error('no flake yet');
+      return el;
+    });
+    expect(flake.textContent).toContain('src/app');
+    expect(flake.textContent).toContain('git add flake.nix');
+    expect(flake.querySelector('[data-shell="default"]')!.getAttribute('data-prebuilt')).toBe('ready');
+    expect(flake.textContent).toContain('instant');
+    expect(row('nixos').querySelector('[data-testid="devshells"]')).toBeNull();
+    await fireEvent.click(flake.querySelector('[data-shell="default"]')!);
+    expect(calls).toContainEqual({ cmd: 'open_dev_shell', args: { name: 'web', dir: '/Users/me/src/app', shell: 'default' } });
+    expect((await screen.findByTestId('devshell-message')).textContent).toBe('Opened default in XTerm (pre-built)');
+    await fireEvent.click(flake.querySelector('[data-shell="rust"]')!);
+    const err = await screen.findByTestId('devshell-error');
+    expect(err.textContent).toContain('XTerm could not be started: cannot open display');
+    expect(err.textContent).toContain('Copy command');
+    await fireEvent.click(flake.querySelectorAll('[data-action="copy-develop"]')[1]);
+    const line = await screen.findByTestId('develop-command');
+    expect((line as HTMLInputElement).value).toContain("nix develop '.#rust'");
+  });
+
+  it('remembers the chosen terminal', async () => {
+    render(App);
+    const select = (await screen.findByTestId('terminal')) as HTMLSelectElement;
+    expect(select.value).toBe('xterm');
+    await fireEvent.change(select, { target: { value: 'kitty' } });
+    expect(calls).toContainEqual({ cmd: 'set_terminal', args: { id: 'kitty' } });
   });
 });

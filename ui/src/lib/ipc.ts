@@ -7,6 +7,9 @@ import type { ErrorInfo } from '../bindings/ErrorInfo';
 import type { LimaConnection } from '../bindings/LimaConnection';
 import type { Operation } from '../bindings/Operation';
 import type { Plan } from '../bindings/Plan';
+import type { InstanceFlakes } from '../bindings/InstanceFlakes';
+import type { OpenedShell } from '../bindings/OpenedShell';
+import type { TerminalSettings } from '../bindings/TerminalSettings';
 
 export const snapshot = (): Promise<AppSnapshot> => invoke('snapshot');
 
@@ -57,3 +60,20 @@ export const mountCommands = (name: string, paths: string[], writable: boolean, 
 
 /** The native folder picker ("Add folder…"); [] if cancelled. */
 export const pickFolders = (): Promise<string[]> => invoke('pick_folders');
+
+export const flakes = (name: string): Promise<InstanceFlakes> => invoke('flakes', { name });
+
+export const onFlakes = (f: (flakes: InstanceFlakes) => void): Promise<UnlistenFn> =>
+  listen<InstanceFlakes>('limabar://flakes', (e) => f(e.payload));
+
+/** Opens the user's terminal in `nix develop` (starting the VM first if it is stopped). */
+export const openDevShell = (name: string, dir: string, shell: string): Promise<OpenedShell> =>
+  invoke('open_dev_shell', { name, dir, shell });
+
+/** The `limactl shell … nix develop .#SHELL` line for the user's own terminal. */
+export const devShellCommand = (name: string, dir: string, shell: string): Promise<string> =>
+  invoke('dev_shell_command', { name, dir, shell });
+
+export const terminals = (): Promise<TerminalSettings> => invoke('terminals');
+
+export const setTerminal = (id: string): Promise<void> => invoke('set_terminal', { id });

@@ -1,0 +1,179 @@
+//! Dev-shell commands for the popover: the flakes of an instance, open a dev shell in
+//! the user's terminal (starting the VM first when it is stopped), its command line for
+//! "Copy command", and the terminal setting.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use limabar_core::develop::{pick_terminal, plan_open};
+use limabar_core::settings::{self, Settings};
+use limabar_core::terminal::{self, Platform, SystemProbe, TerminalChoice};
+use limabar_core::{quote, Change, CoreError, ErrorInfo, InstanceView, Monitor, Operation};
+use serde::Serialize;
+use tauri::{AppHandle, State};
+use ts_rs::TS;
+
+use crate::devshells::{self, AppDevShells, InstanceFlakes};
+use crate::state::AppState;
+
+fn parts(state: &AppState) -> Result<(&Monitor, Arc<AppDevShells>), ErrorInfo> {
+    match (state.monitor.get(), state.dev.get()) {
+        (Some(m), Some(d)) => Ok((m, d.clone())),
+        _ => Err(CoreError::io("Limabar", "not connected to Lima").info()),
+    }
+}
+
+async fn view(m: &Monitor, name: &str) -> Result<InstanceView, ErrorInfo> {
+    m.snapshot()
+        .await
+        .into_iter()
+        .find(|v| v.instance.name == name)
+        .ok_or_else(|| CoreError::InstanceNotFound { name: name.into() }.info())
+}
+
+#[tauri::command]
+pub async fn flakes(state: State<'_, AppState>, name: String) -> Result<InstanceFlakes, ErrorInfo> {
+    let (m, dev) = parts(&state)?;
+    let v = view(m, &name).await?;
+    Ok(devshells::compute(&dev, &v.instance).await)
+}
+
+/// What the UI says after opening: "Opened rust in XTerm".
+#[derive(Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct OpenedShell {
+    pub terminal: String,
+    /// A pre-built environment was opened (no evaluation).
+    pub prebuilt: bool,
+    /// The app's own time from the request to the terminal process spawned.
+    pub spawn_ms: f64,
+    /// The VM was started first.
+    pub started_vm: bool,
+}
+
+#[tauri::command]
+pub async fn open_dev_shell(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    dir: String,
+    shell: String,
+) -> Result<OpenedShell, ErrorInfo> {
+    let t0 = Instant::now();
+    let (m, dev) = parts(&state)?;
+    let v = view(m, &name).await?;
+    let setting = Settings::load(&settings::path(&dev.data_dir)).terminal;
+    let term = pick_terminal(setting.as_deref()).map_err(|e| e.info())?;
+    let scratch = dev.data_dir.join("terminal");
+    let plan =
+        plan_open(&dev.core, &v.instance, &dir, &shell, term, &scratch).map_err(|e| e.info())?;
+    let started_vm = !v.vm_up();
+    let t0 = if started_vm {
+        start_and_wait(m, &v).await?;
+        Instant::now()
+    } else {
+        t0
+    };
+    let mut spawn_ms = 0.0;
+    terminal::open(&plan.launch, &scratch.join("terminal.log"), || {
+        spawn_ms = t0.elapsed().as_secs_f64() * 1000.0
+    })
+    .await
+    .map_err(|e| e.info())?;
+    tracing::info!(instance = name, dir, shell, terminal = %plan.terminal.label(), spawn_ms, prebuilt = plan.command.prebuilt, "dev shell opened");
+    dev.core.record_use(&name, &plan.guest_dir, &shell);
+    // Now recent: pre-build it (when it is not already) for next time.
+    if let Ok(v) = view(m, &name).await {
+        devshells::refresh(&app, v.instance, true);
+    }
+    Ok(OpenedShell {
+        terminal: plan.terminal.label(),
+        prebuilt: plan.command.prebuilt,
+        spawn_ms,
+        started_vm,
+    })
+}
+
+/// Starts a stopped VM (or waits for the boot already under way) until it is up.
+async fn start_and_wait(m: &Monitor, v: &InstanceView) -> Result<(), ErrorInfo> {
+    let name = v.instance.name.clone();
+    let mut changes = m.subscribe();
+    if v.operation.is_none() {
+        let done = m
+            .begin(&name, Operation::Start)
+            .await
+            .map_err(|e| e.info())?;
+        return done
+            .await
+            .unwrap_or_else(|_| Err(CoreError::io("monitor", "stopped")))
+            .map_err(|e| e.info());
+    }
+    loop {
+        match changes.recv().await {
+            Ok(Change::OperationEnded { name: n, error, .. }) if n == name => {
+                return match error {
+                    Some(e) => Err(e),
+                    None => Ok(()),
+                };
+            }
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(_) => return Err(CoreError::io("monitor", "stopped").info()),
+        }
+    }
+}
+
+/// `limactl shell --workdir DIR NAME nix develop .#SHELL`, for the user's own terminal.
+#[tauri::command]
+pub async fn dev_shell_command(
+    state: State<'_, AppState>,
+    name: String,
+    dir: String,
+    shell: String,
+) -> Result<String, ErrorInfo> {
+    let (m, dev) = parts(&state)?;
+    let v = view(m, &name).await?;
+    let guest_dir = limabar_core::develop::guest_dir_of(&v.instance, &dir).map_err(|e| e.info())?;
+    Ok(quote::join(
+        &dev.core.command(&name, &dir, &guest_dir, &shell).copyable,
+    ))
+}
+
+#[derive(Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TerminalSettings {
+    /// Installed terminals, most preferred first.
+    pub choices: Vec<TerminalChoice>,
+    /// The one dev shells open in.
+    pub selected: Option<TerminalChoice>,
+}
+
+#[tauri::command]
+pub fn terminals(state: State<'_, AppState>) -> Result<TerminalSettings, ErrorInfo> {
+    let (_, dev) = parts(&state)?;
+    let detected = terminal::detect(Platform::current(), &SystemProbe::new());
+    let setting = Settings::load(&settings::path(&dev.data_dir)).terminal;
+    let selected = terminal::choose(setting.as_deref(), &detected);
+    let mut choices: Vec<TerminalChoice> = detected.iter().map(TerminalChoice::from).collect();
+    if let Some(s) = &selected {
+        if !detected.contains(s) {
+            choices.push(s.into());
+        }
+    }
+    Ok(TerminalSettings {
+        choices,
+        selected: selected.as_ref().map(TerminalChoice::from),
+    })
+}
+
+/// Remembers the terminal (written atomically; other settings are kept).
+#[tauri::command]
+pub fn set_terminal(state: State<'_, AppState>, id: String) -> Result<(), ErrorInfo> {
+    let (_, dev) = parts(&state)?;
+    let path = settings::path(&dev.data_dir);
+    let mut s = Settings::load(&path);
+    s.terminal = Some(id).filter(|i| !i.trim().is_empty());
+    s.save(&path)
+        .map_err(|e| CoreError::io(format!("saving {}", path.display()), e).info())
+}

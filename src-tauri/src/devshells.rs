@@ -1,0 +1,162 @@
+//! Dev shells in the app: each instance's flakes pushed to the UI (`limabar://flakes`)
+//! when its mounts change, when it becomes ready (then shell lists are evaluated and
+//! recent shells pre-built in the guest) and when a watched folder changes; and the
+//! one-click open: start the VM if needed, then spawn the chosen terminal.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use limabar_core::develop::catalog::FlakeView;
+use limabar_core::develop::DevShells;
+use limabar_core::inventory::Instance;
+use limabar_core::runner::Runner;
+use notify::{EventKind, RecursiveMode, Watcher};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager};
+use ts_rs::TS;
+
+use crate::state::AppState;
+
+pub const FLAKES_EVENT: &str = "limabar://flakes";
+/// Editors write a file in several steps: one refresh per burst.
+const DEBOUNCE: Duration = Duration::from_millis(300);
+
+/// One instance's flakes, as pushed to the UI.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct InstanceFlakes {
+    pub name: String,
+    pub flakes: Vec<FlakeView>,
+    /// A mount held too many folders: deeper flakes may be missing.
+    pub truncated: bool,
+}
+
+pub struct AppDevShells {
+    pub core: DevShells,
+    pub data_dir: PathBuf,
+    /// Instances by name, as last seen (for refreshes from the file watcher).
+    instances: Mutex<BTreeMap<String, Instance>>,
+    /// Which folders are watched for which instance.
+    watched: Mutex<BTreeMap<String, Vec<PathBuf>>>,
+    watcher: Mutex<Option<notify::RecommendedWatcher>>,
+}
+
+pub fn init(app: &AppHandle, runner: Runner, data_dir: PathBuf) -> Arc<AppDevShells> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PathBuf>();
+    let dev = Arc::new(AppDevShells {
+        core: DevShells::new(runner, &data_dir),
+        data_dir,
+        instances: Mutex::new(BTreeMap::new()),
+        watched: Mutex::new(BTreeMap::new()),
+        watcher: Mutex::new(None),
+    });
+    let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if let Ok(ev) = res {
+            // Reading a folder is not a change (and walking it would loop on itself).
+            if !matches!(ev.kind, EventKind::Access(_)) {
+                for p in ev.paths {
+                    let _ = tx.send(p);
+                }
+            }
+        }
+    });
+    match watcher {
+        Ok(w) => *dev.watcher.lock().unwrap() = Some(w),
+        Err(e) => tracing::warn!(error = %e, "no file watching for flakes"),
+    }
+    // Sleeps until a watched folder changes; then one refresh per affected instance.
+    let (app2, dev2) = (app.clone(), dev.clone());
+    tauri::async_runtime::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut paths = vec![first];
+            tokio::time::sleep(DEBOUNCE).await;
+            while let Ok(p) = rx.try_recv() {
+                paths.push(p);
+            }
+            let names: Vec<String> = {
+                let watched = dev2.watched.lock().unwrap();
+                watched
+                    .iter()
+                    .filter(|(_, dirs)| {
+                        paths
+                            .iter()
+                            .any(|p| dirs.iter().any(|d| p.parent() == Some(d) || p == d))
+                    })
+                    .map(|(n, _)| n.clone())
+                    .collect()
+            };
+            for name in names {
+                let inst = dev2.instances.lock().unwrap().get(&name).cloned();
+                if let Some(inst) = inst {
+                    emit(&app2, &dev2, &inst).await;
+                }
+            }
+        }
+    });
+    dev
+}
+
+/// Recomputes `instance`'s flakes, pushes them to the UI and re-arms the watches.
+pub async fn emit(app: &AppHandle, dev: &Arc<AppDevShells>, instance: &Instance) {
+    let flakes = compute(dev, instance).await;
+    let _ = app.emit(FLAKES_EVENT, &flakes);
+}
+
+pub async fn compute(dev: &Arc<AppDevShells>, instance: &Instance) -> InstanceFlakes {
+    let (d, inst) = (dev.clone(), instance.clone());
+    let (views, found) = tauri::async_runtime::spawn_blocking(move || d.core.views(&inst))
+        .await
+        .unwrap_or_default();
+    dev.instances
+        .lock()
+        .unwrap()
+        .insert(instance.name.clone(), instance.clone());
+    rewatch(dev, &instance.name, found.visited);
+    InstanceFlakes {
+        name: instance.name.clone(),
+        flakes: views,
+        truncated: found.truncated,
+    }
+}
+
+fn rewatch(dev: &AppDevShells, name: &str, dirs: Vec<PathBuf>) {
+    let mut watched = dev.watched.lock().unwrap();
+    let mut guard = dev.watcher.lock().unwrap();
+    let Some(w) = guard.as_mut() else { return };
+    let old = watched.remove(name).unwrap_or_default();
+    let still_wanted = |d: &PathBuf| watched.values().any(|ds| ds.contains(d));
+    for d in old.iter().filter(|d| !dirs.contains(d) && !still_wanted(d)) {
+        let _ = w.unwatch(d);
+    }
+    for d in dirs.iter().filter(|d| !old.contains(d)) {
+        let _ = w.watch(d, RecursiveMode::NonRecursive);
+    }
+    watched.insert(name.to_string(), dirs);
+}
+
+/// Pushes the flakes now; when the VM is up, evaluates stale shell lists and pre-builds
+/// recent shells in the background, pushing again after each step.
+pub fn refresh(app: &AppHandle, instance: Instance, vm_up: bool) {
+    let Some(dev) = app.state::<AppState>().dev.get().cloned() else {
+        return;
+    };
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        emit(&app, &dev, &instance).await;
+        if !vm_up {
+            return;
+        }
+        let progress = {
+            let (app, dev, instance) = (app.clone(), dev.clone(), instance.clone());
+            move || {
+                let (app, dev, instance) = (app.clone(), dev.clone(), instance.clone());
+                tauri::async_runtime::spawn(async move { emit(&app, &dev, &instance).await });
+            }
+        };
+        dev.core.refresh(&instance, &progress).await;
+        emit(&app, &dev, &instance).await;
+    });
+}
