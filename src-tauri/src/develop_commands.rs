@@ -8,7 +8,9 @@ use std::time::Instant;
 use limabar_core::develop::{pick_terminal, plan_open};
 use limabar_core::settings::{self, Settings};
 use limabar_core::terminal::{self, Platform, SystemProbe, TerminalChoice};
-use limabar_core::{quote, Change, CoreError, ErrorInfo, InstanceView, Monitor, Operation};
+use limabar_core::{
+    quote, Change, CoreError, ErrorInfo, InstanceView, Monitor, Operation, VmState,
+};
 use serde::Serialize;
 use tauri::{AppHandle, State};
 use ts_rs::TS;
@@ -68,7 +70,8 @@ pub async fn open_dev_shell(
     let scratch = dev.data_dir.join("terminal");
     let plan =
         plan_open(&dev.core, &v.instance, &dir, &shell, term, &scratch).map_err(|e| e.info())?;
-    let started_vm = !v.vm_up();
+    // By state, not by Lima's listing, which lags behind a stop.
+    let started_vm = !v.state.is_up();
     let t0 = if started_vm {
         start_and_wait(m, &v).await?;
         Instant::now()
@@ -99,7 +102,8 @@ pub async fn open_dev_shell(
 async fn start_and_wait(m: &Monitor, v: &InstanceView) -> Result<(), ErrorInfo> {
     let name = v.instance.name.clone();
     let mut changes = m.subscribe();
-    if v.operation.is_none() {
+    let booting = matches!(v.state, VmState::Starting { .. }) || v.operation.is_some();
+    if !booting {
         let done = m
             .begin(&name, Operation::Start)
             .await
@@ -111,12 +115,23 @@ async fn start_and_wait(m: &Monitor, v: &InstanceView) -> Result<(), ErrorInfo> 
     }
     loop {
         match changes.recv().await {
-            Ok(Change::OperationEnded { name: n, error, .. }) if n == name => {
-                return match error {
-                    Some(e) => Err(e),
-                    None => Ok(()),
-                };
+            Ok(Change::StateChanged { name: n, to, .. }) if n == name => {
+                if to.is_up() {
+                    return Ok(());
+                }
+                if let VmState::Failed { reason, .. } = &to {
+                    return Err(CoreError::Failed {
+                        command: "start".into(),
+                        detail: reason.clone(),
+                    }
+                    .info());
+                }
             }
+            Ok(Change::OperationEnded {
+                name: n,
+                error: Some(e),
+                ..
+            }) if n == name => return Err(e),
             Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
             Err(_) => return Err(CoreError::io("monitor", "stopped").info()),
         }

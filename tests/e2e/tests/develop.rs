@@ -1,0 +1,172 @@
+//! One click on a dev shell: the real app lists the flake found in a mount with the
+//! shells a real `nix flake show` reported "in the guest", opens a real xterm running
+//! `limactl shell --workdir DIR nixos nix develop .#rust`, and the dev shell's own hook
+//! proves it ran interactively in that folder. Then the shell is pre-built and reopens
+//! instantly, and a click on a stopped VM starts it first.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use fantoccini::Locator;
+use limabar_e2e::{dump_screen, AppSession};
+use limabar_tests::{write_executable, SimLima};
+
+fn now_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as u64
+}
+
+async fn wait_marker(dir: &Path, line: &str, max: Duration) {
+    let deadline = Instant::now() + max;
+    while !SimLima::markers(dir).iter().any(|l| l == line) {
+        if Instant::now() > deadline {
+            dump_screen("develop-failure.png");
+            panic!("no {line:?} in {:?}", SimLima::markers(dir));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn click_shell(app: &AppSession, dir: &str, shell: &str) -> u64 {
+    let css = format!(r#"[data-flake="{dir}"] [data-shell="{shell}"]"#);
+    let button = app
+        .client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(&css))
+        .await
+        .expect("the dev shell button");
+    let t = now_us();
+    button.click().await.unwrap();
+    t
+}
+
+#[tokio::test]
+async fn a_click_opens_xterm_in_the_real_dev_shell_then_prebuilt_and_from_a_stopped_vm() {
+    let sim = SimLima::new("2.2.0");
+    sim.create("nixos", r#"{"bootSecs": 1.0, "stopSecs": 0.1}"#);
+    let projects = sim.root.path().join("projects");
+    let dir = sim.flake_project("projects/web app ü");
+    let p = dir.to_str().unwrap().to_string();
+    let out = sim.limabar(&["mount", "add", "nixos", projects.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(sim
+        .limactl_cmd(&["start", "--tty=false", "nixos"])
+        .status()
+        .unwrap()
+        .success());
+    // The chosen terminal: xterm, through a wrapper that notes when it was spawned.
+    let stamps = sim.root.path().join("terminal-spawned");
+    let term = sim.root.path().join("bin/stamped xterm");
+    write_executable(
+        &term,
+        &format!(
+            "#!/bin/sh\necho $(( $(date +%s%N) / 1000 )) >> '{}'\nexec xterm -title limabar-dev-shell \"$@\"\n",
+            stamps.display()
+        ),
+    );
+    let data = sim.root.path().join("home/data/limabar");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("settings.json"),
+        serde_json::json!({ "terminal": term }).to_string(),
+    )
+    .unwrap();
+    let root = sim.root.path().to_path_buf();
+    let app = AppSession::launch(sim).await;
+    app.wait_state("nixos", "ready", Duration::from_secs(30))
+        .await;
+
+    // Listed with the shells nix reported in the guest (rust appears after evaluation).
+    let clicked = click_shell(&app, &p, "rust").await;
+    wait_marker(
+        &dir,
+        &format!("limabar-marker-rust {p} tty"),
+        Duration::from_secs(30),
+    )
+    .await;
+    let spawned: u64 = std::fs::read_to_string(&stamps)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let message = app
+        .client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid=devshell-message]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        message.text().await.unwrap(),
+        "Opened rust in stamped xterm"
+    );
+    app.screenshot("devshell-opened.png").await;
+    dump_screen("devshell-xterm-screen.png");
+    eprintln!(
+        "BENCH click → terminal spawned: {:.1} ms (WebDriver click and the wrapper's sh included)",
+        (spawned.saturating_sub(clicked)) as f64 / 1000.0
+    );
+
+    // Used once, so pre-built in the guest; the next click opens the profile.
+    let ready = format!(r#"[data-flake="{p}"] [data-shell="rust"][data-prebuilt="ready"]"#);
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css(&ready))
+        .await
+        .expect("rust pre-built");
+    app.screenshot("devshell-prebuilt.png").await;
+    std::fs::remove_file(dir.join(".limabar-marker")).unwrap();
+    click_shell(&app, &p, "rust").await;
+    wait_marker(
+        &dir,
+        &format!("limabar-marker-rust {p} tty"),
+        Duration::from_secs(30),
+    )
+    .await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//*[@data-testid='devshell-message' and contains(., '(pre-built)')]",
+        ))
+        .await
+        .expect("opened pre-built");
+
+    // A stopped VM is started, then the shell opens.
+    assert!(app
+        .sim
+        .limactl_cmd(&["stop", "--tty=false", "nixos"])
+        .status()
+        .unwrap()
+        .success());
+    app.wait_state("nixos", "stopped", Duration::from_secs(20))
+        .await;
+    let starts_before = app.sim.calls().iter().filter(|c| c[0] == "start").count();
+    click_shell(&app, &p, "default").await;
+    wait_marker(
+        &dir,
+        &format!("limabar-marker-default {p} tty"),
+        Duration::from_secs(60),
+    )
+    .await;
+    let starts = app.sim.calls().iter().filter(|c| c[0] == "start").count();
+    assert_eq!(starts, starts_before + 1, "started before opening");
+    app.wait_state("nixos", "ready", Duration::from_secs(10))
+        .await;
+    app.close().await;
+    // The terminals belong to the user, not the app: close the test's own.
+    let _ = std::process::Command::new("pkill")
+        .arg("-f")
+        .arg(root.to_str().unwrap())
+        .status();
+}
