@@ -155,7 +155,7 @@ fn develop_starts_a_stopped_vm_then_opens_the_shell_in_the_chosen_terminal() {
         "nixos",
         dir.to_str().unwrap(),
         "--terminal",
-        &term,
+        term,
     ]);
     assert!(
         out.status.success(),
