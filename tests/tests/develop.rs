@@ -71,7 +71,7 @@ fn flakes_lists_each_mounted_flake_with_the_shells_nix_reports_in_the_guest() {
         .iter()
         .map(|s| s["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["default", "rust"]);
+    assert_eq!(names, ["default", "heavy", "rust"]);
     // Evaluated through `limactl shell --workdir DIR nixos nix flake show --json`.
     assert!(sim.calls().iter().any(|c| c[0] == "shell"
         && c.contains(&dir.to_string_lossy().into_owned())
