@@ -16,6 +16,7 @@ const COMMANDS: &[&str] = &[
     "dev_shell_command",
     "terminals",
     "set_terminal",
+    "pick_flake_folder",
 ];
 
 fn main() {

@@ -192,3 +192,18 @@ pub fn set_terminal(state: State<'_, AppState>, id: String) -> Result<(), ErrorI
     s.save(&path)
         .map_err(|e| CoreError::io(format!("saving {}", path.display()), e).info())
 }
+
+/// "Open flake…": a folder chosen in the native chooser (none if cancelled). The UI then
+/// opens its default shell, or offers to mount it first.
+#[tauri::command]
+pub async fn pick_flake_folder(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> Result<Option<String>, ErrorInfo> {
+    Ok(
+        crate::picker::pick(&app, &state, "Open a flake folder", false)
+            .await
+            .into_iter()
+            .next(),
+    )
+}

@@ -6,6 +6,7 @@ mod develop_commands;
 mod devshells;
 mod mounts;
 mod notifier;
+mod picker;
 mod popover;
 mod relay;
 mod state;
@@ -51,7 +52,8 @@ pub fn run() {
             develop_commands::open_dev_shell,
             develop_commands::dev_shell_command,
             develop_commands::terminals,
-            develop_commands::set_terminal
+            develop_commands::set_terminal,
+            develop_commands::pick_flake_folder
         ])
         .on_window_event(|window, event| {
             if window.label() == popover::LABEL {

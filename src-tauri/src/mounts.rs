@@ -8,8 +8,7 @@ use limabar_core::mounts::probe::HostFs;
 use limabar_core::mounts::{plan_add, plan_remove, Plan, PlanInput};
 use limabar_core::quote;
 use limabar_core::{CoreError, ErrorInfo, InstanceView, Monitor};
-use tauri::{AppHandle, Manager, State};
-use tauri_plugin_dialog::DialogExt;
+use tauri::{AppHandle, State};
 
 use crate::state::AppState;
 
@@ -142,29 +141,5 @@ pub async fn pick_folders(
     app: AppHandle,
     state: State<'_, AppState>,
 ) -> Result<Vec<String>, ErrorInfo> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    // The dialog takes the focus: the popover must not hide behind it.
-    state
-        .dialog_open
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-    let mut dialog = app.dialog().file().set_title("Share folders with the VM");
-    // Start in the home folder (GTK would start in "Recent", where nothing can be picked).
-    if let Some(home) = &state.home {
-        dialog = dialog.set_directory(home);
-    }
-    if let Some(w) = app.get_webview_window(crate::popover::LABEL) {
-        dialog = dialog.set_parent(&w);
-    }
-    dialog.pick_folders(move |paths| {
-        let _ = tx.send(paths);
-    });
-    let picked = rx.await.ok().flatten().unwrap_or_default();
-    state
-        .dialog_open
-        .store(false, std::sync::atomic::Ordering::SeqCst);
-    Ok(picked
-        .into_iter()
-        .filter_map(|p| p.into_path().ok())
-        .map(|p| p.display().to_string())
-        .collect())
+    Ok(crate::picker::pick(&app, &state, "Share folders with the VM", true).await)
 }

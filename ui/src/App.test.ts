@@ -11,10 +11,12 @@ const info: LimaInfo = { path: '/opt/homebrew/bin/limactl', version: { major: 2,
 const connected: AppSnapshot['lima'] = { kind: 'connected', info };
 
 let calls: Array<{ cmd: string; args: unknown }> = [];
+let mounted = false;
 let snapshot: AppSnapshot;
 
 beforeEach(() => {
   calls = [];
+  mounted = false;
   snapshot = { lima: connected, popoverVisible: true, instances: [view('nixos'), view('web', { kind: 'ready', sshPort: 50122, bootSecs: 9.8, since: Date.now() - 5000 })] };
   mockIPC(
     (cmd, args) => {
@@ -47,8 +49,10 @@ beforeEach(() => {
         };
       }
       if (cmd === 'terminals') return { choices: [{ id: 'xterm', label: 'XTerm' }, { id: 'kitty', label: 'kitty' }], selected: { id: 'xterm', label: 'XTerm' } };
+      if (cmd === 'pick_flake_folder') return '/Users/me/other app';
       if (cmd === 'open_dev_shell') {
-        const a = args as { shell: string };
+        const a = args as { shell: string; dir: string };
+        if (a.dir === '/Users/me/other app' && !mounted) throw { code: 'not-mounted', message: '`/Users/me/other app` is not shared with `web`', hint: null };
         if (a.shell === 'rust') throw { code: 'terminal-failed', message: 'XTerm could not be started: cannot open display', hint: 'Choose another terminal, or use Copy command and paste it into your own.' };
         return { terminal: 'XTerm', prebuilt: true, spawnMs: 4.2, startedVm: false };
       }
@@ -251,7 +255,7 @@ describe('dropping folders', () => {
     expect(flake.textContent).toContain('git add flake.nix');
     expect(flake.querySelector('[data-shell="default"]')!.getAttribute('data-prebuilt')).toBe('ready');
     expect(flake.textContent).toContain('instant');
-    expect(row('nixos').querySelector('[data-testid="devshells"]')).toBeNull();
+    expect(row('nixos').querySelector('[data-flake]')).toBeNull();
     await fireEvent.click(flake.querySelector('[data-shell="default"]')!);
     expect(calls).toContainEqual({ cmd: 'open_dev_shell', args: { name: 'web', dir: '/Users/me/src/app', shell: 'default' } });
     expect((await screen.findByTestId('devshell-message')).textContent).toBe('Opened default in XTerm (pre-built)');
@@ -270,5 +274,25 @@ describe('dropping folders', () => {
     expect(select.value).toBe('xterm');
     await fireEvent.change(select, { target: { value: 'kitty' } });
     expect(calls).toContainEqual({ cmd: 'set_terminal', args: { id: 'kitty' } });
+  });
+
+  it('offers to mount a chosen flake folder that is not shared, then opens it', async () => {
+    render(App);
+    await screen.findByText('web');
+    await waitFor(() => {
+      if (!row('web').querySelector('[data-action="open-flake"]')) throw new Error('not yet');
+    });
+    await fireEvent.click(row('web').querySelector('[data-action="open-flake"]')!);
+    const offer = await screen.findByTestId('mount-offer');
+    expect(offer.textContent).toContain('/Users/me/other app is not shared with web');
+    await fireEvent.click(offer.querySelector('[data-action="mount-and-open"]')!);
+    expect(calls).toContainEqual({ cmd: 'plan_mounts', args: { name: 'web', paths: ['/Users/me/other app'], writable: true, confirmed: false } });
+    mounted = true;
+    await emit('limabar://change', { type: 'operationEnded', name: 'web', operation: 'mounts', error: null });
+    await waitFor(() => {
+      const opens = calls.filter((c) => c.cmd === 'open_dev_shell' && (c.args as { dir: string }).dir === '/Users/me/other app');
+      if (opens.length !== 2) throw new Error(`${opens.length} opens`);
+    });
+    expect((await screen.findByTestId('devshell-message')).textContent).toBe('Opened default in XTerm (pre-built)');
   });
 });

@@ -396,6 +396,27 @@ pub fn dump_screen(name: &str) {
     eprintln!("screen saved to {}", png.display());
 }
 
+/// Chooses `path` in the GTK file chooser titled `title`, like a user with the keyboard:
+/// Ctrl+L, type the path, Return until the chooser closes (in folder mode the first
+/// Return may only enter the folder).
+pub async fn choose_in_dialog(title: &str, path: &std::path::Path) {
+    let dialog = wait_for_window(title, Duration::from_secs(10)).await;
+    xdotool(&["windowactivate", "--sync", &dialog]);
+    xdotool(&["key", "--clearmodifiers", "ctrl+l"]);
+    xdotool(&["type", "--delay", "20", &path.display().to_string()]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    xdotool(&["key", "Return"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !visible_windows(title).is_empty() {
+        if Instant::now() >= deadline {
+            dump_screen("chooser-stuck.png");
+            panic!("the chooser {title:?} did not close");
+        }
+        xdotool(&["key", "Return"]);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 /// Screen position (x, y) of a window's top-left corner.
 pub fn window_geometry(id: &str) -> (i64, i64) {
     let out = Command::new("xdotool")

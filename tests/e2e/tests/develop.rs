@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
-use limabar_e2e::{dump_screen, AppSession};
+use limabar_e2e::{choose_in_dialog, dump_screen, AppSession};
 use limabar_tests::{write_executable, SimLima};
 
 fn now_us() -> u64 {
@@ -125,6 +125,16 @@ async fn a_click_opens_xterm_in_the_real_dev_shell_then_prebuilt_and_from_a_stop
         .await
         .expect("rust pre-built");
     app.screenshot("devshell-prebuilt.png").await;
+    let shells = app
+        .client
+        .find_all(Locator::Css(&format!(r#"[data-flake="{p}"] [data-shell]"#)))
+        .await
+        .unwrap();
+    let mut names = Vec::new();
+    for s in shells {
+        names.push(s.attr("data-shell").await.unwrap().unwrap_or_default());
+    }
+    assert_eq!(names, ["default", "heavy", "rust"], "the shells nix listed");
     std::fs::remove_file(dir.join(".limabar-marker")).unwrap();
     click_shell(&app, &p, "rust").await;
     wait_marker(
@@ -165,6 +175,85 @@ async fn a_click_opens_xterm_in_the_real_dev_shell_then_prebuilt_and_from_a_stop
         .await;
     app.close().await;
     // The terminals belong to the user, not the app: close the test's own.
+    let _ = std::process::Command::new("pkill")
+        .arg("-f")
+        .arg(root.to_str().unwrap())
+        .status();
+}
+
+/// "Open flake…" on a folder the VM does not share: Limabar offers to mount it, the
+/// mount flow restarts the running VM, and the dev shell opens once it is applied.
+#[tokio::test]
+async fn a_flake_outside_the_mounts_is_offered_a_mount_then_opened() {
+    let sim = SimLima::new("2.2.0");
+    sim.create("nixos", r#"{"bootSecs": 1.0, "stopSecs": 0.1}"#);
+    let dir = sim.flake_project("elsewhere/other app ü");
+    let p = dir.to_str().unwrap().to_string();
+    assert!(sim
+        .limactl_cmd(&["start", "--tty=false", "nixos"])
+        .status()
+        .unwrap()
+        .success());
+    let data = sim.root.path().join("home/data/limabar");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("settings.json"), r#"{"terminal":"xterm"}"#).unwrap();
+    let root = sim.root.path().to_path_buf();
+    let app = AppSession::launch(sim).await;
+    app.wait_state("nixos", "ready", Duration::from_secs(30))
+        .await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(
+            r#"li[data-name="nixos"] [data-action="open-flake"]"#,
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    choose_in_dialog("Open a flake folder", &dir).await;
+    let offer = app
+        .client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid=mount-offer]"))
+        .await
+        .expect("the mount offer");
+    assert!(offer
+        .text()
+        .await
+        .unwrap()
+        .contains(&format!("{p} is not shared with nixos")));
+    app.screenshot("devshell-mount-offer.png").await;
+    offer
+        .find(Locator::Css("[data-action=mount-and-open]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The mount flow: pending on the running VM until "Restart to apply".
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(
+            "[data-testid=pending] [data-action=apply-mounts]",
+        ))
+        .await
+        .expect("the pending mount")
+        .click()
+        .await
+        .unwrap();
+    wait_marker(
+        &dir,
+        &format!("limabar-marker-default {p} tty"),
+        Duration::from_secs(60),
+    )
+    .await;
+    let restarts = app.sim.calls().iter().filter(|c| c[0] == "restart").count();
+    assert_eq!(restarts, 1);
+    app.close().await;
     let _ = std::process::Command::new("pkill")
         .arg("-f")
         .arg(root.to_str().unwrap())

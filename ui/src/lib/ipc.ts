@@ -77,3 +77,6 @@ export const devShellCommand = (name: string, dir: string, shell: string): Promi
 export const terminals = (): Promise<TerminalSettings> => invoke('terminals');
 
 export const setTerminal = (id: string): Promise<void> => invoke('set_terminal', { id });
+
+/** "Open flake…": one folder from the native chooser, or null if cancelled. */
+export const pickFlakeFolder = (): Promise<string | null> => invoke('pick_flake_folder');
