@@ -131,6 +131,20 @@ impl SimLima {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pty_terminal.py")
     }
 
+    /// Runs `argv` the way a terminal would (on a pseudo-terminal, then `exit`) and
+    /// asserts it succeeded.
+    pub fn run_on_pty(argv: &[String]) {
+        let out = Command::new(Self::pty_terminal())
+            .args(argv)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{argv:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+
     pub fn limactl_cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(&self.limactl);
         c.args(args);

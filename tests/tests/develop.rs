@@ -104,15 +104,7 @@ fn develop_dry_run_prints_the_terminal_argv_and_a_command_that_runs_unchanged() 
     assert_eq!(command[0], sim.limactl.to_str().unwrap());
     assert!(argv.ends_with(&command), "{argv:?}");
     // The command, run as the terminal would, enters the real dev shell in that folder.
-    let out = Command::new(SimLima::pty_terminal())
-        .args(&command)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    SimLima::run_on_pty(&command);
     assert_eq!(
         SimLima::markers(&dir),
         [format!("limabar-marker-rust {p} tty")]
@@ -210,15 +202,7 @@ async fn a_recently_used_shell_is_prebuilt_then_opens_its_profile_and_goes_stale
         "profile + its generation"
     );
     std::fs::remove_file(dir.join(".limabar-marker")).unwrap();
-    let out = Command::new(SimLima::pty_terminal())
-        .args(&cmd.argv)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    SimLima::run_on_pty(&cmd.argv);
     assert_eq!(
         SimLima::markers(&dir),
         [format!("limabar-marker-rust {p} tty")]

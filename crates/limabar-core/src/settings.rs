@@ -23,10 +23,7 @@ impl Settings {
     /// The saved settings; defaults when there are none or the file is unreadable
     /// (an unreadable file is left alone until the next save replaces it whole).
     pub fn load(path: &Path) -> Settings {
-        std::fs::read(path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
+        crate::fsutil::load_json(path)
     }
 
     pub fn save(&self, path: &Path) -> std::io::Result<()> {

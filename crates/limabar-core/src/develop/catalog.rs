@@ -102,10 +102,7 @@ pub struct FlakeView {
 
 impl Catalog {
     pub fn load(path: &Path) -> Catalog {
-        std::fs::read(path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
+        crate::fsutil::load_json(path)
     }
 
     pub fn save(&self, path: &Path) -> std::io::Result<()> {

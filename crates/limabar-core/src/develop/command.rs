@@ -41,12 +41,8 @@ pub fn develop(limactl: &Path, name: &str, guest_dir: &str, shell: &str) -> Vec<
 
 /// The profile key of one dev shell of one flake: stable, file-name safe.
 pub fn profile_key(guest_dir: &str, shell: &str, fingerprint: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in guest_dir.bytes().chain([0]).chain(shell.bytes()) {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}-{fingerprint}")
+    let h = super::shells::fnv1a_hex([guest_dir.as_bytes(), shell.as_bytes()]);
+    format!("{h}-{fingerprint}")
 }
 
 const OPEN_PREBUILT: &str = r#"p="$HOME/.cache/limabar/devshells/$1"

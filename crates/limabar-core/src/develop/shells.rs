@@ -35,10 +35,20 @@ pub fn parse_flake_show(json: &str, system: &str) -> Result<Vec<String>, String>
 /// files count as empty). FNV-1a, 64 bits, hex: stable across Rust versions, unlike
 /// `DefaultHasher`, because it is stored on disk and in the guest.
 pub fn fingerprint(dir: &Path) -> String {
+    let files =
+        ["flake.nix", "flake.lock"].map(|f| (f, std::fs::read(dir.join(f)).unwrap_or_default()));
+    fnv1a_hex(
+        files
+            .iter()
+            .flat_map(|(name, bytes)| [name.as_bytes(), bytes.as_slice()]),
+    )
+}
+
+/// FNV-1a (64 bits) over `parts`, each followed by a NUL, as 16 hex digits.
+pub fn fnv1a_hex<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for file in ["flake.nix", "flake.lock"] {
-        let bytes = std::fs::read(dir.join(file)).unwrap_or_default();
-        for b in file.bytes().chain([0]).chain(bytes).chain([0]) {
+    for part in parts {
+        for &b in part.iter().chain(&[0]) {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0100_0000_01b3);
         }

@@ -80,6 +80,13 @@ mod tests {
     use super::*;
     use crate::terminal::{Platform, Terminal};
 
+    fn script(dir: &Path, name: &str, body: &str) -> String {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
     fn launch_of(program: &str) -> Launch {
         crate::terminal::launch(
             &Terminal::Custom(program.into()),
@@ -109,16 +116,14 @@ mod tests {
     #[tokio::test]
     async fn a_terminal_that_fails_at_once_reports_its_own_words() {
         let t = tempfile::tempdir().unwrap();
-        let term = t.path().join("bad term");
-        std::fs::write(&term, "#!/bin/sh\necho 'cannot open display' >&2\nexit 2\n").unwrap();
-        std::fs::set_permissions(&term, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let err = open(
-            &launch_of(&term.to_string_lossy()),
-            &t.path().join("log"),
-            || {},
-        )
-        .await
-        .unwrap_err();
+        let term = script(
+            t.path(),
+            "bad term",
+            "echo 'cannot open display' >&2\nexit 2\n",
+        );
+        let err = open(&launch_of(&term), &t.path().join("log"), || {})
+            .await
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "bad term could not be started: cannot open display"
@@ -128,25 +133,13 @@ mod tests {
     #[tokio::test]
     async fn a_running_terminal_counts_as_opened_and_gets_its_arguments() {
         let t = tempfile::tempdir().unwrap();
-        let term = t.path().join("term");
         let seen = t.path().join("seen");
-        std::fs::write(
-            &term,
-            format!(
-                "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\nsleep 1\n",
-                seen.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&term, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let body = format!("printf '%s\\n' \"$@\" > '{}'\nsleep 1\n", seen.display());
+        let term = script(t.path(), "term", &body);
         let mut called = false;
-        open(
-            &launch_of(&term.to_string_lossy()),
-            &t.path().join("log"),
-            || called = true,
-        )
-        .await
-        .unwrap();
+        open(&launch_of(&term), &t.path().join("log"), || called = true)
+            .await
+            .unwrap();
         assert!(called);
         let args = std::fs::read_to_string(&seen).unwrap();
         assert!(args.starts_with("-e\n/bin/sh\n-c\n"), "{args}");
