@@ -5,6 +5,7 @@
 pub mod boots;
 pub mod change;
 pub mod develop;
+pub mod doctor;
 pub mod env;
 pub mod error;
 pub mod events;

@@ -1,0 +1,204 @@
+//! One test per rule, each on a minimal lima.yaml: it fires on the bad config and stays
+//! quiet on the good one.
+
+use super::super::{examine, parse, Host, Severity};
+use crate::version::LimaVersion;
+
+const NIXOS_IMAGE: &str = "images:\n- location: https://github.com/nixos-lima/nixos-lima/releases/download/v0.2.1/nixos-lima-v0.2.1-aarch64.qcow2\n  arch: aarch64\n  digest: sha512:abc\n";
+const GOOD: &str = "memory: 8GiB\ncontainerd: {system: false, user: false}\nmounts:\n- location: \"~\"\n  writable: false\n- location: /Users/me/src/app\n  writable: true\n";
+
+fn mac() -> Host {
+    Host {
+        macos: true,
+        macos_major: Some(15),
+        lima: Some(LimaVersion {
+            major: 2,
+            minor: 2,
+            patch: 0,
+        }),
+        home: Some("/Users/me".into()),
+    }
+}
+
+fn ids(yaml: &str, host: &Host) -> Vec<&'static str> {
+    examine(&parse(yaml).unwrap(), host)
+        .iter()
+        .map(|f| f.id)
+        .collect()
+}
+
+fn fires(id: &str, bad: &str, good: &str, host: &Host) {
+    assert!(
+        ids(bad, host).contains(&id),
+        "{id} should fire on:\n{bad}\n{:?}",
+        ids(bad, host)
+    );
+    assert!(
+        !ids(good, host).contains(&id),
+        "{id} should not fire on:\n{good}"
+    );
+}
+
+#[test]
+fn the_known_good_nixos_config_has_no_findings() {
+    assert_eq!(
+        ids(&format!("{NIXOS_IMAGE}{GOOD}"), &mac()),
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
+fn plain_mode() {
+    fires("plain-mode", "plain: true\n", "plain: false\n", &mac());
+    let f = &examine(&parse("plain: true").unwrap(), &mac())[0];
+    assert_eq!(f.severity, Severity::Error);
+    assert_eq!(f.set.as_deref(), Some(".plain = false"));
+}
+
+#[test]
+fn mount_type_9p() {
+    fires(
+        "mount-type-9p",
+        "mountType: 9p\n",
+        "mountType: virtiofs\n",
+        &mac(),
+    );
+}
+
+#[test]
+fn mount_path_differs() {
+    fires(
+        "mount-path-differs",
+        "mounts:\n- location: /Users/me/src\n  mountPoint: /mnt/src\n",
+        "mounts:\n- location: ~/src\n  mountPoint: /Users/me/src\n",
+        &mac(),
+    );
+}
+
+#[test]
+fn mount_too_broad() {
+    let host = mac();
+    fires(
+        "mount-too-broad",
+        "mounts:\n- location: \"~\"\n  writable: true\n",
+        GOOD,
+        &host,
+    );
+    fires("mount-too-broad", "mounts:\n- location: /\n", GOOD, &host);
+    fires(
+        "mount-too-broad",
+        "mounts:\n- location: /Volumes\n",
+        GOOD,
+        &host,
+    );
+    fires(
+        "mount-too-broad",
+        "mounts:\n- location: /Users/\n",
+        GOOD,
+        &host,
+    );
+}
+
+#[test]
+fn containerd_on_nixos() {
+    let host = mac();
+    // Lima's default is containerd.user = true.
+    fires(
+        "containerd-on-nixos",
+        NIXOS_IMAGE,
+        &format!("{NIXOS_IMAGE}containerd: {{system: false, user: false}}\n"),
+        &host,
+    );
+    // Not a NixOS image: containerd is fine.
+    assert!(
+        !ids("images:\n- location: https://x/ubuntu.img\n", &host).contains(&"containerd-on-nixos")
+    );
+}
+
+#[test]
+fn nixos_lima_image_too_old() {
+    let old = "images:\n- location: https://github.com/nixos-lima/nixos-lima/releases/download/v0.0.3/nixos-lima-v0.0.3-aarch64.qcow2\n  digest: sha512:x\n";
+    fires("nixos-lima-image-too-old", old, NIXOS_IMAGE, &mac());
+    let lima20 = Host {
+        lima: Some(LimaVersion {
+            major: 2,
+            minor: 0,
+            patch: 0,
+        }),
+        ..mac()
+    };
+    let f = examine(&parse(old).unwrap(), &lima20);
+    let f = f
+        .iter()
+        .find(|f| f.id == "nixos-lima-image-too-old")
+        .unwrap();
+    assert_eq!(f.severity, Severity::Warning, "only hangs on Lima ≥ 2.1");
+}
+
+#[test]
+fn image_without_digest() {
+    fires(
+        "image-without-digest",
+        "images:\n- location: https://example.org/a.qcow2\n",
+        "images:\n- location: https://example.org/a.qcow2\n  digest: sha256:x\n",
+        &mac(),
+    );
+}
+
+#[test]
+fn vm_type_not_vz_only_on_macos() {
+    fires("vm-type-not-vz", "vmType: qemu\n", "vmType: vz\n", &mac());
+    let linux = Host {
+        macos: false,
+        macos_major: None,
+        ..mac()
+    };
+    assert!(!ids("vmType: qemu\n", &linux).contains(&"vm-type-not-vz"));
+}
+
+#[test]
+fn memory_low_for_nixos() {
+    fires(
+        "memory-low-for-nixos",
+        &format!("{NIXOS_IMAGE}memory: 4GiB\n"),
+        &format!("{NIXOS_IMAGE}memory: 8GiB\n"),
+        &mac(),
+    );
+    // Unset means Lima's default of 4 GiB.
+    assert!(ids(NIXOS_IMAGE, &mac()).contains(&"memory-low-for-nixos"));
+}
+
+#[test]
+fn lima_too_old() {
+    let old = Host {
+        lima: Some(LimaVersion {
+            major: 1,
+            minor: 2,
+            patch: 0,
+        }),
+        ..mac()
+    };
+    assert!(ids("{}", &old).contains(&"lima-too-old"));
+    assert!(!ids("{}", &mac()).contains(&"lima-too-old"));
+}
+
+#[test]
+fn macos_too_old_for_vz() {
+    let old = Host {
+        macos_major: Some(12),
+        ..mac()
+    };
+    assert!(ids("{}", &old).contains(&"macos-too-old-for-vz"));
+    assert!(!ids("{}", &mac()).contains(&"macos-too-old-for-vz"));
+}
+
+#[test]
+fn errors_come_first_and_bad_yaml_is_an_error_not_a_panic() {
+    let f = examine(
+        &parse("plain: true\nmounts:\n- location: /\n").unwrap(),
+        &mac(),
+    );
+    assert_eq!(f[0].severity, Severity::Error);
+    assert!(parse("mounts: [").is_err());
+    assert!(examine(&parse("").unwrap(), &mac()).is_empty());
+}
