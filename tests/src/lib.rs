@@ -153,13 +153,17 @@ impl SimLima {
 
     /// Runs the `limabar` CLI against this Lima.
     pub fn limabar(&self, args: &[&str]) -> std::process::Output {
-        Command::new(workspace_bin("limabar"))
-            .args(args)
+        self.limabar_cmd(args).output().expect("limabar runs")
+    }
+
+    /// The `limabar` CLI command against this Lima, to add environment or stdin.
+    pub fn limabar_cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(workspace_bin("limabar"));
+        c.args(args)
             .env("LIMACTL", &self.limactl)
             .env("LIMA_HOME", &self.lima_home)
-            .env("HOME", self.root.path())
-            .output()
-            .expect("limabar runs")
+            .env("HOME", self.root.path());
+        c
     }
 
     /// Every limactl invocation so far with its Unix time in µs.

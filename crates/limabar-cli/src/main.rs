@@ -1,7 +1,9 @@
 //! `limabar`: Limabar's core from a terminal. Exit codes: 0 ok, 1 failure, 2 usage.
 //! With `--json`, errors go to stderr as `{"code","message","hint"}`.
 
+mod create;
 mod develop;
+mod doctor;
 mod mount;
 mod output;
 
@@ -46,6 +48,31 @@ enum Command {
     /// Folders shared with an instance at the same path.
     #[command(subcommand)]
     Mount(mount::MountCommand),
+    /// Create a NixOS VM from Limabar's known-good configuration, then start it.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value_t = 4)]
+        cpus: u32,
+        /// Memory in GiB.
+        #[arg(long, default_value_t = 8)]
+        memory: u32,
+        /// Disk in GiB.
+        #[arg(long, default_value_t = 20)]
+        disk: u32,
+        /// A project folder, mounted writable at the same path (repeatable).
+        #[arg(long = "mount")]
+        mounts: Vec<String>,
+        /// Print the lima.yaml and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Explain what is wrong with an instance's configuration (or a lima.yaml), with fixes.
+    Doctor {
+        name: Option<String>,
+        #[arg(long, conflicts_with = "name")]
+        file: Option<String>,
+    },
     /// The flakes in an instance's writable mounts, with their dev shells.
     Flakes { name: String },
     /// Open a terminal in `nix develop` for the flake in DIR, inside the instance.
@@ -69,6 +96,34 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let env = HostEnv::capture();
     let json = cli.json;
+    // A dry run of `create` needs no Lima: it only prints the template.
+    if let Command::Create {
+        name,
+        cpus,
+        memory,
+        disk,
+        mounts,
+        dry_run: true,
+    } = &cli.command
+    {
+        let args = create::CreateArgs {
+            name: name.clone(),
+            cpus: *cpus,
+            memory_gib: *memory,
+            disk_gib: *disk,
+            mounts: mounts.clone(),
+        };
+        return match create::yaml(&env, &args) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                output::error(&e, json);
+                ExitCode::from(1)
+            }
+        };
+    }
     let result = async {
         let limactl = connect(&env, None, &env.limactl_workdir()).await?;
         match cli.command {
@@ -88,6 +143,30 @@ async fn main() -> ExitCode {
                 lifecycle(limactl, &env, &name, Operation::Restart, json).await
             }
             Command::Watch => watch(limactl, json).await,
+            Command::Create {
+                name,
+                cpus,
+                memory,
+                disk,
+                mounts,
+                ..
+            } => {
+                let args = create::CreateArgs {
+                    name,
+                    cpus,
+                    memory_gib: memory,
+                    disk_gib: disk,
+                    mounts,
+                };
+                create::run(&limactl, &env, args, json).await
+            }
+            Command::Doctor { name, file } => {
+                if doctor::run(&limactl, &env, name, file, json).await? {
+                    Ok(())
+                } else {
+                    std::process::exit(1)
+                }
+            }
             Command::Flakes { name } => develop::flakes(&limactl, &env, &name, json).await,
             Command::Develop {
                 name,

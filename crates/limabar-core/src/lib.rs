@@ -4,6 +4,7 @@
 
 pub mod boots;
 pub mod change;
+pub mod create;
 pub mod develop;
 pub mod doctor;
 pub mod env;

@@ -113,6 +113,24 @@ impl Runner {
         }
     }
 
+    /// Starts a call whose stderr (logrus lines) is read as it is written, e.g. `create`,
+    /// whose stages show only there. Killed when the child is dropped.
+    pub fn spawn_stderr(
+        &self,
+        args: &[String],
+    ) -> Result<(
+        Child,
+        tokio::io::Lines<BufReader<tokio::process::ChildStderr>>,
+    )> {
+        std::fs::create_dir_all(&self.workdir)
+            .map_err(|e| CoreError::io(format!("creating {}", self.workdir.display()), e))?;
+        let mut cmd = self.command(args);
+        cmd.stdout(Stdio::null());
+        let mut child = cmd.spawn().map_err(|e| spawn_error(&self.program, e))?;
+        let stderr = child.stderr.take().expect("stderr is piped");
+        Ok((child, BufReader::new(stderr).lines()))
+    }
+
     /// Starts a long-running call (e.g. `watch`) whose stdout is read line by line.
     pub fn spawn_lines(&self, args: &[String]) -> Result<LineChild> {
         std::fs::create_dir_all(&self.workdir)

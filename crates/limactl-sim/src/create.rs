@@ -1,5 +1,7 @@
 //! `limactl create --name NAME FILE|-` (contract §4.1): writes the instance files.
-//! The slow parts of real creation (download, conversion) come with the New VM work.
+//! The slow parts of real creation are simulated when `LIMACTL_SIM_CREATE_SECS` is set:
+//! half of it "downloading" the first image of the host's arch (a transient `image`
+//! file), half "converting" it to the sparse `disk`, with the log lines Lima writes.
 
 use std::io::Read;
 
@@ -55,7 +57,14 @@ pub fn run(env: &SimEnv, args: &[String]) {
         log::fatal(&e);
     }
     log::info("Terminal is not available, proceeding without opening an editor");
+    let secs: f64 = std::env::var("LIMACTL_SIM_CREATE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0.0);
     write_instance(env, &name, &text);
+    if secs > 0.0 {
+        simulate_image(&Inst::new(env, &name), &text, secs);
+    }
     log::info(&format!(
         "Run `limactl start {name}` to start the instance."
     ));
@@ -77,4 +86,45 @@ pub fn write_instance(env: &SimEnv, name: &str, yaml: &str) {
     if let Ok(f) = std::fs::File::create(inst.path("disk")) {
         let _ = f.set_len(size); // sparse, like the converted raw disk
     }
+}
+
+/// The download and conversion stages, as Lima logs them.
+fn simulate_image(inst: &Inst, yaml: &str, secs: f64) {
+    let arch = if cfg!(target_arch = "aarch64") {
+        "aarch64"
+    } else {
+        "x86_64"
+    };
+    let location = serde_norway::from_str::<serde_json::Value>(yaml)
+        .ok()
+        .and_then(|v| {
+            v.get("images")?
+                .as_array()?
+                .iter()
+                .find(|i| i.get("arch").and_then(|a| a.as_str()) == Some(arch))
+                .and_then(|i| i.get("location")?.as_str().map(String::from))
+        })
+        .unwrap_or_default();
+    let half = std::time::Duration::from_secs_f64(secs / 2.0);
+    let image = inst.path("image");
+    log::text(
+        "info",
+        "Attempting to download the image",
+        &[("arch", arch), ("location", &location)],
+    );
+    let _ = std::fs::write(&image, b"QFI\xfb");
+    std::thread::sleep(half);
+    log::info(&format!(
+        "Downloaded the image from {}",
+        log::go_quote(&location)
+    ));
+    let disk = inst.path("disk");
+    log::info(&format!(
+        "Converting {} (qcow2) to a raw disk {}",
+        log::go_quote(&image.to_string_lossy()),
+        log::go_quote(&disk.to_string_lossy())
+    ));
+    std::thread::sleep(half);
+    let _ = std::fs::remove_file(&image);
+    log::info("Image resized.");
 }

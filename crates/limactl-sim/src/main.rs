@@ -4,6 +4,7 @@
 //! See README.md beside this crate for the scenario knob and what is simulated.
 
 mod create;
+mod delete;
 mod edit;
 mod env;
 mod hostagent;
@@ -67,6 +68,8 @@ fn main() {
         Some("info") => info::run(&env),
         Some("create") => create::run(&env, &args),
         Some("edit") => edit::run(&env, &args),
+        Some("delete" | "rm" | "remove") => delete::delete(&env, &args),
+        Some("validate") => delete::validate(&env, &args),
         Some("hostagent") => hostagent::run(env, &args),
         Some(other) => log::fatal(&format!("unknown command {other:?} for \"limactl\"")),
         None => {

@@ -214,6 +214,14 @@ pub fn validate(cfg: &Value) -> Result<(), String> {
             }
         }
     }
+    let vm_type = cfg
+        .get("vmType")
+        .and_then(Value::as_str)
+        .map(String::from)
+        .unwrap_or_else(default_vm_type);
+    if vm_type == "vz" && cfg.get("mountType").and_then(Value::as_str) == Some("9p") {
+        errs.push("field `mountType` must be \"reverse-sshfs\" or \"virtiofs\" for VZ driver , got \"9p\"".into());
+    }
     if errs.is_empty() {
         Ok(())
     } else {

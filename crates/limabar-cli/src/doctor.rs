@@ -1,0 +1,87 @@
+//! `limabar doctor [NAME | --file lima.yaml] [--json]`: the doctor's findings for one
+//! instance, a file, or every instance. Exit 1 when any finding is an error.
+
+use std::path::Path;
+
+use limabar_core::doctor::{examine, parse, Finding, Host, Report, Severity};
+use limabar_core::env::HostEnv;
+use limabar_core::locate::Limactl;
+use limabar_core::snapshot::list_views;
+use limabar_core::CoreError;
+
+fn read(path: &Path) -> Result<serde_json::Value, CoreError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CoreError::io(format!("reading {}", path.display()), e))?;
+    parse(&text)
+}
+
+/// Findings per subject (an instance name or a file), and whether any is an error.
+pub async fn run(
+    limactl: &Limactl,
+    env: &HostEnv,
+    name: Option<String>,
+    file: Option<String>,
+    json: bool,
+) -> Result<bool, CoreError> {
+    let host = Host::current(
+        Some(limactl.version),
+        env.home.as_ref().map(|h| h.to_string_lossy().into_owned()),
+    );
+    let mut subjects: Vec<(String, Vec<Finding>)> = Vec::new();
+    if let Some(f) = file {
+        subjects.push((f.clone(), examine(&read(Path::new(&f))?, &host)));
+    } else {
+        let (views, _) = list_views(limactl).await?;
+        let chosen: Vec<_> = views
+            .into_iter()
+            .filter(|v| name.as_ref().is_none_or(|n| *n == v.instance.name))
+            .collect();
+        if let (Some(n), true) = (&name, chosen.is_empty()) {
+            return Err(CoreError::InstanceNotFound { name: n.clone() });
+        }
+        for v in chosen {
+            let yaml = Path::new(&v.instance.dir).join("lima.yaml");
+            subjects.push((v.instance.name.clone(), examine(&read(&yaml)?, &host)));
+        }
+    }
+    let failed = subjects
+        .iter()
+        .any(|(_, fs)| fs.iter().any(|f| f.severity == Severity::Error));
+    if json {
+        // One subject: `{"findings": […]}`; several: one such object per name.
+        let out = if subjects.len() == 1 {
+            serde_json::to_value(Report {
+                findings: subjects.remove(0).1,
+            })
+        } else {
+            serde_json::to_value(
+                subjects
+                    .into_iter()
+                    .map(|(n, findings)| (n, Report { findings }))
+                    .collect::<std::collections::BTreeMap<_, _>>(),
+            )
+        }
+        .expect("JSON of plain data");
+        println!("{}", serde_json::to_string_pretty(&out).expect("JSON"));
+    } else {
+        for (subject, findings) in &subjects {
+            if findings.is_empty() {
+                println!("{subject}: no problems found");
+            }
+            for f in findings {
+                let sev = format!("{:?}", f.severity).to_lowercase();
+                println!(
+                    "{subject}: {sev} [{}] {}\n  why: {}\n  fix: {}",
+                    f.id, f.message, f.why, f.fix
+                );
+                if let Some(set) = &f.set {
+                    println!(
+                        "  or: limactl edit --set {}",
+                        limabar_core::quote::quote(set)
+                    );
+                }
+            }
+        }
+    }
+    Ok(!failed)
+}

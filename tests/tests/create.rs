@@ -1,0 +1,149 @@
+//! Creating a NixOS VM and the doctor, through the `limabar` CLI and the core against
+//! limactl-sim as a real process.
+
+use limabar_core::create::{create, CreateStage};
+use limabar_tests::SimLima;
+use serde_json::Value;
+
+#[test]
+fn a_dry_run_prints_a_template_the_doctor_finds_sound_and_changes_nothing() {
+    let sim = SimLima::new("2.2.0");
+    let project = sim.root.path().join("src/my app ü");
+    std::fs::create_dir_all(&project).unwrap();
+    let out = sim.limabar(&[
+        "create",
+        "--name",
+        "nixos",
+        "--mount",
+        project.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let yaml = String::from_utf8(out.stdout).unwrap();
+    assert!(yaml.contains("nixos-lima-v0.2.1"), "{yaml}");
+    assert!(std::fs::read_dir(&sim.lima_home).unwrap().next().is_none());
+    let file = sim.root.path().join("new.yaml");
+    std::fs::write(&file, &yaml).unwrap();
+    let doc = sim.limabar(&["doctor", "--file", file.to_str().unwrap(), "--json"]);
+    assert!(
+        doc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&doc.stdout)
+    );
+    let v: Value = serde_json::from_slice(&doc.stdout).unwrap();
+    assert_eq!(v, serde_json::json!({"findings": []}));
+}
+
+#[test]
+fn create_shows_its_stages_then_boots_to_ready() {
+    let sim = SimLima::new("2.2.0");
+    let out = sim
+        .limabar_cmd(&["create", "--name", "nixos", "--json"])
+        .env("LIMACTL_SIM_CREATE_SECS", "0.4")
+        .env("LIMACTL_SIM_BOOT_SECS", "0.3")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stages: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["type"] == "createStage")
+        .map(|v| v["stage"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(stages, ["checking", "downloading", "converting", "created"]);
+    // Created with `limactl create --name`, never `start` of an unknown name.
+    let calls = sim.calls();
+    let create_at = calls.iter().position(|c| c[0] == "create").unwrap();
+    let start_at = calls.iter().position(|c| c[0] == "start").unwrap();
+    assert!(create_at < start_at);
+    assert!(calls[create_at].contains(&"--name".to_string()));
+    let list: Value = serde_json::from_slice(&sim.limabar(&["list", "--json"]).stdout).unwrap();
+    assert_eq!(list[0]["state"], "ready", "{list:#}");
+    assert!(
+        !sim.lima_home.join("nixos/image").exists(),
+        "the download is cleaned up"
+    );
+}
+
+#[test]
+fn create_with_an_existing_name_fails_with_limas_reason() {
+    let sim = SimLima::new("2.2.0");
+    sim.create("nixos", "{}");
+    let out = sim.limabar(&["create", "--name", "nixos", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("instance `nixos` already exists"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_template_lima_rejects_fails_with_the_validation_error() {
+    let sim = SimLima::new("2.2.0");
+    let limactl = sim.connect().await;
+    let file = sim.root.path().join("bad.yaml");
+    std::fs::write(&file, "vmType: vz\nmountType: 9p\n").unwrap();
+    let mut stages = Vec::new();
+    let err = create(&limactl.runner, "bad", &file, |s, _| stages.push(s))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("must be \"reverse-sshfs\" or \"virtiofs\" for VZ"),
+        "{err}"
+    );
+    assert_eq!(stages, [CreateStage::Checking]);
+    assert!(!sim.lima_home.join("bad").exists());
+}
+
+#[test]
+fn doctor_explains_an_instance_made_elsewhere_and_exits_1_on_errors() {
+    let sim = SimLima::new("2.2.0");
+    let dir = sim.create("old", "{}");
+    std::fs::write(
+        dir.join("lima.yaml"),
+        "images:\n- location: https://github.com/nixos-lima/nixos-lima/releases/download/v0.0.3/nixos-lima-v0.0.3-x86_64.qcow2\nplain: true\nmemory: 4GiB\n",
+    )
+    .unwrap();
+    let out = sim.limabar(&["doctor", "old", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "plain-mode",
+            "containerd-on-nixos",
+            "nixos-lima-image-too-old",
+            "memory-low-for-nixos",
+            "image-without-digest"
+        ]
+    );
+    for f in v["findings"].as_array().unwrap() {
+        for key in ["id", "severity", "message", "fix"] {
+            assert!(f[key].is_string(), "{key} in {f}");
+        }
+    }
+    let text = String::from_utf8(sim.limabar(&["doctor", "old"]).stdout).unwrap();
+    assert!(
+        text.contains("or: limactl edit --set '.plain = false'"),
+        "{text}"
+    );
+}
