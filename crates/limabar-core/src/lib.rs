@@ -10,6 +10,7 @@ pub mod doctor;
 pub mod env;
 pub mod error;
 pub mod events;
+pub mod explain;
 pub mod fsutil;
 pub mod halog;
 pub mod inventory;

@@ -1,0 +1,189 @@
+//! Why a start failed or came up degraded, in plain words with a fix: known patterns in
+//! the host agent's log (`ha.stderr.log`), the event `errors`, limactl's stderr and the
+//! console log, combined with the doctor's findings on the instance's lima.yaml (a
+//! missing guest agent means something different in plain mode than with containerd on).
+
+use std::path::Path;
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::doctor::Finding;
+use crate::halog::{human_message, requirement};
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Explanation {
+    /// Stable id of the pattern (`guest-agent-not-running`, `start-timeout`, …).
+    pub id: &'static str,
+    pub cause: String,
+    pub fix: String,
+}
+
+/// What is known about a failed or degraded start.
+#[derive(Debug, Default)]
+pub struct Evidence<'a> {
+    pub name: &'a str,
+    /// `ha.stderr.log` (its tail is enough).
+    pub ha_log: &'a str,
+    /// The console log's tail (`serialv.log` on VZ, `serial.log` on QEMU).
+    pub console: &'a str,
+    /// The degraded event's `errors`, or the failure reason Limabar showed.
+    pub errors: &'a [String],
+    /// limactl's own stderr, when Limabar ran the start.
+    pub limactl_stderr: &'a str,
+    /// The doctor's findings on the instance's lima.yaml.
+    pub findings: &'a [Finding],
+}
+
+fn explanation(id: &'static str, cause: impl Into<String>, fix: impl Into<String>) -> Explanation {
+    Explanation {
+        id,
+        cause: cause.into(),
+        fix: fix.into(),
+    }
+}
+
+/// The last requirement the host agent was waiting for and never saw satisfied.
+fn stuck_requirement(ha_log: &str) -> Option<String> {
+    let mut waiting: Option<String> = None;
+    for line in ha_log.lines() {
+        let msg = human_message(line);
+        if let Some(r) = requirement(&msg) {
+            waiting = Some(r.description);
+        } else if msg.contains(" requirement ") && msg.ends_with("is satisfied") {
+            waiting = None;
+        }
+    }
+    waiting
+}
+
+/// The last error-level messages of a logrus log, newest last.
+fn last_errors(log: &str, n: usize) -> Vec<String> {
+    let errs: Vec<String> = log
+        .lines()
+        .filter(|l| {
+            l.contains("level=error")
+                || l.contains("level=fatal")
+                || l.contains("\"level\":\"error\"")
+                || l.contains("\"level\":\"fatal\"")
+        })
+        .map(human_message)
+        .collect();
+    errs[errs.len().saturating_sub(n)..].to_vec()
+}
+
+pub fn explain(e: &Evidence) -> Option<Explanation> {
+    let all = format!(
+        "{}\n{}\n{}",
+        e.ha_log,
+        e.errors.join("\n"),
+        e.limactl_stderr
+    );
+    let has = |id: &str| e.findings.iter().any(|f| f.id == id);
+    let name = crate::quote::quote(e.name);
+    if all.contains("seems running (hint: remove") {
+        return Some(explanation(
+            "stale-ha-pid",
+            "Lima thinks the VM is still running: a host agent left its pid file behind \
+             (after a crash or a forced quit).",
+            format!("Force stop it (`limactl stop -f {name}`), then start it again."),
+        ));
+    }
+    if all.contains("in use by instance") {
+        return Some(explanation(
+            "disk-in-use",
+            "One of its disks is locked by another instance.",
+            "Stop the other instance, or unlock the disk with `limactl disk unlock DISK`.",
+        ));
+    }
+    if all.to_ascii_lowercase().contains("virtiofsd") {
+        return Some(explanation(
+            "virtiofsd-missing",
+            "Lima could not start virtiofsd, which VirtioFS mounts need on Linux hosts.",
+            "Install virtiofsd (`sudo apt install virtiofsd`), or use `mountType: 9p` on this Linux host.",
+        ));
+    }
+    if all.contains("guest agent does not seem to be running") {
+        let (cause, fix) = if has("plain-mode") {
+            (
+                "Plain mode is on: there is no guest agent, so no mounts and no port forwarding.",
+                "Turn plain mode off (the doctor can do it), then restart.",
+            )
+        } else if has("nixos-lima-image-too-old") {
+            (
+                "The nixos-lima image is older than v0.0.5, whose boot does not fit Lima 2.1+.",
+                "Create a new VM from nixos-lima v0.2.1 (New NixOS VM…).",
+            )
+        } else if has("containerd-on-nixos") {
+            (
+                "containerd is on, but nixos-lima has no containerd setup: the boot waited for it.",
+                "Turn containerd off (the doctor can do it), then restart.",
+            )
+        } else {
+            ("The guest agent did not answer within a minute, so port forwarding (and mount checks) do not work.",
+             "Restart the VM; if it happens again, look at the console log for a failed lima-guestagent service.")
+        };
+        return Some(explanation("guest-agent-not-running", cause, fix));
+    }
+    if all.contains("containerd binaries to be installed") {
+        return Some(explanation(
+            "containerd-on-nixos",
+            "The boot waited ~10 minutes for containerd, which nixos-lima does not install.",
+            "Turn containerd off (`.containerd.system = false | .containerd.user = false`), then restart.",
+        ));
+    }
+    if all.contains("did not receive an event with the") {
+        let stuck = stuck_requirement(e.ha_log);
+        let cause = match &stuck {
+            Some(r) => format!("The start timed out while the VM was still waiting for “{r}”."),
+            None => "The start timed out before the VM reported it was running.".to_string(),
+        };
+        let fix = if has("nixos-lima-image-too-old") {
+            "The image is older than nixos-lima v0.0.5 and hangs on Lima 2.1+: create a new VM from v0.2.1."
+        } else {
+            "Force stop and start again; after sleep or a VPN change the VM's network can stall."
+        };
+        return Some(explanation("start-timeout", cause, fix));
+    }
+    let exited = e.ha_log.contains("\"exiting\":true") || e.ha_log.contains("exiting");
+    let errs = last_errors(e.ha_log, 3);
+    if exited || !errs.is_empty() {
+        let mut detail = errs.join("; ");
+        if detail.is_empty() {
+            detail = e
+                .console
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim()
+                .to_string();
+        }
+        if !detail.is_empty() {
+            return Some(explanation(
+                "exited",
+                format!("The VM stopped during boot: {detail}"),
+                "See the host agent and console logs, fix the cause, then start again.",
+            ));
+        }
+    }
+    None
+}
+
+/// The last `max` bytes of a file (a log can be large), lossily decoded.
+pub fn tail(path: &Path, max: u64) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return String::new();
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let _ = f.seek(SeekFrom::Start(len.saturating_sub(max)));
+    let mut buf = Vec::new();
+    let _ = f.take(max).read_to_end(&mut buf);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+#[cfg(test)]
+mod tests;
