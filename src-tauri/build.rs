@@ -17,6 +17,8 @@ const COMMANDS: &[&str] = &[
     "terminals",
     "set_terminal",
     "pick_flake_folder",
+    "diagnosis",
+    "apply_fix",
 ];
 
 fn main() {

@@ -4,6 +4,7 @@
 mod commands;
 mod develop_commands;
 mod devshells;
+mod diagnosis;
 mod mounts;
 mod notifier;
 mod picker;
@@ -53,7 +54,9 @@ pub fn run() {
             develop_commands::dev_shell_command,
             develop_commands::terminals,
             develop_commands::set_terminal,
-            develop_commands::pick_flake_folder
+            develop_commands::pick_flake_folder,
+            diagnosis::diagnosis,
+            diagnosis::apply_fix
         ])
         .on_window_event(|window, event| {
             if window.label() == popover::LABEL {

@@ -9,10 +9,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use limabar_core::env::HostEnv;
 use limabar_core::locate::{connect, Limactl};
 use limabar_core::tray::{notice_for, tray_model};
-use limabar_core::{Change, CoreError, ErrorCode, InstanceView, Monitor, MonitorConfig, Operation};
+use limabar_core::{
+    Change, CoreError, ErrorCode, InstanceView, Monitor, MonitorConfig, Operation, VmState,
+};
 use tauri::{AppHandle, Emitter, Manager};
 
 use crate::devshells;
+use crate::diagnosis;
 use crate::notifier::{DesktopNotifier, Notifier};
 use crate::state::{AppState, LimaConnection};
 use crate::tray;
@@ -135,6 +138,17 @@ async fn relay(
                 if to.is_up() && !from.is_up() {
                     if let Some(v) = views.get(name) {
                         devshells::refresh(&app, v.instance.clone(), true);
+                    }
+                }
+                // Failed or degraded: explain why; ready again: the explanation goes.
+                if matches!(
+                    to,
+                    VmState::Failed { .. } | VmState::Degraded { .. } | VmState::Ready { .. }
+                ) {
+                    if let Some(v) = views.get(name) {
+                        let mut v = v.clone();
+                        v.state = to.clone();
+                        diagnosis::push(&app, v);
                     }
                 }
                 let visible = app.state::<AppState>().popover_visible();

@@ -12,11 +12,13 @@ const connected: AppSnapshot['lima'] = { kind: 'connected', info };
 
 let calls: Array<{ cmd: string; args: unknown }> = [];
 let mounted = false;
+let fixed = false;
 let snapshot: AppSnapshot;
 
 beforeEach(() => {
   calls = [];
   mounted = false;
+  fixed = false;
   snapshot = { lima: connected, popoverVisible: true, instances: [view('nixos'), view('web', { kind: 'ready', sshPort: 50122, bootSecs: 9.8, since: Date.now() - 5000 })] };
   mockIPC(
     (cmd, args) => {
@@ -50,6 +52,22 @@ beforeEach(() => {
       }
       if (cmd === 'terminals') return { choices: [{ id: 'xterm', label: 'XTerm' }, { id: 'kitty', label: 'kitty' }], selected: { id: 'xterm', label: 'XTerm' } };
       if (cmd === 'pick_flake_folder') return '/Users/me/other app';
+      if (cmd === 'diagnosis') {
+        const a = args as { name: string };
+        if (a.name !== 'nixos') return { name: a.name, findings: [], explanation: null };
+        return {
+          name: 'nixos',
+          explanation: fixed ? null : { id: 'guest-agent-not-running', cause: 'Plain mode is on: there is no guest agent.', fix: 'Turn plain mode off, then restart.' },
+          findings: fixed ? [] : [
+            { id: 'plain-mode', severity: 'error', message: 'Plain mode is on (`plain: true`).', why: 'No mounts.', fix: 'Turn plain mode off.', set: '.plain = false' },
+            { id: 'image-without-digest', severity: 'info', message: '1 image(s) have no digest.', why: 'Unverified.', fix: 'Add the digest.', set: null },
+          ],
+        };
+      }
+      if (cmd === 'apply_fix') {
+        fixed = true;
+        return null;
+      }
       if (cmd === 'open_dev_shell') {
         const a = args as { shell: string; dir: string };
         if (a.dir === '/Users/me/other app' && !mounted) throw { code: 'not-mounted', message: '`/Users/me/other app` is not shared with `web`', hint: null };
@@ -294,5 +312,22 @@ describe('dropping folders', () => {
       if (opens.length !== 2) throw new Error(`${opens.length} opens`);
     });
     expect((await screen.findByTestId('devshell-message')).textContent).toBe('Opened default in XTerm (pre-built)');
+  });
+
+  it('explains a failure and applies a safe fix from the doctor', async () => {
+    render(App);
+    await screen.findByText('nixos');
+    const why = await screen.findByTestId('explanation');
+    expect(why.textContent).toContain('Plain mode is on: there is no guest agent.');
+    const plain = row('nixos').querySelector('[data-finding="plain-mode"]')!;
+    expect(plain.className).toContain('error');
+    expect(row('nixos').querySelector('[data-finding="image-without-digest"] [data-action="fix"]')).toBeNull();
+    const fix = plain.querySelector<HTMLButtonElement>('[data-action="fix"]')!;
+    expect(fix.disabled).toBe(false); // nixos is stopped
+    await fireEvent.click(fix);
+    expect(calls).toContainEqual({ cmd: 'apply_fix', args: { name: 'nixos', id: 'plain-mode' } });
+    await waitFor(() => {
+      if (row('nixos').querySelector('[data-testid="findings"]')) throw new Error('still listed');
+    });
   });
 });

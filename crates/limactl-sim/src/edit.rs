@@ -1,8 +1,9 @@
 //! `limactl edit NAME --set EXPR…` and the edit part of `restart NAME --set …` (2.2+),
-//! for the yq expressions Limabar uses. Lima rewrites lima.yaml through yq keeping
-//! comments; the sim edits the text of the top-level `mounts:` sequence in place, so
-//! comments and key order survive too. Any other expression fails as unsupported, so a
-//! client drifting from what the sim knows is caught (contract §4.5).
+//! for the yq expressions Limabar uses: its mount edits, and the doctor's fixes
+//! (`.KEY = VALUE`, `.KEY.SUB = VALUE`, `del(.KEY)` on top-level keys, joined with ` | `).
+//! Lima rewrites lima.yaml through yq keeping comments; the sim edits the text in place,
+//! so comments and key order survive too. Any other expression fails as unsupported, so
+//! a client drifting from what the sim knows is caught (contract §4.5).
 
 use serde_json::Value;
 
@@ -16,6 +17,37 @@ enum Edit {
     Prepend(Vec<Value>),
     Delete(String),
     SetWritable(String, bool),
+    /// `.KEY = VALUE` (or `.KEY.SUB = VALUE`): a top-level key, as YAML text.
+    SetKey(String, Option<String>, String),
+    /// `del(.KEY)`
+    DelKey(String),
+}
+
+fn key_name(k: &str) -> Option<&str> {
+    (!k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(k)
+}
+
+/// The doctor's simple forms, one part of a ` | ` chain.
+fn parse_simple(e: &str) -> Option<Edit> {
+    let e = e.trim();
+    if let Some(k) = e.strip_prefix("del(.").and_then(|r| r.strip_suffix(')')) {
+        return key_name(k).map(|k| Edit::DelKey(k.into()));
+    }
+    let (path, value) = e.strip_prefix('.')?.split_once(" = ")?;
+    // The value must be a YAML scalar (a JSON literal is one).
+    serde_json::from_str::<Value>(value).ok()?;
+    let (key, sub) = match path.split_once('.') {
+        Some((k, s)) => (key_name(k)?, Some(key_name(s)?.to_string())),
+        None => (key_name(path)?, None),
+    };
+    Some(Edit::SetKey(key.into(), sub, value.into()))
+}
+
+fn parse_all(expr: &str) -> Option<Vec<Edit>> {
+    if let Some(edit) = parse(expr) {
+        return Some(vec![edit]);
+    }
+    expr.split(" | ").map(parse_simple).collect()
 }
 
 const SELECT: &str = "select((.mountPoint // .location) == ";
@@ -128,9 +160,9 @@ pub fn apply_edits(env: &SimEnv, inst: &Inst, sets: &[String], mounts: Vec<Value
         apply(&mut lines, Edit::Prepend(mounts));
     }
     for s in sets {
-        match parse(s) {
-            Some(edit) => apply(&mut lines, edit),
-            None => log::fatal(&format!("failed to evaluate {}: unsupported expression (limactl-sim knows only Limabar's mount edits)", env.q(s))),
+        match parse_all(s) {
+            Some(edits) => edits.into_iter().for_each(|e| apply(&mut lines, e)),
+            None => log::fatal(&format!("failed to evaluate {}: unsupported expression (limactl-sim knows only Limabar's mount edits and the doctor's fixes)", env.q(s))),
         }
     }
     let mut edited = lines.join("\n");
@@ -197,8 +229,49 @@ fn item_key(lines: &[String], start: usize, end: usize) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Line range of a top-level key's block: the key line and its indented lines.
+fn key_block(lines: &[String], key: &str) -> Option<(usize, usize)> {
+    let start = lines
+        .iter()
+        .position(|l| l.strip_prefix(key).is_some_and(|r| r.starts_with(':')))?;
+    let mut end = start + 1;
+    while end < lines.len() && (lines[end].starts_with(' ') || lines[end].trim().is_empty()) {
+        end += 1;
+    }
+    Some((start, end))
+}
+
 fn apply(lines: &mut Vec<String>, edit: Edit) {
     match edit {
+        Edit::DelKey(key) => {
+            if let Some((a, b)) = key_block(lines, &key) {
+                lines.drain(a..b);
+            }
+        }
+        Edit::SetKey(key, None, value) => match key_block(lines, &key) {
+            Some((a, b)) => {
+                lines.splice(a..b, [format!("{key}: {value}")]);
+            }
+            None => lines.push(format!("{key}: {value}")),
+        },
+        Edit::SetKey(key, Some(sub), value) => {
+            // Rewritten as a block mapping from its parsed value, the sub-key set.
+            let current = key_block(lines, &key);
+            let mut map = current
+                .and_then(|(a, b)| serde_norway::from_str::<Value>(&lines[a..b].join("\n")).ok())
+                .and_then(|v| v.get(&key).cloned())
+                .and_then(|v| v.as_object().cloned())
+                .unwrap_or_default();
+            map.insert(sub, serde_json::from_str(&value).unwrap_or(Value::Null));
+            let mut block = vec![format!("{key}:")];
+            block.extend(map.iter().map(|(k, v)| format!("  {k}: {v}")));
+            match current {
+                Some((a, b)) => {
+                    lines.splice(a..b, block);
+                }
+                None => lines.extend(block),
+            }
+        }
         Edit::Append(entries) => insert(lines, entries, false),
         Edit::Prepend(entries) => insert(lines, entries, true),
         Edit::Delete(target) | Edit::SetWritable(target, _) if mounts_block(lines).is_none() => {

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use fantoccini::Locator;
+
 use limabar_e2e::{tray, wait_notification, AppSession};
 use limabar_tests::SimLima;
 
@@ -110,10 +112,22 @@ async fn a_failed_start_shows_the_reason_and_notifies() {
         .await;
 
     app.click("broken", "start").await;
-    let failed = app
+    let state = app
         .wait_state("broken", "failed", Duration::from_secs(20))
         .await;
-    assert!(failed.contains("Failed"), "{failed}");
+    assert!(state.contains("Failed"), "{state}");
+    // Lima's own message (folded away once the explanation below is there).
+    let failed = app
+        .client
+        .find(Locator::Css(
+            r#"li[data-name="broken"] [data-testid="problems"]"#,
+        ))
+        .await
+        .unwrap()
+        .prop("textContent")
+        .await
+        .unwrap()
+        .unwrap_or_default();
     assert!(failed.contains("exiting"), "the reason is shown: {failed}");
     assert!(
         !failed.contains("goroutine"),
@@ -124,19 +138,61 @@ async fn a_failed_start_shows_the_reason_and_notifies() {
         1,
         "the reason is shown once: {failed}"
     );
+    // Explained from the host agent's log, not just "exiting".
+    let why = app
+        .client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(
+            r#"li[data-name="broken"] [data-testid="explanation"][data-id="exited"]"#,
+        ))
+        .await
+        .expect("an explanation of the failure");
+    assert!(
+        why.text()
+            .await
+            .unwrap()
+            .contains("the virtual machine failed to start"),
+        "{}",
+        why.text().await.unwrap()
+    );
     app.screenshot("popover-failed.png").await;
     let n = wait_notification("broken failed", Duration::from_secs(10)).await;
     assert_eq!(n, "broken failed");
 
     app.click("sick", "start").await;
-    let degraded = app
-        .wait_state("sick", "degraded", Duration::from_secs(20))
+    app.wait_state("sick", "degraded", Duration::from_secs(20))
         .await;
+    let degraded = app
+        .client
+        .find(Locator::Css(
+            r#"li[data-name="sick"] [data-testid="problems"]"#,
+        ))
+        .await
+        .unwrap()
+        .prop("textContent")
+        .await
+        .unwrap()
+        .unwrap_or_default();
     assert!(
         degraded.contains("guest agent does not seem to be running"),
         "{degraded}"
     );
     wait_notification("sick is running with problems", Duration::from_secs(10)).await;
+    let why = app
+        .client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(
+            r#"li[data-name="sick"] [data-testid="explanation"][data-id="guest-agent-not-running"]"#,
+        ))
+        .await
+        .expect("an explanation of the degraded start");
+    assert!(why
+        .text()
+        .await
+        .unwrap()
+        .contains("did not answer within a minute"));
     app.screenshot("popover-degraded.png").await;
     app.close().await;
 }

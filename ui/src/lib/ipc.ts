@@ -10,6 +10,7 @@ import type { Plan } from '../bindings/Plan';
 import type { InstanceFlakes } from '../bindings/InstanceFlakes';
 import type { OpenedShell } from '../bindings/OpenedShell';
 import type { TerminalSettings } from '../bindings/TerminalSettings';
+import type { Diagnosis } from '../bindings/Diagnosis';
 
 export const snapshot = (): Promise<AppSnapshot> => invoke('snapshot');
 
@@ -80,3 +81,12 @@ export const setTerminal = (id: string): Promise<void> => invoke('set_terminal',
 
 /** "Open flake…": one folder from the native chooser, or null if cancelled. */
 export const pickFlakeFolder = (): Promise<string | null> => invoke('pick_flake_folder');
+
+/** The doctor's findings for an instance, and why its last start failed (if it did). */
+export const diagnosis = (name: string): Promise<Diagnosis> => invoke('diagnosis', { name });
+
+export const onDiagnosis = (f: (d: Diagnosis) => void): Promise<UnlistenFn> =>
+  listen<Diagnosis>('limabar://diagnosis', (e) => f(e.payload));
+
+/** Applies a finding's safe fix (`limactl edit --set`) on a stopped instance. */
+export const applyFix = (name: string, id: string): Promise<void> => invoke('apply_fix', { name, id });
