@@ -19,6 +19,8 @@ const COMMANDS: &[&str] = &[
     "pick_flake_folder",
     "diagnosis",
     "apply_fix",
+    "new_vm_yaml",
+    "create_vm",
 ];
 
 fn main() {

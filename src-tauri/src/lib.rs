@@ -6,6 +6,7 @@ mod develop_commands;
 mod devshells;
 mod diagnosis;
 mod mounts;
+mod new_vm;
 mod notifier;
 mod picker;
 mod popover;
@@ -56,7 +57,9 @@ pub fn run() {
             develop_commands::set_terminal,
             develop_commands::pick_flake_folder,
             diagnosis::diagnosis,
-            diagnosis::apply_fix
+            diagnosis::apply_fix,
+            new_vm::new_vm_yaml,
+            new_vm::create_vm
         ])
         .on_window_event(|window, event| {
             if window.label() == popover::LABEL {

@@ -105,6 +105,18 @@ impl SimLima {
         dir
     }
 
+    /// Sets an environment variable for every limactl call from now on (the wrapper
+    /// script exports it), e.g. `LIMACTL_SIM_CREATE_SECS` for an app under test.
+    pub fn export(&self, var: &str, value: &str) {
+        let script = std::fs::read_to_string(&self.limactl).unwrap();
+        let (head, exec) = script
+            .rsplit_once("exec ")
+            .expect("the wrapper execs the sim");
+        let tmp = self.limactl.with_extension("new");
+        write_executable(&tmp, &format!("{head}export {var}='{value}'\nexec {exec}"));
+        std::fs::rename(&tmp, &self.limactl).unwrap();
+    }
+
     /// A project folder at `rel` under the test's root holding the offline test flake
     /// (tests/fixtures/offline-flake).
     pub fn flake_project(&self, rel: &str) -> PathBuf {

@@ -64,6 +64,12 @@ beforeEach(() => {
           ],
         };
       }
+      if (cmd === 'new_vm_yaml') {
+        const r = (args as { request: { name: string } }).request;
+        if (r.name.includes(' ')) throw { code: 'failed', message: '`limactl create` failed: `my vm` is not a valid instance name', hint: null };
+        return `# A NixOS dev VM\nimages: []\n`;
+      }
+      if (cmd === 'create_vm') return new Promise(() => {}); // still creating
       if (cmd === 'apply_fix') {
         fixed = true;
         return null;
@@ -329,5 +335,31 @@ describe('dropping folders', () => {
     await waitFor(() => {
       if (row('nixos').querySelector('[data-testid="findings"]')) throw new Error('still listed');
     });
+  });
+
+  it('creates a NixOS VM from the form, with dropped folders, and shows its stages', async () => {
+    render(App);
+    await screen.findByText('nixos');
+    await fireEvent.click(document.querySelector('[data-action="new-vm"]')!);
+    const form = await screen.findByTestId('new-vm');
+    const name = form.querySelector<HTMLInputElement>('input[name="name"]')!;
+    expect(name.value).toBe('nixos-2'); // nixos is taken
+    await emit('limabar://drag', { kind: 'drop', paths: ['/Users/me/src/app'], x: 1, y: 1 });
+    await waitFor(() => {
+      if (!form.querySelector('[data-folder="/Users/me/src/app"]')) throw new Error('no folder yet');
+    });
+    expect(calls.some((c) => c.cmd === 'plan_mounts')).toBe(false);
+    await fireEvent.input(name, { target: { value: 'my vm' } });
+    await fireEvent.submit(form);
+    expect((await screen.findByTestId('new-vm-error')).textContent).toContain('not a valid instance name');
+    await fireEvent.input(name, { target: { value: 'dev' } });
+    await fireEvent.submit(form);
+    await waitFor(() => {
+      if (!calls.some((c) => c.cmd === 'create_vm')) throw new Error('not created');
+    });
+    expect(calls).toContainEqual({ cmd: 'create_vm', args: { request: { name: 'dev', cpus: 4, memoryGib: 8, diskGib: 20, folders: ['/Users/me/src/app'] } } });
+    expect(screen.queryByTestId('new-vm')).toBeNull();
+    await emit('limabar://create', { name: 'dev', stage: 'downloading', label: 'downloading the image', secs: 2.1 });
+    expect((await screen.findByTestId('creating')).textContent).toBe('Creating dev: downloading the image…');
   });
 });

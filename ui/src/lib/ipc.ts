@@ -11,6 +11,8 @@ import type { InstanceFlakes } from '../bindings/InstanceFlakes';
 import type { OpenedShell } from '../bindings/OpenedShell';
 import type { TerminalSettings } from '../bindings/TerminalSettings';
 import type { Diagnosis } from '../bindings/Diagnosis';
+import type { NewVmRequest } from '../bindings/NewVmRequest';
+import type { CreateProgress } from '../bindings/CreateProgress';
 
 export const snapshot = (): Promise<AppSnapshot> => invoke('snapshot');
 
@@ -90,3 +92,12 @@ export const onDiagnosis = (f: (d: Diagnosis) => void): Promise<UnlistenFn> =>
 
 /** Applies a finding's safe fix (`limactl edit --set`) on a stopped instance. */
 export const applyFix = (name: string, id: string): Promise<void> => invoke('apply_fix', { name, id });
+
+/** Creates a NixOS VM from Limabar's template, then starts it; stages arrive as events. */
+export const createVm = (request: NewVmRequest): Promise<void> => invoke('create_vm', { request });
+
+/** The lima.yaml the New VM form would create. */
+export const newVmYaml = (request: NewVmRequest): Promise<string> => invoke('new_vm_yaml', { request });
+
+export const onCreate = (f: (p: CreateProgress) => void): Promise<UnlistenFn> =>
+  listen<CreateProgress>('limabar://create', (e) => f(e.payload));
