@@ -21,6 +21,9 @@ const COMMANDS: &[&str] = &[
     "apply_fix",
     "new_vm_yaml",
     "create_vm",
+    "open_logs",
+    "close_logs",
+    "diagnostics",
 ];
 
 fn main() {

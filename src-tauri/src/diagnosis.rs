@@ -28,7 +28,7 @@ pub struct Diagnosis {
     pub explanation: Option<Explanation>,
 }
 
-fn host(state: &AppState) -> Host {
+pub fn host_facts(state: &AppState) -> Host {
     let lima = state.monitor.get().map(|m| m.info().version);
     Host::current(
         lima,
@@ -81,7 +81,7 @@ pub fn diagnose(view: &InstanceView, host: &Host) -> Diagnosis {
 pub fn push(app: &AppHandle, view: InstanceView) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let h = host(&app.state::<AppState>());
+        let h = host_facts(&app.state::<AppState>());
         if let Ok(d) = tauri::async_runtime::spawn_blocking(move || diagnose(&view, &h)).await {
             let _ = app.emit(DIAGNOSIS_EVENT, &d);
         }
@@ -100,7 +100,7 @@ pub async fn diagnosis(state: State<'_, AppState>, name: String) -> Result<Diagn
         .into_iter()
         .find(|v| v.instance.name == name)
         .ok_or_else(|| CoreError::InstanceNotFound { name: name.clone() }.info())?;
-    let h = host(&state);
+    let h = host_facts(&state);
     tauri::async_runtime::spawn_blocking(move || diagnose(&view, &h))
         .await
         .map_err(|e| CoreError::io("diagnosing", e).info())
@@ -133,7 +133,7 @@ pub async fn apply_fix(
         }
         .info());
     }
-    let h = host(&state);
+    let h = host_facts(&state);
     let d = tauri::async_runtime::spawn_blocking(move || diagnose(&view, &h))
         .await
         .map_err(|e| CoreError::io("diagnosing", e).info())?;

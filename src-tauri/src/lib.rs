@@ -5,6 +5,7 @@ mod commands;
 mod develop_commands;
 mod devshells;
 mod diagnosis;
+mod logs;
 mod mounts;
 mod new_vm;
 mod notifier;
@@ -59,7 +60,10 @@ pub fn run() {
             diagnosis::diagnosis,
             diagnosis::apply_fix,
             new_vm::new_vm_yaml,
-            new_vm::create_vm
+            new_vm::create_vm,
+            logs::open_logs,
+            logs::close_logs,
+            logs::diagnostics
         ])
         .on_window_event(|window, event| {
             if window.label() == popover::LABEL {

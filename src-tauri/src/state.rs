@@ -35,6 +35,8 @@ pub struct AppState {
     pub dialog_open: AtomicBool,
     /// Bumped on every blur and drag-enter; a delayed hide checks it is still current.
     pub blur_generation: std::sync::atomic::AtomicU64,
+    /// The open log view, if any.
+    pub logs: Mutex<Option<crate::logs::OpenLogs>>,
     /// The host user's home, for the "broad folder" rule.
     pub home: Option<std::path::PathBuf>,
 }

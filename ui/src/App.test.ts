@@ -70,6 +70,13 @@ beforeEach(() => {
         return `# A NixOS dev VM\nimages: []\n`;
       }
       if (cmd === 'create_vm') return new Promise(() => {}); // still creating
+      if (cmd === 'open_logs')
+        return [
+          { source: 'hostAgent', level: 'info', time: null, msg: 'Waiting for the essential requirement 1 of 3: "ssh"' },
+          { source: 'hostAgent', level: 'error', time: null, msg: 'failed to start VZ' },
+          { source: 'console', level: '', time: null, msg: '[    0.0] Linux version 6.12' },
+        ];
+      if (cmd === 'diagnostics') return 'Limabar 0.1.0 · Lima 2.2.0';
       if (cmd === 'apply_fix') {
         fixed = true;
         return null;
@@ -361,5 +368,35 @@ describe('dropping folders', () => {
     expect(screen.queryByTestId('new-vm')).toBeNull();
     await emit('limabar://create', { name: 'dev', stage: 'downloading', label: 'downloading the image', secs: 2.1 });
     expect((await screen.findByTestId('creating')).textContent).toBe('Creating dev: downloading the image…');
+  });
+
+  it('shows the logs live, filtered, in a bounded window', async () => {
+    render(App);
+    await screen.findByText('nixos');
+    await fireEvent.click(row('nixos').querySelector('[data-action="logs"]')!);
+    const logs = await screen.findByTestId('logs');
+    await waitFor(() => {
+      if (!logs.textContent!.includes('failed to start VZ')) throw new Error('not loaded');
+    });
+    expect(logs.textContent).not.toContain('Linux version'); // the console is the other tab
+    await fireEvent.change(logs.querySelector('[data-testid="log-level"]')!, { target: { value: 'error' } });
+    expect(logs.textContent).not.toContain('Waiting for the essential');
+    expect(logs.textContent).toContain('failed to start VZ');
+    await fireEvent.change(logs.querySelector('[data-testid="log-source"]')!, { target: { value: 'console' } });
+    expect(logs.textContent).toContain('Linux version 6.12');
+    await fireEvent.change(logs.querySelector('[data-testid="log-source"]')!, { target: { value: 'hostAgent' } });
+    await fireEvent.change(logs.querySelector('[data-testid="log-level"]')!, { target: { value: 'info' } });
+    const many = Array.from({ length: 3000 }, (_, i) => ({ source: 'hostAgent', level: 'info', time: null, msg: `line ${i}` }));
+    await emit('limabar://logs', { name: 'nixos', lines: many });
+    await waitFor(() => {
+      if (!logs.textContent!.includes('line 2999')) throw new Error('not appended: ' + logs.textContent!.slice(0, 300));
+    });
+    expect(logs.querySelectorAll('ol > li').length).toBe(1000);
+    await fireEvent.input(logs.querySelector('[data-testid="log-filter"]')!, { target: { value: 'line 2998' } });
+    expect(logs.querySelectorAll('ol > li').length).toBe(1);
+    await fireEvent.click(row('nixos').querySelector('[data-action="logs"]')!);
+    await waitFor(() => {
+      if (!calls.some((c) => c.cmd === 'close_logs')) throw new Error('not closed');
+    });
   });
 });

@@ -15,6 +15,7 @@ pub mod fsutil;
 pub mod halog;
 pub mod inventory;
 pub mod locate;
+pub mod logs;
 pub mod monitor;
 pub mod mounts;
 pub mod quote;

@@ -27,6 +27,21 @@ impl Follower {
         }
     }
 
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// A follower that starts at the current end of the file: only lines written from
+    /// now on are read (a log view shows the existing tail by other means).
+    pub fn at_end(path: impl Into<PathBuf>) -> Self {
+        let mut f = Follower::new(path);
+        if let Ok(meta) = std::fs::metadata(&f.path) {
+            f.inode = Some(meta.ino());
+            f.offset = meta.len();
+        }
+        f
+    }
+
     /// Complete new lines since the last call. A recreated or truncated file is read
     /// from its start; a trailing line without `\n` waits for the rest.
     pub fn read_new(&mut self) -> Vec<String> {

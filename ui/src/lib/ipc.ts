@@ -13,6 +13,8 @@ import type { TerminalSettings } from '../bindings/TerminalSettings';
 import type { Diagnosis } from '../bindings/Diagnosis';
 import type { NewVmRequest } from '../bindings/NewVmRequest';
 import type { CreateProgress } from '../bindings/CreateProgress';
+import type { LogLine } from '../bindings/LogLine';
+import type { LogBatch } from '../bindings/LogBatch';
 
 export const snapshot = (): Promise<AppSnapshot> => invoke('snapshot');
 
@@ -101,3 +103,14 @@ export const newVmYaml = (request: NewVmRequest): Promise<string> => invoke('new
 
 export const onCreate = (f: (p: CreateProgress) => void): Promise<UnlistenFn> =>
   listen<CreateProgress>('limabar://create', (e) => f(e.payload));
+
+/** Opens an instance's logs: the recent window now, new lines as `limabar://logs`. */
+export const openLogs = (name: string): Promise<LogLine[]> => invoke('open_logs', { name });
+
+export const closeLogs = (): Promise<void> => invoke('close_logs');
+
+export const onLogs = (f: (b: LogBatch) => void): Promise<UnlistenFn> =>
+  listen<LogBatch>('limabar://logs', (e) => f(e.payload));
+
+/** Versions, the instance, its lima.yaml, the doctor and the last log lines, home as `~`. */
+export const diagnostics = (name: string): Promise<string> => invoke('diagnostics', { name });

@@ -1,0 +1,141 @@
+//! The log view: one instance's host-agent and console logs, the recent window at
+//! once and new lines pushed as `limabar://logs` while the view is open (a watch on the
+//! instance's folder, dropped when the view closes: nothing runs while nobody looks).
+//! "Copy diagnostics" gathers what a bug report needs, with the home folder as `~`.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use limabar_core::doctor::Finding;
+use limabar_core::logs::{recent, LogLine, LogView};
+use limabar_core::{CoreError, ErrorInfo, InstanceView};
+use notify::{EventKind, RecursiveMode, Watcher};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, State};
+use ts_rs::TS;
+
+use crate::state::AppState;
+
+pub const LOGS_EVENT: &str = "limabar://logs";
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct LogBatch {
+    pub name: String,
+    pub lines: Vec<LogLine>,
+}
+
+/// The open log view (at most one: the popover shows one).
+pub struct OpenLogs {
+    _watcher: notify::RecommendedWatcher,
+}
+
+async fn view_of(state: &AppState, name: &str) -> Result<InstanceView, ErrorInfo> {
+    let m = state
+        .monitor
+        .get()
+        .ok_or_else(|| CoreError::io("Limabar", "not connected to Lima").info())?;
+    m.snapshot()
+        .await
+        .into_iter()
+        .find(|v| v.instance.name == name)
+        .ok_or_else(|| CoreError::InstanceNotFound { name: name.into() }.info())
+}
+
+#[tauri::command]
+pub async fn open_logs(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+) -> Result<Vec<LogLine>, ErrorInfo> {
+    let dir = PathBuf::from(view_of(&state, &name).await?.instance.dir);
+    let (view, lines) = {
+        let dir = dir.clone();
+        tauri::async_runtime::spawn_blocking(move || LogView::open(&dir))
+            .await
+            .map_err(|e| CoreError::io("opening logs", e).info())?
+    };
+    let paths = view.paths();
+    let view = Arc::new(Mutex::new(view));
+    let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        let Ok(ev) = res else { return };
+        // Our own reads show up as access events: reacting to them would loop.
+        if matches!(ev.kind, EventKind::Access(_)) || !ev.paths.iter().any(|p| paths.contains(p)) {
+            return;
+        }
+        let lines = view.lock().map(|mut v| v.read_new()).unwrap_or_default();
+        if !lines.is_empty() {
+            let _ = app.emit(
+                LOGS_EVENT,
+                LogBatch {
+                    name: name.clone(),
+                    lines,
+                },
+            );
+        }
+    })
+    .and_then(|mut w| w.watch(&dir, RecursiveMode::NonRecursive).map(|_| w))
+    .map_err(|e| CoreError::io("watching the logs", e).info())?;
+    *state.logs.lock().unwrap() = Some(OpenLogs { _watcher: watcher });
+    Ok(lines)
+}
+
+#[tauri::command]
+pub fn close_logs(state: State<'_, AppState>) {
+    *state.logs.lock().unwrap() = None;
+}
+
+/// Everything a bug report needs about one instance, the home folder replaced by `~`.
+#[tauri::command]
+pub async fn diagnostics(state: State<'_, AppState>, name: String) -> Result<String, ErrorInfo> {
+    let view = view_of(&state, &name).await?;
+    let m = state.monitor.get().expect("checked by view_of");
+    let info = m.info().clone();
+    let home = state.home.clone();
+    let host = crate::diagnosis::host_facts(&state);
+    let text = tauri::async_runtime::spawn_blocking(move || {
+        let d = crate::diagnosis::diagnose(&view, &host);
+        report(&view, &info.path, &info.version.to_string(), &d.findings)
+    })
+    .await
+    .map_err(|e| CoreError::io("gathering diagnostics", e).info())?;
+    Ok(match home {
+        Some(h) => text.replace(&*h.to_string_lossy(), "~"),
+        None => text,
+    })
+}
+
+fn report(view: &InstanceView, limactl: &str, lima_version: &str, findings: &[Finding]) -> String {
+    let dir = PathBuf::from(&view.instance.dir);
+    let yaml = std::fs::read_to_string(dir.join("lima.yaml"))
+        .unwrap_or_else(|e| format!("(unreadable: {e})"));
+    let mut out = format!(
+        "Limabar {} · Lima {lima_version} ({limactl}) · {} {}\n\n## Instance\n{}\n\n## lima.yaml\n{yaml}\n## Doctor\n",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        serde_json::to_string_pretty(view).unwrap_or_default(),
+    );
+    if findings.is_empty() {
+        out.push_str("no findings\n");
+    }
+    for f in findings {
+        out.push_str(&format!("- {:?} {}: {}\n", f.severity, f.id, f.message));
+    }
+    for (title, file) in [
+        ("ha.stderr.log", "ha.stderr.log"),
+        ("console", "serialv.log"),
+        ("console", "serial.log"),
+    ] {
+        let lines = recent(&dir.join(file), 200);
+        if !lines.is_empty() {
+            out.push_str(&format!(
+                "\n## {title} (last {} lines)\n{}\n",
+                lines.len(),
+                lines.join("\n")
+            ));
+        }
+    }
+    out
+}
