@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "open_logs",
     "close_logs",
     "diagnostics",
+    "delete_vm",
 ];
 
 fn main() {

@@ -2,6 +2,7 @@
 //! Wiring only — no parsing and no branching on limactl output here.
 
 mod commands;
+mod delete;
 mod develop_commands;
 mod devshells;
 mod diagnosis;
@@ -63,7 +64,8 @@ pub fn run() {
             new_vm::create_vm,
             logs::open_logs,
             logs::close_logs,
-            logs::diagnostics
+            logs::diagnostics,
+            delete::delete_vm
         ])
         .on_window_event(|window, event| {
             if window.label() == popover::LABEL {

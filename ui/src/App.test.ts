@@ -77,6 +77,7 @@ beforeEach(() => {
           { source: 'console', level: '', time: null, msg: '[    0.0] Linux version 6.12' },
         ];
       if (cmd === 'diagnostics') return 'Limabar 0.1.0 · Lima 2.2.0';
+      if (cmd === 'delete_vm') throw { code: 'failed', message: '`nixos` is protected against deletion', hint: 'If you really mean it: `limactl unprotect nixos`, then delete again.' };
       if (cmd === 'apply_fix') {
         fixed = true;
         return null;
@@ -398,5 +399,18 @@ describe('dropping folders', () => {
     await waitFor(() => {
       if (!calls.some((c) => c.cmd === 'close_logs')) throw new Error('not closed');
     });
+  });
+
+  it('deletes only after confirmation and explains a refusal', async () => {
+    render(App);
+    await screen.findByText('nixos');
+    expect(row('web').querySelector('[data-action="delete"]')).toBeNull(); // running
+    await fireEvent.click(row('nixos').querySelector('[data-action="delete"]')!);
+    expect(calls.some((c) => c.cmd === 'delete_vm')).toBe(false);
+    const confirm = await screen.findByTestId('confirm-delete');
+    expect(confirm.textContent).toContain('Delete nixos and its disk?');
+    await fireEvent.click(confirm.querySelector('[data-action="confirm-delete"]')!);
+    expect(calls).toContainEqual({ cmd: 'delete_vm', args: { name: 'nixos' } });
+    expect((await screen.findByTestId('delete-error')).textContent).toContain('limactl unprotect nixos');
   });
 });

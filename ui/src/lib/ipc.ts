@@ -114,3 +114,6 @@ export const onLogs = (f: (b: LogBatch) => void): Promise<UnlistenFn> =>
 
 /** Versions, the instance, its lima.yaml, the doctor and the last log lines, home as `~`. */
 export const diagnostics = (name: string): Promise<string> => invoke('diagnostics', { name });
+
+/** Deletes a stopped instance and its disk (the popover confirms first). */
+export const deleteVm = (name: string): Promise<void> => invoke('delete_vm', { name });

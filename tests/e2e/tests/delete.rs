@@ -1,0 +1,50 @@
+//! Deleting a stopped VM from the popover, after confirming: Lima deletes it and its
+//! row goes away.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use limabar_e2e::AppSession;
+use limabar_tests::SimLima;
+
+#[tokio::test]
+async fn a_stopped_vm_is_deleted_after_confirmation() {
+    let sim = SimLima::new("2.2.0");
+    let dir = sim.create("old", "{}");
+    sim.create("keep", "{}");
+    let app = AppSession::launch(sim).await;
+    app.wait_state("old", "stopped", Duration::from_secs(30))
+        .await;
+    app.click("old", "delete").await;
+    let confirm = app
+        .client
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css("[data-testid=confirm-delete]"))
+        .await
+        .unwrap();
+    // Let the webview paint the new box before the picture.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.screenshot("delete-confirm.png").await;
+    assert!(dir.exists(), "nothing happens before the confirmation");
+    confirm
+        .find(Locator::Css("[data-action=confirm-delete]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while app.client.find(AppSession::row("old")).await.is_ok() {
+        assert!(std::time::Instant::now() < deadline, "the row stayed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!dir.exists());
+    assert!(app.client.find(AppSession::row("keep")).await.is_ok());
+    assert!(app
+        .sim
+        .calls()
+        .iter()
+        .any(|c| c[0] == "delete" && c.ends_with(&["old".to_string()])));
+    app.close().await;
+}
