@@ -25,6 +25,8 @@ const COMMANDS: &[&str] = &[
     "close_logs",
     "diagnostics",
     "delete_vm",
+    "get_settings",
+    "save_settings",
 ];
 
 fn main() {

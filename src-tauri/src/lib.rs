@@ -13,6 +13,7 @@ mod notifier;
 mod picker;
 mod popover;
 mod relay;
+mod settings;
 mod state;
 mod tray;
 
@@ -37,8 +38,13 @@ pub fn run() {
         }))
         // Used from Rust only (the folder picker); the webview has no dialog permission.
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
         .manage(state::AppState {
             home: env.home.clone(),
+            data_dir: env.data_dir.clone(),
             ..Default::default()
         })
         .invoke_handler(tauri::generate_handler![
@@ -65,7 +71,9 @@ pub fn run() {
             logs::open_logs,
             logs::close_logs,
             logs::diagnostics,
-            delete::delete_vm
+            delete::delete_vm,
+            settings::get_settings,
+            settings::save_settings
         ])
         .on_window_event(|window, event| {
             if window.label() == popover::LABEL {

@@ -26,7 +26,12 @@ pub const LIMA_EVENT: &str = "limabar://lima";
 /// Real Lima if there is one; else the `limactl-sim` shipped beside this binary, in a
 /// Limabar-owned `$LIMA_HOME` (demo mode, shown as "Simulated Lima").
 async fn connect_or_simulate(mut env: HostEnv) -> Result<Limactl, CoreError> {
-    match connect(&env, None, &env.limactl_workdir()).await {
+    // The user's limactl setting comes after $LIMACTL, before the search.
+    let setting =
+        limabar_core::settings::Settings::load(&limabar_core::settings::path(&env.data_dir))
+            .limactl
+            .map(PathBuf::from);
+    match connect(&env, setting.as_deref(), &env.limactl_workdir()).await {
         Err(e) if e.code() == ErrorCode::LimactlNotFound && env.limactl.is_none() => {
             let sim = std::env::current_exe()
                 .ok()
@@ -151,8 +156,17 @@ async fn relay(
                         diagnosis::push(&app, v);
                     }
                 }
-                let visible = app.state::<AppState>().popover_visible();
-                if let Some(notice) = notice_for(&change, visible, now_ms()) {
+                let state = app.state::<AppState>();
+                let visible = state.popover_visible();
+                let wanted = {
+                    let s = crate::settings::load(&state);
+                    if matches!(to, VmState::Ready { .. }) {
+                        s.notify_ready
+                    } else {
+                        s.notify_problems
+                    }
+                };
+                if let Some(notice) = notice_for(&change, visible, now_ms()).filter(|_| wanted) {
                     notifier.notify(notice);
                 }
             }

@@ -13,6 +13,7 @@ const connected: AppSnapshot['lima'] = { kind: 'connected', info };
 let calls: Array<{ cmd: string; args: unknown }> = [];
 let mounted = false;
 let fixed = false;
+let settingsLimactl = '';
 let snapshot: AppSnapshot;
 
 beforeEach(() => {
@@ -77,6 +78,13 @@ beforeEach(() => {
           { source: 'console', level: '', time: null, msg: '[    0.0] Linux version 6.12' },
         ];
       if (cmd === 'diagnostics') return 'Limabar 0.1.0 · Lima 2.2.0';
+      if (cmd === 'get_settings') return { limactl: settingsLimactl, limactlInUse: '/opt/homebrew/bin/limactl', notifyReady: true, notifyProblems: true, openAtLogin: false };
+      if (cmd === 'save_settings') {
+        const u = (args as { update: { limactl: string } }).update;
+        if (u.limactl === '/nope') throw { code: 'io', message: 'limactl: `/nope` is not a file', hint: null };
+        settingsLimactl = u.limactl;
+        return null;
+      }
       if (cmd === 'delete_vm') throw { code: 'failed', message: '`nixos` is protected against deletion', hint: 'If you really mean it: `limactl unprotect nixos`, then delete again.' };
       if (cmd === 'apply_fix') {
         fixed = true;
@@ -412,5 +420,25 @@ describe('dropping folders', () => {
     await fireEvent.click(confirm.querySelector('[data-action="confirm-delete"]')!);
     expect(calls).toContainEqual({ cmd: 'delete_vm', args: { name: 'nixos' } });
     expect((await screen.findByTestId('delete-error')).textContent).toContain('limactl unprotect nixos');
+  });
+
+  it('saves each setting at once and refuses a limactl that is not there', async () => {
+    render(App);
+    await screen.findByText('nixos');
+    await fireEvent.click(document.querySelector('[data-action="settings"]')!);
+    const panel = await screen.findByTestId('settings');
+    await waitFor(() => {
+      if (!panel.querySelector('[data-testid="setting-notify-problems"]')) throw new Error('loading');
+    });
+    await fireEvent.click(panel.querySelector('[data-testid="setting-notify-problems"]')!);
+    await waitFor(() => {
+      if (!calls.some((c) => c.cmd === 'save_settings')) throw new Error('not saved');
+    });
+    expect(calls).toContainEqual({ cmd: 'save_settings', args: { update: { limactl: '', notifyReady: true, notifyProblems: false, openAtLogin: false } } });
+    await fireEvent.change(panel.querySelector('[data-testid="setting-limactl"]')!, { target: { value: '/nope' } });
+    expect((await screen.findByTestId('settings-error')).textContent).toContain('is not a file');
+    await fireEvent.change(panel.querySelector('[data-testid="setting-limactl"]')!, { target: { value: '/usr/local/bin/limactl' } });
+    expect((await screen.findByTestId('settings-saved')).textContent).toBe('Saved.');
+    expect(panel.textContent).toContain('applies when Limabar starts again');
   });
 });

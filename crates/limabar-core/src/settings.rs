@@ -5,14 +5,43 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Settings {
     /// The terminal dev shells open in (a terminal id, or a program path).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terminal: Option<String>,
+    /// A limactl binary to use instead of searching (applies at the next launch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limactl: Option<String>,
+    /// Notify when a VM Limabar started is ready.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub notify_ready: bool,
+    /// Notify when a start fails or comes up degraded.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub notify_problems: bool,
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            terminal: None,
+            limactl: None,
+            notify_ready: true,
+            notify_problems: true,
+            other: Default::default(),
+        }
+    }
 }
 
 pub fn path(data_dir: &Path) -> PathBuf {
@@ -52,5 +81,14 @@ mod tests {
         assert_eq!(Settings::load(&p).terminal.as_deref(), Some("/opt/my term"));
         std::fs::write(&p, "{ trunc").unwrap();
         assert_eq!(Settings::load(&p), Settings::default());
+        // Notifications are on unless turned off.
+        assert!(Settings::default().notify_ready && Settings::default().notify_problems);
+        let off = Settings {
+            notify_problems: false,
+            ..Settings::default()
+        };
+        off.save(&p).unwrap();
+        assert!(!Settings::load(&p).notify_problems);
+        assert!(Settings::load(&p).notify_ready);
     }
 }

@@ -34,10 +34,16 @@ pub fn artifacts() -> PathBuf {
 
 impl AppSession {
     pub async fn launch(sim: SimLima) -> AppSession {
+        Self::launch_with(sim, &[]).await
+    }
+
+    /// Like `launch`, with extra environment for the app (e.g. its own `HOME`).
+    pub async fn launch_with(sim: SimLima, env: &[(&str, &std::ffi::OsStr)]) -> AppSession {
         let port = free_port();
         let home = sim.root.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
         let driver = Command::new("tauri-driver")
+            .envs(env.iter().copied())
             .args([
                 "--port",
                 &port.to_string(),

@@ -15,6 +15,8 @@ import type { NewVmRequest } from '../bindings/NewVmRequest';
 import type { CreateProgress } from '../bindings/CreateProgress';
 import type { LogLine } from '../bindings/LogLine';
 import type { LogBatch } from '../bindings/LogBatch';
+import type { SettingsView } from '../bindings/SettingsView';
+import type { SettingsUpdate } from '../bindings/SettingsUpdate';
 
 export const snapshot = (): Promise<AppSnapshot> => invoke('snapshot');
 
@@ -117,3 +119,7 @@ export const diagnostics = (name: string): Promise<string> => invoke('diagnostic
 
 /** Deletes a stopped instance and its disk (the popover confirms first). */
 export const deleteVm = (name: string): Promise<void> => invoke('delete_vm', { name });
+
+export const getSettings = (): Promise<SettingsView> => invoke('get_settings');
+
+export const saveSettings = (update: SettingsUpdate): Promise<void> => invoke('save_settings', { update });
