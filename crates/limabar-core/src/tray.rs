@@ -138,7 +138,9 @@ pub fn notice_for(change: &Change, popover_visible: bool, now: i64) -> Option<No
                 },
             })
         }
-        VmState::Failed { reason } => Some(Notice {
+        // A failure whose reason is refined (the host agent's word, then limactl's)
+        // is still one failure: one notification.
+        VmState::Failed { reason } if !matches!(from, VmState::Failed { .. }) => Some(Notice {
             title: format!("{name} failed"),
             body: reason.clone(),
         }),

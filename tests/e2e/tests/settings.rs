@@ -79,6 +79,13 @@ async fn open_at_login_and_notification_choices_take_effect() {
         !summaries.iter().any(|s| s.starts_with("quiet is ready")),
         "{summaries:?}"
     );
+    // One failure, one notification (its reason is refined once limactl exits).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let failed = dunst_summaries()
+        .into_iter()
+        .filter(|s| s == "loud failed")
+        .count();
+    assert_eq!(failed, 1);
     app.close().await;
 }
 

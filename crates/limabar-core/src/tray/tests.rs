@@ -142,3 +142,17 @@ fn failures_and_degraded_always_notify_with_the_reason() {
     .unwrap();
     assert!(d.body.contains("guest agent"));
 }
+
+#[test]
+fn a_refined_failure_reason_does_not_notify_again() {
+    let again = changed(
+        VmState::Failed {
+            reason: "exiting".into(),
+        },
+        VmState::Failed {
+            reason: "exiting, status={…}".into(),
+        },
+        true,
+    );
+    assert_eq!(notice_for(&again, false, 0), None);
+}
