@@ -94,16 +94,21 @@ pub async fn diagnostics(state: State<'_, AppState>, name: String) -> Result<Str
     let info = m.info().clone();
     let home = state.home.clone();
     let host = crate::diagnosis::host_facts(&state);
-    let text = tauri::async_runtime::spawn_blocking(move || {
+    tauri::async_runtime::spawn_blocking(move || {
         let d = crate::diagnosis::diagnose(&view, &host);
-        report(&view, &info.path, &info.version.to_string(), &d.findings)
+        let text = report(&view, &info.path, &info.version.to_string(), &d.findings);
+        without_home(text, home.as_deref())
     })
     .await
-    .map_err(|e| CoreError::io("gathering diagnostics", e).info())?;
-    Ok(match home {
-        Some(h) => text.replace(&*h.to_string_lossy(), "~"),
-        None => text,
-    })
+    .map_err(|e| CoreError::io("gathering diagnostics", e).info())
+}
+
+/// The report with the user's home folder written `~` (it names the user).
+fn without_home(text: String, home: Option<&std::path::Path>) -> String {
+    match home.map(|h| h.to_string_lossy()) {
+        Some(h) if h.len() > 1 => text.replace(&*h, "~"),
+        _ => text,
+    }
 }
 
 fn report(view: &InstanceView, limactl: &str, lima_version: &str, findings: &[Finding]) -> String {
@@ -138,4 +143,67 @@ fn report(view: &InstanceView, limactl: &str, lima_version: &str, findings: &[Fi
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use limabar_core::inventory::{Instance, LimaStatus};
+    use limabar_core::VmState;
+
+    #[test]
+    fn the_report_has_what_a_bug_report_needs_and_no_home_folder() {
+        let t = tempfile::tempdir().unwrap();
+        let home = t.path().join("Users/alice");
+        let dir = home.join(".lima/nixos");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("lima.yaml"), "plain: true\n").unwrap();
+        let lines: Vec<String> = (0..300)
+            .map(|i| format!("{{\"level\":\"info\",\"msg\":\"line {i}\"}}"))
+            .collect();
+        std::fs::write(dir.join("ha.stderr.log"), lines.join("\n") + "\n").unwrap();
+        let view = InstanceView {
+            instance: Instance {
+                name: "nixos".into(),
+                status: LimaStatus::Stopped,
+                dir: dir.to_string_lossy().into_owned(),
+                vm_type: "vz".into(),
+                arch: "aarch64".into(),
+                cpus: Some(4),
+                memory: None,
+                disk: None,
+                ssh_local_port: None,
+                errors: vec![],
+                mounts: vec![],
+                guest_home: None,
+                protected: false,
+                lima_version: "2.2.0".into(),
+            },
+            state: VmState::Stopped,
+            operation: None,
+            boot_estimate_secs: None,
+        };
+        let host = limabar_core::doctor::Host::default();
+        let d = crate::diagnosis::diagnose(&view, &host);
+        let text = without_home(
+            report(&view, "/opt/homebrew/bin/limactl", "2.2.0", &d.findings),
+            Some(&home),
+        );
+        assert!(
+            text.contains("Lima 2.2.0 (/opt/homebrew/bin/limactl)"),
+            "{text}"
+        );
+        assert!(text.contains("## lima.yaml\nplain: true"), "{text}");
+        assert!(text.contains("- Error plain-mode"), "{text}");
+        assert!(text.contains("## ha.stderr.log (last 200 lines)"), "{text}");
+        assert!(
+            text.contains("line 299") && !text.contains("\"msg\":\"line 99\""),
+            "only the last 200"
+        );
+        assert!(text.contains("~/.lima/nixos"), "{text}");
+        assert!(
+            !text.contains(&*home.to_string_lossy()),
+            "the home folder is not named"
+        );
+    }
 }
