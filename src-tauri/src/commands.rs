@@ -2,7 +2,7 @@
 //! a few lines over the core; errors reach the UI as `{code, message, hint}`.
 
 use limabar_core::quote;
-use limabar_core::{CoreError, ErrorInfo, InstanceView, Operation};
+use limabar_core::{ErrorInfo, InstanceView, Operation};
 use serde::Serialize;
 use tauri::{AppHandle, State};
 use ts_rs::TS;
@@ -18,13 +18,6 @@ pub struct AppSnapshot {
     pub instances: Vec<InstanceView>,
     /// The UI's clock ticks only while the popover is visible.
     pub popover_visible: bool,
-}
-
-fn monitor(state: &AppState) -> Result<&limabar_core::Monitor, ErrorInfo> {
-    state.monitor.get().ok_or_else(|| match state.connection() {
-        LimaConnection::Failed { error } => error,
-        _ => CoreError::io("Limabar", "still connecting to Lima").info(),
-    })
 }
 
 #[tauri::command]
@@ -47,7 +40,8 @@ pub async fn run_operation(
     name: String,
     operation: Operation,
 ) -> Result<(), ErrorInfo> {
-    monitor(&state)?
+    state
+        .monitor()?
         .begin(&name, operation)
         .await
         .map(|_| ())
@@ -61,7 +55,7 @@ pub fn limactl_command(
     name: String,
     operation: Operation,
 ) -> Result<String, ErrorInfo> {
-    let m = monitor(&state)?;
+    let m = state.monitor()?;
     let mut argv = vec![m.info().path.clone()];
     argv.extend(operation.argv(&name, "15m"));
     Ok(quote::join(&argv))

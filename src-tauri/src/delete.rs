@@ -10,16 +10,8 @@ use crate::state::AppState;
 
 #[tauri::command]
 pub async fn delete_vm(state: State<'_, AppState>, name: String) -> Result<(), ErrorInfo> {
-    let m = state
-        .monitor
-        .get()
-        .ok_or_else(|| CoreError::io("Limabar", "not connected to Lima").info())?;
-    let view = m
-        .snapshot()
-        .await
-        .into_iter()
-        .find(|v| v.instance.name == name)
-        .ok_or_else(|| CoreError::InstanceNotFound { name: name.clone() }.info())?;
+    let m = state.monitor()?;
+    let view = state.view(&name).await?;
     if view.vm_up() || view.operation.is_some() {
         return Err(CoreError::Failed {
             command: "delete".into(),

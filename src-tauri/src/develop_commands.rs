@@ -18,25 +18,18 @@ use ts_rs::TS;
 use crate::devshells::{self, AppDevShells, InstanceFlakes};
 use crate::state::AppState;
 
-fn parts(state: &AppState) -> Result<(&Monitor, Arc<AppDevShells>), ErrorInfo> {
-    match (state.monitor.get(), state.dev.get()) {
-        (Some(m), Some(d)) => Ok((m, d.clone())),
-        _ => Err(CoreError::io("Limabar", "not connected to Lima").info()),
-    }
-}
-
-async fn view(m: &Monitor, name: &str) -> Result<InstanceView, ErrorInfo> {
-    m.snapshot()
-        .await
-        .into_iter()
-        .find(|v| v.instance.name == name)
-        .ok_or_else(|| CoreError::InstanceNotFound { name: name.into() }.info())
+fn dev(state: &AppState) -> Result<Arc<AppDevShells>, ErrorInfo> {
+    state
+        .dev
+        .get()
+        .cloned()
+        .ok_or_else(|| CoreError::io("Limabar", "still connecting to Lima").info())
 }
 
 #[tauri::command]
 pub async fn flakes(state: State<'_, AppState>, name: String) -> Result<InstanceFlakes, ErrorInfo> {
-    let (m, dev) = parts(&state)?;
-    let v = view(m, &name).await?;
+    let dev = dev(&state)?;
+    let v = state.view(&name).await?;
     Ok(devshells::compute(&dev, &v.instance).await)
 }
 
@@ -63,8 +56,8 @@ pub async fn open_dev_shell(
     shell: String,
 ) -> Result<OpenedShell, ErrorInfo> {
     let t0 = Instant::now();
-    let (m, dev) = parts(&state)?;
-    let v = view(m, &name).await?;
+    let (m, dev) = (state.monitor()?, dev(&state)?);
+    let v = state.view(&name).await?;
     let setting = Settings::load(&settings::path(&dev.data_dir)).terminal;
     let term = pick_terminal(setting.as_deref()).map_err(|e| e.info())?;
     let scratch = dev.data_dir.join("terminal");
@@ -87,7 +80,7 @@ pub async fn open_dev_shell(
     tracing::info!(instance = name, dir, shell, terminal = %plan.terminal.label(), spawn_ms, prebuilt = plan.command.prebuilt, "dev shell opened");
     dev.core.record_use(&name, &plan.guest_dir, &shell);
     // Now recent: pre-build it (when it is not already) for next time.
-    if let Ok(v) = view(m, &name).await {
+    if let Ok(v) = state.view(&name).await {
         devshells::refresh(&app, v.instance, true);
     }
     Ok(OpenedShell {
@@ -146,8 +139,8 @@ pub async fn dev_shell_command(
     dir: String,
     shell: String,
 ) -> Result<String, ErrorInfo> {
-    let (m, dev) = parts(&state)?;
-    let v = view(m, &name).await?;
+    let dev = dev(&state)?;
+    let v = state.view(&name).await?;
     let guest_dir = limabar_core::develop::guest_dir_of(&v.instance, &dir).map_err(|e| e.info())?;
     Ok(quote::join(
         &dev.core.command(&name, &dir, &guest_dir, &shell).copyable,
@@ -166,7 +159,7 @@ pub struct TerminalSettings {
 
 #[tauri::command]
 pub fn terminals(state: State<'_, AppState>) -> Result<TerminalSettings, ErrorInfo> {
-    let (_, dev) = parts(&state)?;
+    let dev = dev(&state)?;
     let detected = terminal::detect(Platform::current(), &SystemProbe::new());
     let setting = Settings::load(&settings::path(&dev.data_dir)).terminal;
     let selected = terminal::choose(setting.as_deref(), &detected);
@@ -185,7 +178,7 @@ pub fn terminals(state: State<'_, AppState>) -> Result<TerminalSettings, ErrorIn
 /// Remembers the terminal (written atomically; other settings are kept).
 #[tauri::command]
 pub fn set_terminal(state: State<'_, AppState>, id: String) -> Result<(), ErrorInfo> {
-    let (_, dev) = parts(&state)?;
+    let dev = dev(&state)?;
     let path = settings::path(&dev.data_dir);
     let mut s = Settings::load(&path);
     s.terminal = Some(id).filter(|i| !i.trim().is_empty());

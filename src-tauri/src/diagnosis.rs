@@ -90,16 +90,7 @@ pub fn push(app: &AppHandle, view: InstanceView) {
 
 #[tauri::command]
 pub async fn diagnosis(state: State<'_, AppState>, name: String) -> Result<Diagnosis, ErrorInfo> {
-    let m = state
-        .monitor
-        .get()
-        .ok_or_else(|| CoreError::io("Limabar", "not connected to Lima").info())?;
-    let view = m
-        .snapshot()
-        .await
-        .into_iter()
-        .find(|v| v.instance.name == name)
-        .ok_or_else(|| CoreError::InstanceNotFound { name: name.clone() }.info())?;
+    let view = state.view(&name).await?;
     let h = host_facts(&state);
     tauri::async_runtime::spawn_blocking(move || diagnose(&view, &h))
         .await
@@ -114,16 +105,8 @@ pub async fn apply_fix(
     name: String,
     id: String,
 ) -> Result<(), ErrorInfo> {
-    let m = state
-        .monitor
-        .get()
-        .ok_or_else(|| CoreError::io("Limabar", "not connected to Lima").info())?;
-    let view = m
-        .snapshot()
-        .await
-        .into_iter()
-        .find(|v| v.instance.name == name)
-        .ok_or_else(|| CoreError::InstanceNotFound { name: name.clone() }.info())?;
+    let m = state.monitor()?;
+    let view = state.view(&name).await?;
     if view.vm_up() {
         return Err(CoreError::Failed {
             command: "edit".into(),

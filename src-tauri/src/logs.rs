@@ -31,25 +31,13 @@ pub struct OpenLogs {
     _watcher: notify::RecommendedWatcher,
 }
 
-async fn view_of(state: &AppState, name: &str) -> Result<InstanceView, ErrorInfo> {
-    let m = state
-        .monitor
-        .get()
-        .ok_or_else(|| CoreError::io("Limabar", "not connected to Lima").info())?;
-    m.snapshot()
-        .await
-        .into_iter()
-        .find(|v| v.instance.name == name)
-        .ok_or_else(|| CoreError::InstanceNotFound { name: name.into() }.info())
-}
-
 #[tauri::command]
 pub async fn open_logs(
     app: AppHandle,
     state: State<'_, AppState>,
     name: String,
 ) -> Result<Vec<LogLine>, ErrorInfo> {
-    let dir = PathBuf::from(view_of(&state, &name).await?.instance.dir);
+    let dir = PathBuf::from(state.view(&name).await?.instance.dir);
     let (view, lines) = {
         let dir = dir.clone();
         tauri::async_runtime::spawn_blocking(move || LogView::open(&dir))
@@ -89,8 +77,8 @@ pub fn close_logs(state: State<'_, AppState>) {
 /// Everything a bug report needs about one instance, the home folder replaced by `~`.
 #[tauri::command]
 pub async fn diagnostics(state: State<'_, AppState>, name: String) -> Result<String, ErrorInfo> {
-    let view = view_of(&state, &name).await?;
-    let m = state.monitor.get().expect("checked by view_of");
+    let view = state.view(&name).await?;
+    let m = state.monitor()?;
     let info = m.info().clone();
     let home = state.home.clone();
     let host = crate::diagnosis::host_facts(&state);

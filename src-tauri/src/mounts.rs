@@ -7,30 +7,10 @@ use limabar_core::mounts::apply::{invocations, with_program};
 use limabar_core::mounts::probe::HostFs;
 use limabar_core::mounts::{plan_add, plan_remove, Plan, PlanInput};
 use limabar_core::quote;
-use limabar_core::{CoreError, ErrorInfo, InstanceView, Monitor};
+use limabar_core::{ErrorInfo, InstanceView, Monitor};
 use tauri::{AppHandle, State};
 
 use crate::state::AppState;
-
-fn monitor(state: &AppState) -> Result<&Monitor, ErrorInfo> {
-    state
-        .monitor
-        .get()
-        .ok_or_else(|| CoreError::io("Limabar", "not connected to Lima").info())
-}
-
-async fn view(m: &Monitor, name: &str) -> Result<InstanceView, ErrorInfo> {
-    m.snapshot()
-        .await
-        .into_iter()
-        .find(|v| v.instance.name == name)
-        .ok_or_else(|| {
-            CoreError::InstanceNotFound {
-                name: name.to_string(),
-            }
-            .info()
-        })
-}
 
 fn plan_for(
     state: &AppState,
@@ -61,8 +41,8 @@ async fn planned<'a>(
     writable: bool,
     confirmed: bool,
 ) -> Result<(&'a Monitor, InstanceView, Plan), ErrorInfo> {
-    let m = monitor(state)?;
-    let v = view(m, name).await?;
+    let m = state.monitor()?;
+    let v = state.view(name).await?;
     let plan = plan_for(state, &v, paths, writable, confirmed);
     Ok((m, v, plan))
 }
@@ -109,8 +89,8 @@ pub async fn remove_mount(
     name: String,
     mount_point: String,
 ) -> Result<Plan, ErrorInfo> {
-    let m = monitor(&state)?;
-    let v = view(m, &name).await?;
+    let m = state.monitor()?;
+    let v = state.view(&name).await?;
     let plan = plan_remove(&v.instance.mounts, &[PathBuf::from(mount_point)]);
     begin_if_changes(m, &name, plan).await
 }

@@ -73,8 +73,9 @@ pub async fn create_vm(
     state: State<'_, AppState>,
     request: NewVmRequest,
 ) -> Result<(), ErrorInfo> {
-    let (Some(monitor), Some(dev)) = (state.monitor.get(), state.dev.get()) else {
-        return Err(CoreError::io("Limabar", "not connected to Lima").info());
+    let monitor = state.monitor()?;
+    let Some(dev) = state.dev.get() else {
+        return Err(CoreError::io("Limabar", "still connecting to Lima").info());
     };
     let name = request.name.trim().to_string();
     if monitor

@@ -6,7 +6,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use limabar_core::locate::LimaInfo;
-use limabar_core::{ErrorInfo, Monitor};
+use limabar_core::{CoreError, ErrorInfo, InstanceView, Monitor};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -57,6 +57,24 @@ impl AppState {
         if let Ok(mut l) = self.lima.lock() {
             *l = Some(c);
         }
+    }
+
+    /// The monitor, or why there is none yet (still connecting, or no usable Lima).
+    pub fn monitor(&self) -> Result<&Monitor, ErrorInfo> {
+        self.monitor.get().ok_or_else(|| match self.connection() {
+            LimaConnection::Failed { error } => error,
+            _ => CoreError::io("Limabar", "still connecting to Lima").info(),
+        })
+    }
+
+    /// The instance named `name` as the monitor sees it now.
+    pub async fn view(&self, name: &str) -> Result<InstanceView, ErrorInfo> {
+        self.monitor()?
+            .snapshot()
+            .await
+            .into_iter()
+            .find(|v| v.instance.name == name)
+            .ok_or_else(|| CoreError::InstanceNotFound { name: name.into() }.info())
     }
 
     pub fn popover_visible(&self) -> bool {

@@ -136,6 +136,16 @@ impl AppSession {
         }
     }
 
+    /// The first element matching `css`, waiting up to `max` for it.
+    pub async fn element(&self, css: &str, max: Duration) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(max)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css} within {max:?}: {e}"))
+    }
+
     pub async fn click(&self, name: &str, action: &str) {
         let css = format!(r#"li[data-name="{name}"] button[data-action="{action}"]"#);
         self.client

@@ -17,12 +17,8 @@ async fn a_stopped_vm_is_deleted_after_confirmation() {
         .await;
     app.click("old", "delete").await;
     let confirm = app
-        .client
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::Css("[data-testid=confirm-delete]"))
-        .await
-        .unwrap();
+        .element("[data-testid=confirm-delete]", Duration::from_secs(5))
+        .await;
     // Let the webview paint the new box before the picture.
     tokio::time::sleep(Duration::from_millis(200)).await;
     app.screenshot("delete-confirm.png").await;

@@ -31,13 +31,7 @@ async fn wait_marker(dir: &Path, line: &str, max: Duration) {
 
 async fn click_shell(app: &AppSession, dir: &str, shell: &str) -> u64 {
     let css = format!(r#"[data-flake="{dir}"] [data-shell="{shell}"]"#);
-    let button = app
-        .client
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css(&css))
-        .await
-        .expect("the dev shell button");
+    let button = app.element(&css, Duration::from_secs(30)).await;
     let t = now_us();
     button.click().await.unwrap();
     t
@@ -99,12 +93,8 @@ async fn a_click_opens_xterm_in_the_real_dev_shell_then_prebuilt_and_from_a_stop
         .parse()
         .unwrap();
     let message = app
-        .client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("[data-testid=devshell-message]"))
-        .await
-        .unwrap();
+        .element("[data-testid=devshell-message]", Duration::from_secs(10))
+        .await;
     assert_eq!(
         message.text().await.unwrap(),
         "Opened rust in stamped xterm"
@@ -118,12 +108,7 @@ async fn a_click_opens_xterm_in_the_real_dev_shell_then_prebuilt_and_from_a_stop
 
     // Used once, so pre-built in the guest; the next click opens the profile.
     let ready = format!(r#"[data-flake="{p}"] [data-shell="rust"][data-prebuilt="ready"]"#);
-    app.client
-        .wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css(&ready))
-        .await
-        .expect("rust pre-built");
+    app.element(&ready, Duration::from_secs(60)).await;
     app.screenshot("devshell-prebuilt.png").await;
     let shells = app
         .client
@@ -201,25 +186,18 @@ async fn a_flake_outside_the_mounts_is_offered_a_mount_then_opened() {
     let app = AppSession::launch(sim).await;
     app.wait_state("nixos", "ready", Duration::from_secs(30))
         .await;
-    app.client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(
-            r#"li[data-name="nixos"] [data-action="open-flake"]"#,
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    app.element(
+        r#"li[data-name="nixos"] [data-action="open-flake"]"#,
+        Duration::from_secs(10),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
     choose_in_dialog("Open a flake folder", &dir).await;
     let offer = app
-        .client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("[data-testid=mount-offer]"))
-        .await
-        .expect("the mount offer");
+        .element("[data-testid=mount-offer]", Duration::from_secs(10))
+        .await;
     assert!(offer
         .text()
         .await
@@ -234,17 +212,14 @@ async fn a_flake_outside_the_mounts_is_offered_a_mount_then_opened() {
         .await
         .unwrap();
     // The mount flow: pending on the running VM until "Restart to apply".
-    app.client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(
-            "[data-testid=pending] [data-action=apply-mounts]",
-        ))
-        .await
-        .expect("the pending mount")
-        .click()
-        .await
-        .unwrap();
+    app.element(
+        "[data-testid=pending] [data-action=apply-mounts]",
+        Duration::from_secs(10),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
     wait_marker(
         &dir,
         &format!("limabar-marker-default {p} tty"),

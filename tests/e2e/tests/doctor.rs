@@ -18,14 +18,11 @@ async fn a_finding_is_explained_and_fixed_with_one_click() {
     app.wait_state("plain", "stopped", Duration::from_secs(30))
         .await;
     let finding = app
-        .client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(
+        .element(
             r#"li[data-name="plain"] [data-finding="plain-mode"]"#,
-        ))
-        .await
-        .expect("the plain-mode finding");
+            Duration::from_secs(10),
+        )
+        .await;
     assert!(finding
         .text()
         .await

@@ -16,20 +16,15 @@ async fn the_new_vm_form_creates_and_boots_a_nixos_vm_to_ready() {
     let lima_home = sim.lima_home.clone();
     let app = AppSession::launch(sim).await;
     let new = app
-        .client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("[data-action=new-vm]"))
-        .await
-        .expect("New VM…");
+        .element("[data-action=new-vm]", Duration::from_secs(20))
+        .await;
     new.click().await.unwrap();
     let name = app
-        .client
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::Css("[data-testid=new-vm] input[name=name]"))
-        .await
-        .unwrap();
+        .element(
+            "[data-testid=new-vm] input[name=name]",
+            Duration::from_secs(5),
+        )
+        .await;
     assert_eq!(name.prop("value").await.unwrap().as_deref(), Some("nixos"));
     name.clear().await.unwrap();
     name.send_keys("dev").await.unwrap();

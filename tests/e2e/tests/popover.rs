@@ -140,14 +140,11 @@ async fn a_failed_start_shows_the_reason_and_notifies() {
     );
     // Explained from the host agent's log, not just "exiting".
     let why = app
-        .client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(
+        .element(
             r#"li[data-name="broken"] [data-testid="explanation"][data-id="exited"]"#,
-        ))
-        .await
-        .expect("an explanation of the failure");
+            Duration::from_secs(10),
+        )
+        .await;
     assert!(
         why.text()
             .await
@@ -179,15 +176,7 @@ async fn a_failed_start_shows_the_reason_and_notifies() {
         "{degraded}"
     );
     wait_notification("sick is running with problems", Duration::from_secs(10)).await;
-    let why = app
-        .client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(
-            r#"li[data-name="sick"] [data-testid="explanation"][data-id="guest-agent-not-running"]"#,
-        ))
-        .await
-        .expect("an explanation of the degraded start");
+    let why = app.element(r#"li[data-name="sick"] [data-testid="explanation"][data-id="guest-agent-not-running"]"#, Duration::from_secs(10)).await;
     assert!(why
         .text()
         .await
