@@ -92,9 +92,11 @@ impl SimLima {
     pub fn create(&self, name: &str, scenario: &str) -> PathBuf {
         let file = self.root.path().join(format!("{name}.yaml"));
         std::fs::write(&file, NIXOS_YAML).unwrap();
-        let mut cmd = self.limactl_cmd(&["create", "--tty=false", "--name", name]);
-        cmd.arg(&file);
-        let out = output_retrying_busy(&mut cmd);
+        let out = self
+            .limactl_cmd(&["create", "--tty=false", "--name", name])
+            .arg(&file)
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "create failed: {}",
@@ -230,10 +232,28 @@ fn glob_pids(lima_home: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Writes an executable script. The writing happens in a child process: a descriptor
+/// open for writing in this (multi-threaded) test process could be inherited by another
+/// thread's fork, and exec of the script would then fail with "text file busy".
 pub fn write_executable(path: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, text).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    use std::io::Write;
+    let mut child = Command::new("/bin/sh")
+        .args(["-c", "cat > \"$1\" && chmod 755 \"$1\"", "sh"])
+        .arg(path)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("sh");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "writing {}",
+        path.display()
+    );
 }
 
 /// Waits for a condition driven by events, failing the test with `what` after `max`.
@@ -241,19 +261,4 @@ pub async fn within<T>(max: Duration, what: &str, fut: impl std::future::Future<
     tokio::time::timeout(max, fut)
         .await
         .unwrap_or_else(|_| panic!("timed out after {max:?} waiting for {what}"))
-}
-
-/// Runs `cmd`, retrying while its program is "text file busy": another test thread may
-/// have forked while this one's wrapper script was still open for writing, and the
-/// fork's copy of that descriptor lives until the fork execs.
-pub fn output_retrying_busy(cmd: &mut Command) -> std::process::Output {
-    for _ in 0..100 {
-        match cmd.output() {
-            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
-                std::thread::sleep(std::time::Duration::from_millis(10))
-            }
-            other => return other.expect("spawn"),
-        }
-    }
-    panic!("{cmd:?} stayed busy")
 }

@@ -203,6 +203,27 @@ fn the_sim_refuses_what_lima_refuses() {
         .unwrap();
     assert_eq!(unknown.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unsupported expression"));
+    // The doctor's fixes are known, on their keys only.
+    let fix = sim
+        .limactl_cmd(&[
+            "edit",
+            "--tty=false",
+            "nixos",
+            "--set",
+            ".containerd.system = false | .containerd.user = false",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        fix.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fix.stderr)
+    );
+    let yaml = std::fs::read_to_string(sim.lima_home.join("nixos/lima.yaml")).unwrap();
+    assert!(
+        yaml.contains("containerd:\n  system: false\n  user: false\n"),
+        "{yaml}"
+    );
 }
 
 mod through_the_monitor {

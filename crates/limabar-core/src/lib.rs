@@ -25,6 +25,8 @@ pub mod settings;
 pub mod snapshot;
 pub mod tail;
 pub mod terminal;
+#[cfg(test)]
+mod testutil;
 pub mod tray;
 pub mod version;
 

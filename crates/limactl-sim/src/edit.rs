@@ -1,6 +1,7 @@
 //! `limactl edit NAME --set EXPR…` and the edit part of `restart NAME --set …` (2.2+),
 //! for the yq expressions Limabar uses: its mount edits, and the doctor's fixes
-//! (`.KEY = VALUE`, `.KEY.SUB = VALUE`, `del(.KEY)` on top-level keys, joined with ` | `).
+//! (`.KEY = VALUE`, `.KEY.SUB = VALUE`, `del(.KEY)` on the keys they touch, joined with
+//! ` | `).
 //! Lima rewrites lima.yaml through yq keeping comments; the sim edits the text in place,
 //! so comments and key order survive too. Any other expression fails as unsupported, so
 //! a client drifting from what the sim knows is caught (contract §4.5).
@@ -23,6 +24,16 @@ enum Edit {
     DelKey(String),
 }
 
+/// The keys the doctor's fixes touch; anything else stays unsupported, so a client
+/// that starts editing other keys is caught here before it meets real Lima.
+const FIXABLE: &[&str] = &[
+    "plain",
+    "memory",
+    "mountType",
+    "containerd.system",
+    "containerd.user",
+];
+
 fn key_name(k: &str) -> Option<&str> {
     (!k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(k)
 }
@@ -31,9 +42,14 @@ fn key_name(k: &str) -> Option<&str> {
 fn parse_simple(e: &str) -> Option<Edit> {
     let e = e.trim();
     if let Some(k) = e.strip_prefix("del(.").and_then(|r| r.strip_suffix(')')) {
-        return key_name(k).map(|k| Edit::DelKey(k.into()));
+        return key_name(k)
+            .filter(|k| FIXABLE.contains(k))
+            .map(|k| Edit::DelKey(k.into()));
     }
     let (path, value) = e.strip_prefix('.')?.split_once(" = ")?;
+    if !FIXABLE.contains(&path) {
+        return None;
+    }
     // The value must be a YAML scalar (a JSON literal is one).
     serde_json::from_str::<Value>(value).ok()?;
     let (key, sub) = match path.split_once('.') {

@@ -152,10 +152,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let bin = t.path().join("bin");
         std::fs::create_dir_all(&bin).unwrap();
-        let nix = bin.join("nix");
-        std::fs::write(&nix, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n").unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&nix, std::fs::Permissions::from_mode(0o755)).unwrap();
+        crate::testutil::write_script(&bin.join("nix"), "#!/bin/sh\nprintf '%s\\n' \"$@\"\n");
         let run = |argv: &[String]| {
             // argv[5..] is what Lima hands to the guest's login shell.
             let out = std::process::Command::new(&argv[5])

@@ -82,8 +82,7 @@ mod tests {
 
     fn script(dir: &Path, name: &str, body: &str) -> String {
         let path = dir.join(name);
-        std::fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        crate::testutil::write_script(&path, &format!("#!/bin/sh\n{body}"));
         path.to_string_lossy().into_owned()
     }
 

@@ -1,4 +1,3 @@
-use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 
 use proptest::prelude::*;
@@ -102,12 +101,10 @@ fn a_command_file_quotes_every_word_and_removes_itself() {
 /// A stand-in for limactl that prints its argv, NUL-terminated.
 fn printer(dir: &Path) -> String {
     let p = dir.join("print argv");
-    std::fs::write(
+    crate::testutil::write_script(
         &p,
         "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\0' \"$a\"; done\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     p.to_string_lossy().into_owned()
 }
 
@@ -116,8 +113,7 @@ fn printer(dir: &Path) -> String {
 fn run_shell_part(l: &Launch) -> (Vec<String>, bool) {
     let out = match &l.file {
         Some(f) => {
-            std::fs::write(&f.path, &f.contents).unwrap();
-            std::fs::set_permissions(&f.path, std::fs::Permissions::from_mode(0o700)).unwrap();
+            crate::testutil::write_script(&f.path, &f.contents);
             let out = Command::new(&f.path).stdin(Stdio::null()).output().unwrap();
             assert!(!f.path.exists(), "the .command file removed itself");
             out
