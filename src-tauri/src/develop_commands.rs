@@ -58,7 +58,7 @@ pub async fn open_dev_shell(
     let t0 = Instant::now();
     let (m, dev) = (state.monitor()?, dev(&state)?);
     let v = state.view(&name).await?;
-    let setting = Settings::load(&settings::path(&dev.data_dir)).terminal;
+    let setting = Settings::load(&settings::path(&state.config_dir)).terminal;
     let term = pick_terminal(setting.as_deref()).map_err(|e| e.info())?;
     let scratch = dev.data_dir.join("terminal");
     let plan =
@@ -159,9 +159,8 @@ pub struct TerminalSettings {
 
 #[tauri::command]
 pub fn terminals(state: State<'_, AppState>) -> Result<TerminalSettings, ErrorInfo> {
-    let dev = dev(&state)?;
     let detected = terminal::detect(Platform::current(), &SystemProbe::new());
-    let setting = Settings::load(&settings::path(&dev.data_dir)).terminal;
+    let setting = Settings::load(&settings::path(&state.config_dir)).terminal;
     let selected = terminal::choose(setting.as_deref(), &detected);
     let mut choices: Vec<TerminalChoice> = detected.iter().map(TerminalChoice::from).collect();
     if let Some(s) = &selected {
@@ -178,8 +177,7 @@ pub fn terminals(state: State<'_, AppState>) -> Result<TerminalSettings, ErrorIn
 /// Remembers the terminal (written atomically; other settings are kept).
 #[tauri::command]
 pub fn set_terminal(state: State<'_, AppState>, id: String) -> Result<(), ErrorInfo> {
-    let dev = dev(&state)?;
-    let path = settings::path(&dev.data_dir);
+    let path = settings::path(&state.config_dir);
     let mut s = Settings::load(&path);
     s.terminal = Some(id).filter(|i| !i.trim().is_empty());
     s.save(&path)

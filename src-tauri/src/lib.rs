@@ -44,7 +44,7 @@ pub fn run() {
         ))
         .manage(state::AppState {
             home: env.home.clone(),
-            data_dir: env.data_dir.clone(),
+            config_dir: env.config_dir.clone(),
             ..Default::default()
         })
         .invoke_handler(tauri::generate_handler![

@@ -28,7 +28,7 @@ pub const LIMA_EVENT: &str = "limabar://lima";
 async fn connect_or_simulate(mut env: HostEnv) -> Result<Limactl, CoreError> {
     // The user's limactl setting comes after $LIMACTL, before the search.
     let setting =
-        limabar_core::settings::Settings::load(&limabar_core::settings::path(&env.data_dir))
+        limabar_core::settings::Settings::load(&limabar_core::settings::path(&env.config_dir))
             .limactl
             .map(PathBuf::from);
     match connect(&env, setting.as_deref(), &env.limactl_workdir()).await {

@@ -36,7 +36,7 @@ pub struct SettingsUpdate {
 }
 
 pub fn load(state: &AppState) -> Settings {
-    Settings::load(&settings::path(&state.data_dir))
+    Settings::load(&settings::path(&state.config_dir))
 }
 
 #[tauri::command]
@@ -65,7 +65,7 @@ pub fn save_settings(
     if !limactl.is_empty() && !std::path::Path::new(&limactl).is_file() {
         return Err(CoreError::io("limactl", format!("`{limactl}` is not a file")).info());
     }
-    let path = settings::path(&state.data_dir);
+    let path = settings::path(&state.config_dir);
     let mut s = Settings::load(&path);
     s.limactl = Some(limactl).filter(|l| !l.is_empty());
     s.notify_ready = update.notify_ready;

@@ -37,8 +37,8 @@ pub struct AppState {
     pub blur_generation: std::sync::atomic::AtomicU64,
     /// The open log view, if any.
     pub logs: Mutex<Option<crate::logs::OpenLogs>>,
-    /// Limabar's data directory (settings.json and friends).
-    pub data_dir: std::path::PathBuf,
+    /// Limabar's configuration directory (settings.json).
+    pub config_dir: std::path::PathBuf,
     /// The host user's home, for the "broad folder" rule.
     pub home: Option<std::path::PathBuf>,
 }

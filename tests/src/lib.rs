@@ -78,6 +78,7 @@ impl SimLima {
             home: Some(self.root.path().to_path_buf()),
             path: vec![PathBuf::from("/usr/bin"), PathBuf::from("/bin")],
             data_dir: self.root.path().join("data"),
+            config_dir: self.root.path().join("config"),
         }
     }
 

@@ -16,6 +16,7 @@ fn env_with(
         home: Some(root.join("home")),
         path,
         data_dir: root.join("data"),
+        config_dir: root.join("config"),
     }
 }
 

@@ -92,7 +92,7 @@ pub async fn develop(
     let setting = args
         .terminal
         .clone()
-        .or_else(|| Settings::load(&settings::path(&env.data_dir)).terminal);
+        .or_else(|| Settings::load(&settings::path(&env.config_dir)).terminal);
     let term = pick_terminal(setting.as_deref())?;
     let scratch = env.data_dir.join("terminal");
     let plan = plan_open(&dev, &inst, &dir, &args.shell, term, &scratch)?;

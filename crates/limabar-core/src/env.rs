@@ -13,8 +13,11 @@ pub struct HostEnv {
     pub home: Option<PathBuf>,
     /// `PATH` split into directories.
     pub path: Vec<PathBuf>,
-    /// Limabar's own data directory (settings, limactl's working directory).
+    /// Limabar's own data directory (boot history, caches, limactl's working directory).
     pub data_dir: PathBuf,
+    /// Limabar's configuration directory (settings.json): `$XDG_CONFIG_HOME/limabar` or
+    /// `~/.config/limabar` on Linux, Application Support on macOS.
+    pub config_dir: PathBuf,
 }
 
 impl HostEnv {
@@ -38,12 +41,17 @@ impl HostEnv {
             home.as_deref(),
             std::env::var_os("XDG_DATA_HOME").map(PathBuf::from),
         );
+        let config_dir = config_dir(
+            home.as_deref(),
+            std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from),
+        );
         HostEnv {
             limactl,
             lima_home,
             home,
             path,
             data_dir,
+            config_dir,
         }
     }
 
@@ -84,6 +92,18 @@ impl HostEnv {
     }
 }
 
+fn config_dir(home: Option<&std::path::Path>, xdg_config: Option<PathBuf>) -> PathBuf {
+    let base = home.map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    if cfg!(target_os = "macos") {
+        base.join("Library/Application Support/dev.limabar.app")
+    } else {
+        xdg_config
+            .filter(|p| p.is_absolute())
+            .unwrap_or_else(|| base.join(".config"))
+            .join("limabar")
+    }
+}
+
 fn data_dir(home: Option<&std::path::Path>, xdg_data: Option<PathBuf>) -> PathBuf {
     let home = home.map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
     if cfg!(target_os = "macos") {
@@ -93,5 +113,34 @@ fn data_dir(home: Option<&std::path::Path>, xdg_data: Option<PathBuf>) -> PathBu
             .filter(|p| p.is_absolute())
             .unwrap_or_else(|| home.join(".local/share"))
             .join("limabar")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    #[cfg(not(target_os = "macos"))]
+    fn settings_go_to_the_config_dir_and_state_to_the_data_dir() {
+        let home = Path::new("/home/me");
+        assert_eq!(
+            config_dir(Some(home), None),
+            Path::new("/home/me/.config/limabar")
+        );
+        assert_eq!(
+            config_dir(Some(home), Some("/xdg/config".into())),
+            Path::new("/xdg/config/limabar")
+        );
+        // A relative XDG value is invalid per the spec and ignored.
+        assert_eq!(
+            config_dir(Some(home), Some("rel".into())),
+            Path::new("/home/me/.config/limabar")
+        );
+        assert_eq!(
+            data_dir(Some(home), None),
+            Path::new("/home/me/.local/share/limabar")
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! The user's settings, in Limabar's data directory as `settings.json`. Written
+//! The user's settings, in Limabar's configuration directory as `settings.json`. Written
 //! atomically; keys this version does not know (from a newer one) are kept.
 
 use std::path::{Path, PathBuf};
@@ -44,8 +44,8 @@ impl Default for Settings {
     }
 }
 
-pub fn path(data_dir: &Path) -> PathBuf {
-    data_dir.join("settings.json")
+pub fn path(config_dir: &Path) -> PathBuf {
+    config_dir.join("settings.json")
 }
 
 impl Settings {

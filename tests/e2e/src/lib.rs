@@ -53,6 +53,7 @@ impl AppSession {
             .env("LIMACTL", &sim.limactl)
             .env("LIMA_HOME", &sim.lima_home)
             .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
             .env("LIMABAR_SHOW_AT_START", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -339,20 +340,33 @@ pub async fn other_window() -> HelperWindow {
 }
 
 /// A GTK drag source offering `paths` (tests/e2e/drag_source.py).
-pub struct DragSource(HelperWindow);
+pub struct DragSource(HelperWindow, PathBuf);
 
 impl DragSource {
-    pub async fn open(paths: &[&std::path::Path]) -> DragSource {
+    /// A new drag-source process. A fresh one per attempt: a GTK process whose drag
+    /// once found no target (`drag-failed no-target`, seen in CI now and then) kept
+    /// finding none for its later drags.
+    pub async fn open(paths: &[&std::path::Path], log: &std::path::Path) -> DragSource {
         let mut cmd = Command::new("/usr/bin/python3");
         cmd.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("drag_source.py"))
             .args(["40", "300"])
+            .arg(log)
             .args(paths);
-        DragSource(HelperWindow::spawn(cmd, "drag-source").await)
+        DragSource(
+            HelperWindow::spawn(cmd, "drag-source").await,
+            log.to_path_buf(),
+        )
+    }
+
+    /// What GTK did with the drags so far (press, drag-begin, drag-failed …, drag-end).
+    pub fn events(&self) -> String {
+        std::fs::read_to_string(&self.1).unwrap_or_default()
     }
 
     /// Presses the mouse on the source and moves, in steps, to screen point (x, y);
     /// the button stays down so a test can look at the drop highlight.
     pub async fn drag_to(&self, x: i64, y: i64) {
+        xdotool(&["mouseup", "1"]); // nothing held over from an earlier attempt
         let geo = window_geometry(&self.0.id);
         let (sx, sy) = (geo.0 + 40, geo.1 + 30);
         xdotool(&["mousemove", &sx.to_string(), &sy.to_string()]);

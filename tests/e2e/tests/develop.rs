@@ -65,7 +65,7 @@ async fn a_click_opens_xterm_in_the_real_dev_shell_then_prebuilt_and_from_a_stop
             stamps.display()
         ),
     );
-    let data = sim.root.path().join("home/data/limabar");
+    let data = sim.root.path().join("home/config/limabar");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::write(
         data.join("settings.json"),
@@ -179,7 +179,7 @@ async fn a_flake_outside_the_mounts_is_offered_a_mount_then_opened() {
         .status()
         .unwrap()
         .success());
-    let data = sim.root.path().join("home/data/limabar");
+    let data = sim.root.path().join("home/config/limabar");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::write(data.join("settings.json"), r#"{"terminal":"xterm"}"#).unwrap();
     let root = sim.root.path().to_path_buf();

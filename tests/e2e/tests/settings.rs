@@ -60,9 +60,14 @@ async fn open_at_login_and_notification_choices_take_effect() {
 
     toggle("setting-notify-ready").await;
     wait_for(|| {
-        std::fs::read_to_string(app.sim.root.path().join("home/data/limabar/settings.json"))
-            .ok()
-            .filter(|s| s.contains("\"notifyReady\": false"))
+        std::fs::read_to_string(
+            app.sim
+                .root
+                .path()
+                .join("home/config/limabar/settings.json"),
+        )
+        .ok()
+        .filter(|s| s.contains("\"notifyReady\": false"))
     })
     .await
     .expect("saved");

@@ -70,7 +70,7 @@ async fn a_drag_that_starts_elsewhere_reaches_the_popover_before_it_hides() {
     app.wait_state("nixos", "stopped", Duration::from_secs(30))
         .await;
     // The "Finder" window exists first; then the user opens the popover.
-    let source = DragSource::open(&[&folder]).await;
+    let source = DragSource::open(&[&folder], &folder.with_file_name("drag-source.log")).await;
     tray(&["click", "Open Limabar"]);
     wait_popover_visible(true, Duration::from_secs(5)).await;
     let popover = visible_windows("Limabar").remove(0);
