@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use limabar_core::doctor::{examine, parse, Finding, Host};
-use limabar_core::explain::{explain, tail, Evidence, Explanation};
+use limabar_core::explain::{explain, Evidence, Explanation};
+use limabar_core::fsutil::read_tail;
 use limabar_core::runner::Runner;
 use limabar_core::{CoreError, ErrorInfo, InstanceView, VmState};
 use serde::Serialize;
@@ -58,12 +59,12 @@ pub fn diagnose(view: &InstanceView, host: &Host) -> Diagnosis {
     } else {
         let console = ["serialv.log", "serial.log"]
             .iter()
-            .map(|f| tail(&dir.join(f), CONSOLE_TAIL))
+            .map(|f| read_tail(&dir.join(f), CONSOLE_TAIL))
             .find(|t| !t.is_empty())
             .unwrap_or_default();
         explain(&Evidence {
             name: &view.instance.name,
-            ha_log: &tail(&dir.join("ha.stderr.log"), HA_LOG_TAIL),
+            ha_log: &read_tail(&dir.join("ha.stderr.log"), HA_LOG_TAIL),
             console: &console,
             errors: &errors,
             limactl_stderr: "",

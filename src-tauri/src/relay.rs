@@ -157,17 +157,17 @@ async fn relay(
                     }
                 }
                 let state = app.state::<AppState>();
-                let visible = state.popover_visible();
-                let wanted = {
+                if let Some(notice) = notice_for(&change, state.popover_visible(), now_ms()) {
+                    // The settings file is read only when there is something to show.
                     let s = crate::settings::load(&state);
-                    if matches!(to, VmState::Ready { .. }) {
+                    let wanted = if matches!(to, VmState::Ready { .. }) {
                         s.notify_ready
                     } else {
                         s.notify_problems
+                    };
+                    if wanted {
+                        notifier.notify(notice);
                     }
-                };
-                if let Some(notice) = notice_for(&change, visible, now_ms()).filter(|_| wanted) {
-                    notifier.notify(notice);
                 }
             }
             Change::Warning { instance, message } => {

@@ -3,8 +3,6 @@
 //! console log, combined with the doctor's findings on the instance's lima.yaml (a
 //! missing guest agent means something different in plain mode than with containerd on).
 
-use std::path::Path;
-
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -170,19 +168,6 @@ pub fn explain(e: &Evidence) -> Option<Explanation> {
         }
     }
     None
-}
-
-/// The last `max` bytes of a file (a log can be large), lossily decoded.
-pub fn tail(path: &Path, max: u64) -> String {
-    use std::io::{Read, Seek, SeekFrom};
-    let Ok(mut f) = std::fs::File::open(path) else {
-        return String::new();
-    };
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let _ = f.seek(SeekFrom::Start(len.saturating_sub(max)));
-    let mut buf = Vec::new();
-    let _ = f.take(max).read_to_end(&mut buf);
-    String::from_utf8_lossy(&buf).into_owned()
 }
 
 #[cfg(test)]

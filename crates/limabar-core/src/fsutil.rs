@@ -24,6 +24,19 @@ pub fn load_json<T: serde::de::DeserializeOwned + Default>(path: &Path) -> T {
         .unwrap_or_default()
 }
 
+/// The last `max` bytes of a file (a log can be large), lossily decoded.
+pub fn read_tail(path: &Path, max: u64) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return String::new();
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let _ = f.seek(SeekFrom::Start(len.saturating_sub(max)));
+    let mut buf = Vec::new();
+    let _ = f.take(max).read_to_end(&mut buf);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,5 +53,14 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn read_tail_reads_only_the_end() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("ha.stderr.log");
+        std::fs::write(&p, "first line\nsecond line\nlast line\n").unwrap();
+        assert_eq!(read_tail(&p, 10), "last line\n");
+        assert_eq!(read_tail(&t.path().join("missing"), 10), "");
     }
 }

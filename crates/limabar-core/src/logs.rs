@@ -119,7 +119,7 @@ impl LogView {
 
 /// The last `n` complete lines of a file, reading at most its last 512 KiB.
 pub fn recent(path: &Path, n: usize) -> Vec<String> {
-    let text = crate::explain::tail(path, TAIL_BYTES);
+    let text = crate::fsutil::read_tail(path, TAIL_BYTES);
     let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let mut lines: Vec<&str> = text.lines().collect();
     // The first line of a partial read is cut: drop it.

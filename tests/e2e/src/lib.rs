@@ -147,6 +147,27 @@ impl AppSession {
             .unwrap_or_else(|e| panic!("no {css} within {max:?}: {e}"))
     }
 
+    /// All text of the element matching `css`, also what a closed `<details>` hides.
+    pub async fn text_content(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|_| panic!("no {css}"))
+            .prop("textContent")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    /// Waits until nothing matches `css` any more.
+    pub async fn wait_gone(&self, css: &str, max: Duration) {
+        let deadline = Instant::now() + max;
+        while self.client.find(Locator::Css(css)).await.is_ok() {
+            assert!(Instant::now() < deadline, "{css} still there after {max:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn click(&self, name: &str, action: &str) {
         let css = format!(r#"li[data-name="{name}"] button[data-action="{action}"]"#);
         self.client

@@ -30,11 +30,8 @@ async fn a_stopped_vm_is_deleted_after_confirmation() {
         .click()
         .await
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while app.client.find(AppSession::row("old")).await.is_ok() {
-        assert!(std::time::Instant::now() < deadline, "the row stayed");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.wait_gone(r#"li[data-name="old"]"#, Duration::from_secs(10))
+        .await;
     assert!(!dir.exists());
     assert!(app.client.find(AppSession::row("keep")).await.is_ok());
     assert!(app

@@ -36,18 +36,11 @@ async fn a_finding_is_explained_and_fixed_with_one_click() {
         .click()
         .await
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while app
-        .client
-        .find(Locator::Css(
-            r#"li[data-name="plain"] [data-finding="plain-mode"]"#,
-        ))
-        .await
-        .is_ok()
-    {
-        assert!(std::time::Instant::now() < deadline, "the finding stayed");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.wait_gone(
+        r#"li[data-name="plain"] [data-finding="plain-mode"]"#,
+        Duration::from_secs(10),
+    )
+    .await;
     let edited = std::fs::read_to_string(&yaml).unwrap();
     assert!(
         edited.starts_with("# made elsewhere\nplain: false\n"),

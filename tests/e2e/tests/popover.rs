@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use fantoccini::Locator;
-
 use limabar_e2e::{tray, wait_notification, AppSession};
 use limabar_tests::SimLima;
 
@@ -118,16 +116,8 @@ async fn a_failed_start_shows_the_reason_and_notifies() {
     assert!(state.contains("Failed"), "{state}");
     // Lima's own message (folded away once the explanation below is there).
     let failed = app
-        .client
-        .find(Locator::Css(
-            r#"li[data-name="broken"] [data-testid="problems"]"#,
-        ))
-        .await
-        .unwrap()
-        .prop("textContent")
-        .await
-        .unwrap()
-        .unwrap_or_default();
+        .text_content(r#"li[data-name="broken"] [data-testid="problems"]"#)
+        .await;
     assert!(failed.contains("exiting"), "the reason is shown: {failed}");
     assert!(
         !failed.contains("goroutine"),
@@ -161,16 +151,8 @@ async fn a_failed_start_shows_the_reason_and_notifies() {
     app.wait_state("sick", "degraded", Duration::from_secs(20))
         .await;
     let degraded = app
-        .client
-        .find(Locator::Css(
-            r#"li[data-name="sick"] [data-testid="problems"]"#,
-        ))
-        .await
-        .unwrap()
-        .prop("textContent")
-        .await
-        .unwrap()
-        .unwrap_or_default();
+        .text_content(r#"li[data-name="sick"] [data-testid="problems"]"#)
+        .await;
     assert!(
         degraded.contains("guest agent does not seem to be running"),
         "{degraded}"
