@@ -32,6 +32,8 @@ pub struct SimLima {
     pub lima_home: PathBuf,
     pub limactl: PathBuf,
     pub call_log: PathBuf,
+    /// A real `limactl` (the contract suite on a Mac), not the sim.
+    pub real: bool,
 }
 
 /// nix.conf lines for an offline guest (Debian's nix-bin plays the guest's nix).
@@ -68,6 +70,41 @@ impl SimLima {
             lima_home,
             limactl,
             call_log,
+            real: false,
+        }
+    }
+
+    /// The Lima the contract suite runs against: the real `limactl` that `LIMACTL`
+    /// names (on a Mac with Lima), else limactl-sim at 2.2 with short boots, used only
+    /// through what real Lima offers too (no scenario files).
+    pub fn for_contract() -> SimLima {
+        let Some(real) = std::env::var_os("LIMACTL") else {
+            let sim = SimLima::new("2.2.0");
+            sim.export("LIMACTL_SIM_BOOT_SECS", "0.5");
+            sim.export("LIMACTL_SIM_CREATE_SECS", "0.2");
+            return sim;
+        };
+        // A short, plain $LIMA_HOME: Lima's sockets live in it, and a Unix socket path
+        // may not exceed 104 bytes on macOS.
+        let root = tempfile::Builder::new()
+            .prefix("lb-")
+            .tempdir_in("/tmp")
+            .expect("tempdir");
+        let lima_home = root.path().join("lima");
+        std::fs::create_dir_all(&lima_home).unwrap();
+        let limactl = root.path().join("limactl");
+        let script = format!(
+            "#!/bin/sh\nexport LIMA_HOME='{}'\nexec '{}' \"$@\"\n",
+            lima_home.display(),
+            Path::new(&real).display()
+        );
+        write_executable(&limactl, &script);
+        SimLima {
+            call_log: root.path().join("no-call-log"),
+            root,
+            lima_home,
+            limactl,
+            real: true,
         }
     }
 
@@ -208,6 +245,23 @@ impl SimLima {
 
 impl Drop for SimLima {
     fn drop(&mut self) {
+        if self.real {
+            // Real VMs: let Lima stop and remove what the test made.
+            for dir in std::fs::read_dir(&self.lima_home)
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let name = dir.file_name().to_string_lossy().into_owned();
+                if !name.starts_with(['_', '.']) {
+                    let _ = self
+                        .limactl_cmd(&["delete", "--force", &name])
+                        .stdin(std::process::Stdio::null())
+                        .status();
+                }
+            }
+            return;
+        }
         // Kill every host agent and driver this test left running.
         for pidfile in glob_pids(&self.lima_home) {
             if let Ok(pid) = std::fs::read_to_string(&pidfile)

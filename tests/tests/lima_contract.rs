@@ -1,0 +1,154 @@
+//! The contract suite: a NixOS VM's whole life through Limabar, using only what real Lima
+//! offers. It runs against a real `limactl` when `LIMACTL` names one (on a Mac:
+//! `LIMACTL=$(command -v limactl) cargo test -p limabar-tests --test lima_contract`),
+//! and otherwise against limactl-sim treated as a black box (no scenario files, no
+//! call log), so CI keeps this path working and a Mac run checks the sim's fidelity.
+//!
+//! On real Lima it downloads the nixos-lima image once (Lima caches it) and boots a
+//! 2-CPU, 2 GiB VM twice; expect a few minutes. Everything it makes lives in its own
+//! `$LIMA_HOME` and is deleted at the end, even when an assertion fails.
+
+use std::path::Path;
+use std::process::Output;
+
+use limabar_tests::SimLima;
+use serde_json::Value;
+
+fn ok(what: &str, out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{what} failed ({:?}):\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn json_lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn listed(lima: &SimLima, name: &str) -> Value {
+    let out = ok("limabar list", &lima.limabar(&["list", "--json"]));
+    let all: Value = serde_json::from_str(&out).expect("list --json is one JSON array");
+    all.as_array()
+        .and_then(|a| a.iter().find(|v| v["name"] == name).cloned())
+        .unwrap_or_else(|| panic!("{name} not listed: {all:#}"))
+}
+
+fn guest(lima: &SimLima, workdir: &Path, name: &str, script: &str) -> Output {
+    lima.limactl_cmd(&["shell", "--workdir"])
+        .arg(workdir)
+        .args([name, "sh", "-c", script])
+        .output()
+        .expect("limactl shell runs")
+}
+
+#[test]
+fn a_nixos_vm_from_create_to_delete() {
+    let lima = SimLima::for_contract();
+    let name = "lbcontract";
+
+    // An unknown name is refused before Lima sees it: `limactl start NAME` would create
+    // an Ubuntu VM instead.
+    let out = lima.limabar(&["start", "no-such-vm", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err: Value = serde_json::from_slice(&out.stderr).expect("a JSON error on stderr");
+    assert_eq!(err["code"], "instance-not-found", "{err}");
+    assert!(!lima.lima_home.join("no-such-vm").exists());
+
+    // Create from Limabar's known-good template; the command returns once it is ready.
+    let out = ok(
+        "limabar create",
+        &lima.limabar(&[
+            "create", "--name", name, "--cpus", "2", "--memory", "2", "--disk", "10", "--json",
+        ]),
+    );
+    let changes = json_lines(&out);
+    let stages: Vec<&str> = changes
+        .iter()
+        .filter(|v| v["type"] == "createStage")
+        .filter_map(|v| v["stage"].as_str())
+        .collect();
+    assert_eq!(stages.last(), Some(&"created"), "{out}");
+    let states: Vec<&str> = changes
+        .iter()
+        .filter(|v| v["type"] == "stateChanged")
+        .filter_map(|v| v["to"]["kind"].as_str())
+        .collect();
+    assert!(states.contains(&"starting"), "no boot phases seen: {out}");
+    assert_eq!(states.last(), Some(&"ready"), "{out}");
+
+    let vm = listed(&lima, name);
+    assert_eq!(vm["state"], "ready", "{vm:#}");
+    assert_eq!(vm["cpus"], 2, "{vm:#}");
+    assert_eq!(vm["memory"], 2u64 << 30, "{vm:#}");
+    let expected_vm_type = if cfg!(target_os = "macos") {
+        "vz"
+    } else {
+        "qemu"
+    };
+    assert_eq!(vm["vmType"], expected_vm_type, "{vm:#}");
+    assert!(vm["sshLocalPort"].as_u64().is_some_and(|p| p > 0), "{vm:#}");
+    assert_eq!(vm["errors"], Value::Array(vec![]), "{vm:#}");
+
+    // The configuration Limabar wrote is one its own doctor finds sound.
+    ok("limabar doctor", &lima.limabar(&["doctor", name, "--json"]));
+
+    // A folder with an awkward name becomes a writable same-path mount: the running VM
+    // restarts, and the check inside the guest passes.
+    let project = lima.root.path().join("my project 'ü' $(x)");
+    std::fs::create_dir_all(&project).unwrap();
+    // macOS's /tmp is a symlink; the guest sees the resolved path.
+    let project = std::fs::canonicalize(&project).unwrap();
+    std::fs::write(project.join("from-host"), "hello\n").unwrap();
+    let p = project.to_str().unwrap();
+    let out = ok(
+        "limabar mount add",
+        &lima.limabar(&["mount", "add", name, p, "--yes", "--json"]),
+    );
+    let result: Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    assert_eq!(
+        result["verified"][0]["check"]["status"], "verified",
+        "{result:#}"
+    );
+    assert!(
+        result["mounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["mountPoint"] == p && m["writable"] == true),
+        "{result:#}"
+    );
+    assert_eq!(listed(&lima, name)["state"], "ready");
+
+    // Same path on both sides, both ways.
+    let out = guest(
+        &lima,
+        &project,
+        name,
+        "cat from-host && echo guest > from-guest",
+    );
+    assert_eq!(ok("limactl shell", &out).trim(), "hello");
+    assert_eq!(
+        std::fs::read_to_string(project.join("from-guest")).unwrap(),
+        "guest\n"
+    );
+
+    // Stopped means stopped: the guest runs nothing.
+    ok("limabar stop", &lima.limabar(&["stop", name]));
+    assert_eq!(listed(&lima, name)["state"], "stopped");
+    let out = guest(&lima, Path::new("/"), name, "true");
+    assert!(!out.status.success(), "a stopped VM ran a command");
+
+    ok(
+        "limactl delete",
+        &lima.limactl_cmd(&["delete", name]).output().unwrap(),
+    );
+    let out = ok("limabar list", &lima.limabar(&["list", "--json"]));
+    assert_eq!(out.trim(), "[]");
+}
