@@ -29,6 +29,7 @@ pub async fn delete_vm(state: State<'_, AppState>, name: String) -> Result<(), E
             )),
         });
     }
+    let _lock = m.lock(&name, "delete").map_err(|e| e.info())?;
     let args = Runner::argv("delete", &[&name]);
     let out = m
         .limactl()

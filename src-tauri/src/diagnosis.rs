@@ -127,6 +127,7 @@ pub async fn apply_fix(
         .find(|f| f.id == id)
         .and_then(|f| f.set.clone())
         .ok_or_else(|| CoreError::io("doctor", format!("no one-click fix for `{id}`")).info())?;
+    let _lock = m.lock(&name, "doctor fix").map_err(|e| e.info())?;
     edit(&m.limactl().runner, &name, &set)
         .await
         .map_err(|e| e.info())

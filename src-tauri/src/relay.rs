@@ -53,6 +53,7 @@ pub fn start(app: AppHandle, env: HostEnv) {
     tauri::async_runtime::spawn(async move {
         let state = app.state::<AppState>();
         let boot_history = env.data_dir.join("boot-history.json");
+        let op_locks = env.op_locks_dir();
         let data_dir = env.data_dir.clone();
         let limactl = match connect_or_simulate(env).await {
             Ok(l) => l,
@@ -68,6 +69,7 @@ pub fn start(app: AppHandle, env: HostEnv) {
         let limactl_runner = limactl.runner.clone();
         let config = MonitorConfig {
             boot_history: Some(boot_history),
+            op_locks: Some(op_locks),
             ..MonitorConfig::new(limactl)
         };
         let monitor = match Monitor::spawn(config) {

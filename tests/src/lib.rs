@@ -214,8 +214,16 @@ impl SimLima {
         c.args(args)
             .env("LIMACTL", &self.limactl)
             .env("LIMA_HOME", &self.lima_home)
-            .env("HOME", self.root.path());
+            .env("HOME", self.root.path())
+            // Its data and settings stay under the test's home.
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("XDG_CONFIG_HOME");
         c
+    }
+
+    /// Where the `limabar` CLI run by `limabar_cmd` keeps its data (and its locks).
+    pub fn cli_data_dir(&self) -> PathBuf {
+        limabar_core::env::data_dir(Some(self.root.path()), None)
     }
 
     /// Every limactl invocation so far with its Unix time in µs.

@@ -231,6 +231,7 @@ pub(crate) async fn lifecycle(
     // Boots started here count towards the app's estimates too.
     let config = MonitorConfig {
         boot_history: Some(env.data_dir.join("boot-history.json")),
+        op_locks: Some(env.op_locks_dir()),
         ..MonitorConfig::new(limactl)
     };
     let monitor = Monitor::spawn(config)?;

@@ -9,6 +9,7 @@ use limabar_core::mounts::apply::{apply, invocations, with_program};
 use limabar_core::mounts::probe::HostFs;
 use limabar_core::mounts::verify::verify;
 use limabar_core::mounts::{plan_add, plan_remove, Plan, PlanInput};
+use limabar_core::oplock;
 use limabar_core::snapshot::list_views;
 use limabar_core::{CoreError, InstanceView};
 use serde_json::json;
@@ -72,6 +73,14 @@ pub async fn run(
     cmd: MountCommand,
     json: bool,
 ) -> Result<bool, CoreError> {
+    // Held from reading the instance to the end of the change, so the app (or another
+    // `limabar`) cannot restart the VM under this one; a dry run changes nothing.
+    let lock = |name: &str, dry_run: bool| {
+        (!dry_run)
+            .then(|| oplock::acquire(&env.op_locks_dir(), &env.lima_home, name, "mount change"))
+            .transpose()
+    };
+    let _lock;
     let (view, plan, dry_run) = match cmd {
         MountCommand::Ls { name } => {
             let v = instance(limactl, &name).await?;
@@ -103,6 +112,7 @@ pub async fn run(
             yes,
             dry_run,
         } => {
+            _lock = lock(&name, dry_run)?;
             let v = instance(limactl, &name).await?;
             // Relative paths are relative to where the command runs.
             let paths: Vec<PathBuf> = paths
@@ -124,6 +134,7 @@ pub async fn run(
             paths,
             dry_run,
         } => {
+            _lock = lock(&name, dry_run)?;
             let v = instance(limactl, &name).await?;
             let plan = plan_remove(&v.instance.mounts, &paths);
             (v, plan, dry_run)

@@ -61,6 +61,11 @@ impl HostEnv {
         self.data_dir.join("limactl-cwd")
     }
 
+    /// Per-instance operation locks shared by the app and the `limabar` command (`oplock`).
+    pub fn op_locks_dir(&self) -> PathBuf {
+        self.data_dir.join("locks")
+    }
+
     /// Fixed PATH handed to limactl: apps started from Finder get only `/usr/bin:/bin:…`,
     /// and limactl itself needs `ssh`, `qemu-img` and friends.
     pub fn child_path(&self) -> std::ffi::OsString {
@@ -104,7 +109,8 @@ fn config_dir(home: Option<&std::path::Path>, xdg_config: Option<PathBuf>) -> Pa
     }
 }
 
-fn data_dir(home: Option<&std::path::Path>, xdg_data: Option<PathBuf>) -> PathBuf {
+/// Where Limabar keeps its data for this home (and `$XDG_DATA_HOME`, on Linux).
+pub fn data_dir(home: Option<&std::path::Path>, xdg_data: Option<PathBuf>) -> PathBuf {
     let home = home.map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
     if cfg!(target_os = "macos") {
         home.join("Library/Application Support/dev.limabar.app")

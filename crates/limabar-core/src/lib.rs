@@ -18,6 +18,7 @@ pub mod locate;
 pub mod logs;
 pub mod monitor;
 pub mod mounts;
+pub mod oplock;
 pub mod quote;
 pub mod readiness;
 pub mod runner;

@@ -38,6 +38,9 @@ pub struct MonitorConfig {
     pub debounce: Duration,
     /// Where past boot times are kept (None: in memory only).
     pub boot_history: Option<PathBuf>,
+    /// Where operations take their cross-process locks (`oplock`); None: only this
+    /// monitor's own one-at-a-time rule applies.
+    pub op_locks: Option<PathBuf>,
 }
 
 impl MonitorConfig {
@@ -47,6 +50,7 @@ impl MonitorConfig {
             start_timeout: Duration::from_secs(15 * 60),
             debounce: Duration::from_millis(150),
             boot_history: None,
+            op_locks: None,
         }
     }
 }
@@ -58,6 +62,7 @@ pub struct Monitor {
     changes: broadcast::Sender<Change>,
     info: LimaInfo,
     limactl: Limactl,
+    op_locks: Option<PathBuf>,
 }
 
 pub(crate) enum Msg {
@@ -144,6 +149,7 @@ impl Monitor {
             .map_err(|e| CoreError::io(format!("watching {}", lima_home.display()), e))?;
         let info = config.limactl.info();
         let limactl = config.limactl.clone();
+        let op_locks = config.op_locks.clone();
         let history = crate::boots::BootHistory::load(config.boot_history.clone());
         let actor = Actor {
             config,
@@ -166,7 +172,17 @@ impl Monitor {
             changes,
             info,
             limactl,
+            op_locks,
         })
+    }
+
+    /// The cross-process lock for a change made outside `begin` (deleting, a doctor
+    /// fix): refused with `Busy` while this or another process operates on `name`.
+    pub fn lock(&self, name: &str, verb: &str) -> Result<Option<crate::oplock::OpLock>> {
+        self.op_locks
+            .as_ref()
+            .map(|dir| crate::oplock::acquire(dir, &self.limactl.runner.lima_home, name, verb))
+            .transpose()
     }
 
     pub fn info(&self) -> &LimaInfo {

@@ -458,6 +458,17 @@ impl Actor {
             }
             _ => {}
         }
+        // Another process (the app, the `limabar` command) may be changing this VM.
+        let lock = match &self.config.op_locks {
+            Some(dir) => Some(crate::oplock::acquire(
+                dir,
+                &self.lima_home,
+                name,
+                op.verb(),
+            )?),
+            None => None,
+        };
+        let t = self.instances.get_mut(name).expect("checked above");
         let (done_tx, done_rx) = oneshot::channel();
         t.operation = Some(op);
         t.waiter = Some(done_tx);
@@ -502,6 +513,7 @@ impl Actor {
             op,
             start_timeout: self.config.start_timeout,
             mounts: job,
+            _lock: lock,
         };
         let tx = self.tx.clone();
         let name = name.to_string();

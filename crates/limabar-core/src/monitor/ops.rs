@@ -17,6 +17,8 @@ pub(super) struct OpPlan {
     pub op: Operation,
     pub start_timeout: Duration,
     pub mounts: Option<MountsJob>,
+    /// Released when the plan is dropped, at the end of `run`.
+    pub _lock: Option<crate::oplock::OpLock>,
 }
 
 /// A mount change: the limactl calls, and the writable mounts to check afterwards
