@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { render, screen, fireEvent, cleanup, waitFor } from '@testing-library/svelte';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
@@ -376,7 +376,24 @@ describe('dropping folders', () => {
     expect(calls).toContainEqual({ cmd: 'create_vm', args: { request: { name: 'dev', cpus: 4, memoryGib: 8, diskGib: 20, folders: ['/Users/me/src/app'] } } });
     expect(screen.queryByTestId('new-vm')).toBeNull();
     await emit('limabar://create', { name: 'dev', stage: 'downloading', label: 'downloading the image', secs: 2.1 });
-    expect((await screen.findByTestId('creating')).textContent).toBe('Creating dev: downloading the image…');
+    await waitFor(() => expect(screen.getByTestId('creating').textContent).toMatch(/^Creating dev: downloading the image… \d+\.\d s$/));
+  });
+
+  it('ticks a creation\'s elapsed time between Lima\'s stage lines', async () => {
+    // Only a stopped VM: the creation alone must keep the clock running.
+    snapshot = { ...snapshot, instances: [view('nixos')] };
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    try {
+      render(App);
+      await screen.findByText('nixos');
+      await emit('limabar://create', { name: 'big', stage: 'downloading', label: 'downloading the image', secs: 3 });
+      await waitFor(() => expect(screen.getByTestId('creating').textContent).toContain('3.0 s'));
+      // No new stage line for a minute and a half: the clock keeps counting.
+      await vi.advanceTimersByTimeAsync(90_000);
+      expect(screen.getByTestId('creating').textContent).toContain('1 min');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('shows the logs live, filtered, in a bounded window', async () => {

@@ -14,6 +14,11 @@ export function duration(secs: number): string {
   return `${h} h ${m % 60} min`;
 }
 
+/** Time since `start` (ms on this clock), e.g. "12 s" or "3 min". */
+export function elapsed(start: number, now: number): string {
+  return duration(Math.max(0, now - start) / 1000);
+}
+
 /** One line describing the state, e.g. "Starting — user session · 4.2 s". */
 export function stateText(s: VmState, now: number, estimateSecs: number | null = null): string {
   switch (s.kind) {
