@@ -6,6 +6,7 @@ const COMMANDS: &[&str] = &[
     "limactl_command",
     "hide_popover",
     "set_pinned",
+    "reconnect",
     "plan_mounts",
     "apply_mounts",
     "remove_mount",

@@ -8,6 +8,7 @@ use tauri::{AppHandle, State};
 use ts_rs::TS;
 
 use crate::popover;
+use crate::relay;
 use crate::state::{AppState, LimaConnection};
 
 #[derive(Serialize, TS)]
@@ -31,6 +32,13 @@ pub async fn snapshot(state: State<'_, AppState>) -> Result<AppSnapshot, ErrorIn
         instances,
         popover_visible: state.popover_visible(),
     })
+}
+
+/// Connects to Lima again: the onboarding's "Check again", after the user installed or
+/// upgraded Lima. The outcome arrives as a `limabar://lima` event.
+#[tauri::command]
+pub fn reconnect(app: AppHandle) {
+    relay::reconnect(app);
 }
 
 /// Begins an operation; its progress and end arrive as change events.

@@ -45,6 +45,7 @@ pub fn run() {
         .manage(state::AppState {
             home: env.home.clone(),
             config_dir: env.config_dir.clone(),
+            env: env.clone(),
             ..Default::default()
         })
         .invoke_handler(tauri::generate_handler![
@@ -53,6 +54,7 @@ pub fn run() {
             commands::limactl_command,
             commands::hide_popover,
             commands::set_pinned,
+            commands::reconnect,
             mounts::plan_mounts,
             mounts::apply_mounts,
             mounts::remove_mount,
@@ -89,7 +91,7 @@ pub fn run() {
             #[cfg(target_os = "macos")]
             app.set_activation_policy(tauri::ActivationPolicy::Accessory);
             tray::build(app.handle())?;
-            relay::start(app.handle().clone(), env);
+            relay::start(app.handle().clone());
             // Tests and screenshots need the window mapped (a hidden window cannot be
             // screenshotted); honoured in debug builds only.
             if cfg!(debug_assertions) && std::env::var_os("LIMABAR_SHOW_AT_START").is_some() {

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use limabar_core::env::HostEnv;
@@ -49,9 +50,18 @@ async fn connect_or_simulate(mut env: HostEnv) -> Result<Limactl, CoreError> {
     }
 }
 
-pub fn start(app: AppHandle, env: HostEnv) {
+/// Connects to Lima (or the sim) and, once connected, runs the monitor and relays its
+/// changes for the rest of the app's life. Failing leaves the onboarding up; "Check
+/// again" calls this once more. One attempt at a time.
+pub fn start(app: AppHandle) {
+    let state = app.state::<AppState>();
+    if state.monitor.get().is_some() || state.connecting.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let env = state.env.clone();
     tauri::async_runtime::spawn(async move {
         let state = app.state::<AppState>();
+        let _attempt = Attempt(&state.connecting);
         let boot_history = env.data_dir.join("boot-history.json");
         let op_locks = env.op_locks_dir();
         let data_dir = env.data_dir.clone();
@@ -98,6 +108,27 @@ pub fn start(app: AppHandle, env: HostEnv) {
         )
         .await;
     });
+}
+
+/// Tries again when there is no connection yet (onboarding's "Check again", a limactl
+/// path saved in Settings); a connected app keeps its connection.
+pub fn reconnect(app: AppHandle) {
+    let state = app.state::<AppState>();
+    if state.monitor.get().is_some() {
+        return;
+    }
+    state.set_connection(LimaConnection::Connecting);
+    let _ = app.emit(LIMA_EVENT, state.connection());
+    start(app.clone());
+}
+
+/// Clears `connecting` however the attempt ends.
+struct Attempt<'a>(&'a AtomicBool);
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
 }
 
 fn now_ms() -> i64 {

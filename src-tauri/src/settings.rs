@@ -1,4 +1,5 @@
-//! Settings in the popover: the limactl to use (applies at the next launch), which
+//! Settings in the popover: the limactl to use (applies at the next launch, or at once
+//! while Limabar has no usable Lima), which
 //! notifications to show, and Open at login (the OS's own autostart entry is the truth,
 //! through tauri-plugin-autostart). Stored with the core's `Settings`, atomically, keeping
 //! keys this version does not know. The terminal has its own command (develop_commands).
@@ -81,5 +82,8 @@ pub fn save_settings(
         };
         done.map_err(|e| CoreError::io("Open at login", e).info())?;
     }
+    // Without a connection the new path is tried at once (a connected app switches
+    // limactl when it starts again).
+    crate::relay::reconnect(app);
     Ok(())
 }

@@ -41,6 +41,10 @@ pub struct AppState {
     pub config_dir: std::path::PathBuf,
     /// The host user's home, for the "broad folder" rule.
     pub home: Option<std::path::PathBuf>,
+    /// The environment captured at launch, for connecting again ("Check again").
+    pub env: limabar_core::env::HostEnv,
+    /// A connection attempt is under way: a second "Check again" waits for it.
+    pub connecting: AtomicBool,
 }
 
 impl AppState {

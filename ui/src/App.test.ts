@@ -164,6 +164,24 @@ describe('App', () => {
     expect(ob.textContent).toContain('brew install lima');
   });
 
+  it('checks again without a relaunch: still missing, then found', async () => {
+    const missing: AppSnapshot = { lima: { kind: 'failed', error: { code: 'limactl-not-found', message: 'limactl was not found (looked in /usr/bin)', hint: null } }, instances: [], popoverVisible: true };
+    snapshot = missing;
+    render(App);
+    await fireEvent.click(await screen.findByText('Check again'));
+    expect(calls.filter((c) => c.cmd === 'reconnect')).toHaveLength(1);
+    await emit('limabar://lima', missing.lima);
+    expect((await screen.findByTestId('recheck-result')).textContent).toContain('still not usable');
+    // The hint's other way out, a limactl path, is reachable too.
+    expect(screen.getByText('Settings…')).toBeTruthy();
+    // The user installs Lima and checks again: the app connects and lists the VMs.
+    snapshot = { lima: connected, popoverVisible: true, instances: [view('nixos')] };
+    await fireEvent.click(screen.getByText('Check again'));
+    await emit('limabar://lima', connected);
+    expect(await screen.findByText('nixos')).toBeTruthy();
+    expect(screen.queryByTestId('onboarding')).toBeNull();
+  });
+
   it('says when Lima is simulated', async () => {
     snapshot = { ...snapshot, lima: { kind: 'connected', info: { ...info, simulated: true } } };
     render(App);

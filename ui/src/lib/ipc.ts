@@ -30,6 +30,9 @@ export const hidePopover = (): Promise<void> => invoke('hide_popover');
 
 export const setPinned = (pinned: boolean): Promise<void> => invoke('set_pinned', { pinned });
 
+/** Looks for Lima again (after installing it); the outcome arrives through `onLima`. */
+export const reconnect = (): Promise<void> => invoke('reconnect');
+
 export const onChange = (f: (c: Change) => void): Promise<UnlistenFn> =>
   listen<Change>('limabar://change', (e) => f(e.payload));
 
