@@ -88,10 +88,17 @@ pub fn init(app: &AppHandle, runner: Runner, data_dir: PathBuf) -> Arc<AppDevShe
                     .map(|(n, _)| n.clone())
                     .collect()
             };
+            // A new or edited flake.nix needs its shells (re-)evaluated in the guest,
+            // not just listed: the same refresh as after a mount change.
             for name in names {
                 let inst = dev2.instances.lock().unwrap().get(&name).cloned();
+                let vm_up = app2
+                    .state::<AppState>()
+                    .view(&name)
+                    .await
+                    .is_ok_and(|v| v.vm_up());
                 if let Some(inst) = inst {
-                    emit(&app2, &dev2, &inst).await;
+                    refresh(&app2, inst, vm_up);
                 }
             }
         }

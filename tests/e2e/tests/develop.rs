@@ -234,3 +234,47 @@ async fn a_flake_outside_the_mounts_is_offered_a_mount_then_opened() {
         .arg(root.to_str().unwrap())
         .status();
 }
+
+/// A project cloned into a shared folder while the VM runs: the watch on the folders
+/// discovery read sees it, and its shells are evaluated in the guest without any click.
+#[tokio::test]
+async fn a_flake_that_appears_while_the_vm_runs_is_listed_with_its_shells() {
+    let sim = SimLima::new("2.2.0");
+    sim.create("nixos", r#"{"bootSecs": 1.0, "stopSecs": 0.1}"#);
+    let projects = sim.root.path().join("projects");
+    std::fs::create_dir_all(&projects).unwrap();
+    let out = sim.limabar(&["mount", "add", "nixos", projects.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(sim
+        .limactl_cmd(&["start", "--tty=false", "nixos"])
+        .status()
+        .unwrap()
+        .success());
+    let app = AppSession::launch(sim).await;
+    app.wait_state("nixos", "ready", Duration::from_secs(30))
+        .await;
+    // The first listing happened with nothing to list.
+    app.element(
+        r#"li[data-name="nixos"] [data-action="open-flake"]"#,
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(app.client.find(Locator::Css("[data-flake]")).await.is_err());
+
+    let dir = app.sim.flake_project("projects/cloned app ü");
+    let p = dir.to_str().unwrap();
+    app.element(
+        &format!(r#"[data-flake="{p}"] [data-shell="rust"]"#),
+        Duration::from_secs(30),
+    )
+    .await;
+    assert!(
+        app.sim
+            .calls()
+            .iter()
+            .any(|c| c[0] == "shell" && c.iter().any(|a| a == "flake") && c.iter().any(|a| a == p)),
+        "evaluated in the guest: {:?}",
+        app.sim.calls()
+    );
+    app.close().await;
+}
