@@ -128,6 +128,25 @@ fn now_ms() -> Millis {
         .unwrap_or(0)
 }
 
+/// Whether a file-system event can change what the monitor shows: an entry of
+/// `$LIMA_HOME` (instances created or deleted), or an instance's logs, pid files or
+/// lima.yaml. Everything else in an instance directory is dropped on the watcher's thread
+/// before it wakes the monitor: above all the VM's disk image, which QEMU writes
+/// continuously (each write is an inotify event).
+fn concerns_the_monitor(lima_home: &Path, ev: &notify::Event) -> bool {
+    // Opening or reading a file (our own reads, `limactl list` reading ha.pid) is
+    // reported too; reacting to it would loop forever.
+    if matches!(ev.kind, notify::EventKind::Access(_)) {
+        return false;
+    }
+    ev.paths.iter().any(|p| {
+        p.parent() == Some(lima_home)
+            || p.file_name().and_then(|f| f.to_str()).is_some_and(|f| {
+                f == HA_STDOUT || f == HA_STDERR || f == "lima.yaml" || f.ends_with(".pid")
+            })
+    })
+}
+
 impl Monitor {
     /// Starts the monitor on the current tokio runtime.
     pub fn spawn(config: MonitorConfig) -> Result<Monitor> {
@@ -138,9 +157,12 @@ impl Monitor {
         let (tx, rx) = mpsc::unbounded_channel();
         let (changes, _) = broadcast::channel(1024);
         let fs_tx = tx.clone();
+        let home = lima_home.clone();
         let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
             if let Ok(ev) = res {
-                let _ = fs_tx.send(Msg::Fs(ev));
+                if concerns_the_monitor(&home, &ev) {
+                    let _ = fs_tx.send(Msg::Fs(ev));
+                }
             }
         })
         .map_err(|e| CoreError::io("watching the Lima directory", e))?;
@@ -264,3 +286,49 @@ struct Actor {
 }
 
 mod actor;
+
+#[cfg(test)]
+mod tests {
+    use super::concerns_the_monitor;
+    use notify::event::{AccessKind, CreateKind, DataChange, ModifyKind, RemoveKind};
+    use notify::{Event, EventKind};
+    use std::path::Path;
+
+    fn ev(kind: EventKind, path: &str) -> Event {
+        Event::new(kind).add_path(path.into())
+    }
+
+    #[test]
+    fn only_instance_changes_logs_pids_and_configs_reach_the_monitor() {
+        let home = Path::new("/h/.lima");
+        let write = EventKind::Modify(ModifyKind::Data(DataChange::Any));
+        let create = EventKind::Create(CreateKind::File);
+        for (event, wanted) in [
+            // The VM's disk image, written continuously by QEMU: dropped.
+            (ev(write, "/h/.lima/nixos/diffdisk"), false),
+            (ev(write, "/h/.lima/nixos/serial.log"), false),
+            (
+                ev(EventKind::Access(AccessKind::Any), "/h/.lima/nixos/ha.pid"),
+                false,
+            ),
+            (ev(create, "/h/.lima/nixos"), true),
+            (
+                ev(EventKind::Remove(RemoveKind::Folder), "/h/.lima/old"),
+                true,
+            ),
+            (ev(create, "/h/.lima/nixos/ha.pid"), true),
+            (ev(create, "/h/.lima/nixos/qemu.pid"), true),
+            (ev(write, "/h/.lima/nixos/ha.stdout.log"), true),
+            (ev(write, "/h/.lima/nixos/ha.stderr.log"), true),
+            (ev(write, "/h/.lima/nixos/lima.yaml"), true),
+        ] {
+            assert_eq!(
+                concerns_the_monitor(home, &event),
+                wanted,
+                "{:?} {:?}",
+                event.kind,
+                event.paths
+            );
+        }
+    }
+}

@@ -366,12 +366,8 @@ impl Actor {
         self.read_logs(name);
     }
 
+    /// Events already filtered by `concerns_the_monitor`.
     fn on_fs(&mut self, ev: notify::Event) {
-        // Opening or reading a file (our own reads, `limactl list` reading ha.pid) is
-        // reported too; reacting to it would loop forever.
-        if matches!(ev.kind, notify::EventKind::Access(_)) {
-            return;
-        }
         for path in ev.paths.clone() {
             let Some(parent) = path.parent() else {
                 continue;
