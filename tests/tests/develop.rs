@@ -214,4 +214,32 @@ async fn a_recently_used_shell_is_prebuilt_then_opens_its_profile_and_goes_stale
     let rust = flakes[0].shells.iter().find(|s| s.name == "rust").unwrap();
     assert_eq!(rust.prebuilt, PrebuiltState::Stale);
     assert!(!dev.command("nixos", p, p, "rust").prebuilt);
+    // Rebuilt from the edited flake; the old profile is deleted in the guest, not left
+    // behind as a GC root of an environment nothing opens any more.
+    let names = |dir: &std::path::Path| {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = names(&profiles);
+    dev.refresh(&inst, &|| {}).await; // rebuilds
+    dev.refresh(&inst, &|| {}).await; // deletes what the rebuild replaced
+    let after = names(&profiles);
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert!(
+        before.iter().all(|b| !after.contains(b)),
+        "{before:?} {after:?}"
+    );
+    assert!(dev.command("nixos", p, p, "rust").prebuilt);
+    // Five other shells used since: rust is no longer kept pre-built, and its profile
+    // goes at the next refresh.
+    for i in 0..5 {
+        dev.record_use("nixos", &format!("/elsewhere/{i}"), "default");
+    }
+    dev.refresh(&inst, &|| {}).await;
+    assert_eq!(names(&profiles), Vec::<String>::new());
+    assert!(!dev.command("nixos", p, p, "rust").prebuilt);
 }

@@ -1,6 +1,7 @@
 //! `limactl shell [FLAGS] NAME [COMMAND…]` (contract §4.7). The "guest" is this host:
 //! with same-path mounts a host directory inside a mount is valid in the guest, so the
-//! command runs locally in it. A workdir outside every mount fails like the guest's `cd`.
+//! command runs locally in it. A workdir outside every mount fails like the guest's `cd`,
+//! except `/`, which every guest has.
 //! The command is passed the way Lima passes it: each argument shell-quoted and joined
 //! into one script for the login shell, so quoting mistakes show up here as they would.
 //! `HOME` is the instance's own `guest-home` folder.
@@ -95,9 +96,13 @@ pub fn run(env: &SimEnv, args: &[String]) {
     let login_shell = shell.unwrap_or_else(|| "/bin/sh".into());
     let mut script = String::new();
     if let Some(dir) = &workdir {
-        let inside = mounts.iter().any(|m| {
-            !m.is_empty() && (dir == m || dir.starts_with(&format!("{}/", m.trim_end_matches('/'))))
-        });
+        // The guest's own root exists in every guest; other guest-only folders are not
+        // modelled (the "guest" is this host).
+        let inside = dir == "/"
+            || mounts.iter().any(|m| {
+                !m.is_empty()
+                    && (dir == m || dir.starts_with(&format!("{}/", m.trim_end_matches('/'))))
+            });
         if !inside || !std::path::Path::new(dir).is_dir() {
             eprintln!("bash: line 1: cd: {dir}: No such file or directory");
             std::process::exit(1);

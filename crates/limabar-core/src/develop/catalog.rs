@@ -41,6 +41,15 @@ pub struct Recent {
     pub shell: String,
 }
 
+/// A pre-built profile Limabar no longer uses, still to delete in the guest (each
+/// profile is a GC root that keeps its whole environment in the guest's store).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Retired {
+    pub instance: String,
+    pub key: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Catalog {
@@ -53,6 +62,9 @@ pub struct Catalog {
     /// Most recent first.
     #[serde(default)]
     pub recent: Vec<Recent>,
+    /// Profiles to delete in the guest when it is next up.
+    #[serde(default)]
+    pub retired: Vec<Retired>,
 }
 
 pub fn prebuilt_id(instance: &str, guest_dir: &str, shell: &str) -> String {
@@ -118,11 +130,57 @@ impl Catalog {
         self.recent.retain(|r| r != &used);
         self.recent.insert(0, used);
         let mut per: BTreeMap<String, usize> = BTreeMap::new();
-        self.recent.retain(|r| {
-            let n = per.entry(r.instance.clone()).or_default();
-            *n += 1;
-            *n <= RECENT_PER_INSTANCE
-        });
+        let (kept, evicted): (Vec<Recent>, Vec<Recent>) =
+            std::mem::take(&mut self.recent).into_iter().partition(|r| {
+                let n = per.entry(r.instance.clone()).or_default();
+                *n += 1;
+                *n <= RECENT_PER_INSTANCE
+            });
+        self.recent = kept;
+        // A shell no longer among the recent ones stops being kept pre-built.
+        for r in evicted {
+            if let Some(p) = self
+                .prebuilt
+                .remove(&prebuilt_id(&r.instance, &r.dir, &r.shell))
+            {
+                self.retire(&r.instance, p.key);
+            }
+        }
+    }
+
+    /// Records a (re)built profile; the one it replaces (built from an older flake) is
+    /// retired.
+    pub fn set_prebuilt(&mut self, instance: &str, id: String, built: Prebuilt) {
+        if let Some(old) = self.prebuilt.insert(id, built.clone()) {
+            if old.key != built.key {
+                self.retire(instance, old.key);
+            }
+        }
+    }
+
+    fn retire(&mut self, instance: &str, key: String) {
+        let r = Retired {
+            instance: instance.into(),
+            key,
+        };
+        if !self.retired.contains(&r) {
+            self.retired.push(r);
+        }
+    }
+
+    /// Profile keys of `instance` waiting to be deleted in its guest.
+    pub fn retired_for(&self, instance: &str) -> Vec<String> {
+        self.retired
+            .iter()
+            .filter(|r| r.instance == instance)
+            .map(|r| r.key.clone())
+            .collect()
+    }
+
+    /// The guest deleted these profiles.
+    pub fn forget_retired(&mut self, instance: &str, keys: &[String]) {
+        self.retired
+            .retain(|r| r.instance != instance || !keys.contains(&r.key));
     }
 
     pub fn recent_for(&self, instance: &str) -> Vec<Recent> {
@@ -286,5 +344,34 @@ mod tests {
         let a: Vec<String> = c.recent_for("a").into_iter().map(|r| r.dir).collect();
         assert_eq!(a, ["/p3", "/p6", "/p5", "/p4", "/p2"]);
         assert_eq!(c.recent_for("b").len(), 1);
+    }
+
+    fn built(key: &str) -> Prebuilt {
+        Prebuilt {
+            fingerprint: key.into(),
+            key: key.into(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn profiles_no_longer_used_are_retired_for_deletion_in_the_guest() {
+        let mut c = Catalog::default();
+        c.record_use("a", "/p", "rust");
+        c.set_prebuilt("a", prebuilt_id("a", "/p", "rust"), built("k1"));
+        // Rebuilt from a changed flake: the old profile goes.
+        c.set_prebuilt("a", prebuilt_id("a", "/p", "rust"), built("k2"));
+        // Rebuilt with the same key (a retry): nothing to delete.
+        c.set_prebuilt("a", prebuilt_id("a", "/p", "rust"), built("k2"));
+        assert_eq!(c.retired_for("a"), ["k1"]);
+        // Five other shells used since: /p#rust is no longer kept pre-built.
+        for i in 0..5 {
+            c.record_use("a", &format!("/o{i}"), "default");
+        }
+        assert!(!c.prebuilt.contains_key(&prebuilt_id("a", "/p", "rust")));
+        assert_eq!(c.retired_for("a"), ["k1", "k2"]);
+        assert!(c.retired_for("b").is_empty());
+        c.forget_retired("a", &["k1".to_string()]);
+        assert_eq!(c.retired_for("a"), ["k2"]);
     }
 }

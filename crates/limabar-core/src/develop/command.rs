@@ -74,6 +74,26 @@ const PREBUILD: &str = r#"d="$HOME/.cache/limabar/devshells"
 mkdir -p "$d" || exit 1
 exec nix develop --profile "$d/$1" "$2" --command true"#;
 
+/// Deletes profiles by key, with their generations (`KEY-N-link`): the keys are data
+/// (positional parameters), and a quoted prefix stays literal in the glob.
+const REMOVE_PROFILES: &str = r#"d="$HOME/.cache/limabar/devshells"
+for k in "$@"; do rm -f -- "$d/$k" "$d/$k"-*-link || exit 1; done"#;
+
+/// The limactl arguments (after `shell`) that delete retired profiles in the guest.
+pub fn remove_profiles_args(name: &str, keys: &[String]) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "--workdir".into(),
+        "/".into(),
+        name.into(),
+        "sh".into(),
+        "-c".into(),
+        REMOVE_PROFILES.into(),
+        "limabar-prune".into(),
+    ];
+    args.extend(keys.iter().cloned());
+    args
+}
+
 /// The limactl arguments (after `shell`) that build a dev environment into its profile.
 pub fn prebuild_args(name: &str, guest_dir: &str, shell: &str, key: &str) -> Vec<String> {
     vec![
@@ -178,6 +198,35 @@ mod tests {
                 installable(shell)
             )
         );
+        // Pruning deletes exactly the given profiles and their generations.
+        let profiles = t.path().join(GUEST_PROFILE_DIR);
+        std::fs::create_dir_all(&profiles).unwrap();
+        for f in [
+            "gone",
+            "gone-1-link",
+            "gone-2-link",
+            "kept",
+            "kept-1-link",
+            "gone-x",
+        ] {
+            std::fs::write(profiles.join(f), "").unwrap();
+        }
+        let prune = {
+            let mut a = vec!["limactl".to_string(), "shell".into()];
+            a.extend(remove_profiles_args("nixos", &["gone".into()]));
+            a
+        };
+        run(&prune);
+        let mut left: Vec<String> = std::fs::read_dir(&profiles)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["gone-x", "kept", "kept-1-link"]);
+        for f in left {
+            std::fs::remove_file(profiles.join(f)).unwrap();
+        }
+
         let open = develop_prebuilt(Path::new("limactl"), "nixos", "/p", shell, &key);
         // No profile yet: falls back to evaluating the flake.
         assert_eq!(run(&open), format!("develop\n{}\n", installable(shell)));

@@ -118,6 +118,7 @@ impl DevShells {
     /// Brings the shell lists up to date, then pre-builds the recently used shells that
     /// are not ready. `progress` is called after each step.
     pub async fn refresh(&self, instance: &Instance, progress: &(dyn Fn() + Send + Sync)) {
+        self.prune(&instance.name).await;
         let flakes = self.refresh_shell_lists(instance, progress).await;
         let recent = self.catalog.lock().unwrap().recent_for(&instance.name);
         for r in recent {
@@ -169,6 +170,30 @@ impl DevShells {
         list
     }
 
+    /// Deletes the guest's profiles Limabar no longer uses (replaced by a rebuild, or of
+    /// shells no longer among the recent ones). Kept for the next boot when it fails.
+    pub async fn prune(&self, name: &str) {
+        let keys = self.catalog.lock().unwrap().retired_for(name);
+        if keys.is_empty() {
+            return;
+        }
+        let mut args = vec!["shell".to_string(), "--tty=false".into()];
+        args.extend(command::remove_profiles_args(name, &keys));
+        match self.runner.run(&args, Duration::from_secs(60)).await {
+            Ok(out) if out.success() => {
+                let mut c = self.catalog.lock().unwrap();
+                c.forget_retired(name, &keys);
+                self.save(&c);
+            }
+            Ok(out) => {
+                tracing::warn!(instance = name, error = %out.failure_message(), "could not delete old dev-shell profiles")
+            }
+            Err(e) => {
+                tracing::warn!(instance = name, error = %e, "could not delete old dev-shell profiles")
+            }
+        }
+    }
+
     /// Builds one dev shell's environment into its profile in the guest.
     pub async fn prebuild(
         &self,
@@ -202,7 +227,8 @@ impl DevShells {
         }
         {
             let mut c = self.catalog.lock().unwrap();
-            c.prebuilt.insert(
+            c.set_prebuilt(
+                name,
                 id.clone(),
                 Prebuilt {
                     fingerprint: fp.into(),
