@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use fantoccini::Locator;
 use limabar_e2e::AppSession;
 use limabar_tests::SimLima;
 
@@ -26,10 +25,8 @@ async fn check_again_connects_once_lima_is_installed() {
         .contains("brew install lima"));
 
     let check_again = || async {
-        app.client
-            .find(Locator::Css("[data-action=check-again]"))
+        app.element("[data-action=check-again]", Duration::from_secs(5))
             .await
-            .unwrap()
             .click()
             .await
             .unwrap();
