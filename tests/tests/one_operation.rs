@@ -87,3 +87,47 @@ async fn a_vm_the_cli_is_starting_cannot_be_changed_by_the_app_or_another_cli() 
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A `limabar` killed mid-operation leaves no lock behind: the kernel releases it with
+/// the process, so the next change goes through at once.
+#[tokio::test]
+async fn a_killed_cli_leaves_the_vm_unlocked() {
+    let sim = SimLima::new("2.2.0");
+    sim.create("nixos", r#"{"bootSecs": 2.0, "stopSecs": 0.1}"#);
+    let config = MonitorConfig {
+        op_locks: Some(sim.cli_data_dir().join("locks")),
+        ..MonitorConfig::new(sim.connect().await)
+    };
+    let app = Monitor::spawn(config).unwrap();
+    let mut changes = app.subscribe();
+    app.snapshot().await;
+    let mut cli_start = tokio::process::Command::from(sim.limabar_cmd(&["start", "nixos"]))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    within(Duration::from_secs(10), "the CLI's boot to begin", async {
+        loop {
+            if let Change::StateChanged { to, .. } = changes.recv().await.unwrap() {
+                if matches!(to, VmState::Starting { .. }) {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(matches!(
+        app.begin("nixos", Operation::Stop).await,
+        Err(CoreError::Busy { .. })
+    ));
+    cli_start.kill().await.unwrap(); // SIGKILL: no destructor runs
+    // (Its `limactl start` died with it, so the VM is half up: force stop it.)
+    let done = app
+        .begin("nixos", Operation::ForceStop)
+        .await
+        .expect("not busy once the holder is gone");
+    within(Duration::from_secs(20), "the stop", done)
+        .await
+        .unwrap()
+        .unwrap();
+}
