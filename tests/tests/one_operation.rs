@@ -121,7 +121,7 @@ async fn a_killed_cli_leaves_the_vm_unlocked() {
         Err(CoreError::Busy { .. })
     ));
     cli_start.kill().await.unwrap(); // SIGKILL: no destructor runs
-    // (Its `limactl start` died with it, so the VM is half up: force stop it.)
+                                     // (Its `limactl start` died with it, so the VM is half up: force stop it.)
     let done = app
         .begin("nixos", Operation::ForceStop)
         .await

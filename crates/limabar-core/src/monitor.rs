@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use notify::{RecursiveMode, Watcher};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::change::{Change, InstanceView, MountStatus, Operation};
@@ -158,17 +157,12 @@ impl Monitor {
         let (changes, _) = broadcast::channel(1024);
         let fs_tx = tx.clone();
         let home = lima_home.clone();
-        let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            if let Ok(ev) = res {
-                if concerns_the_monitor(&home, &ev) {
-                    let _ = fs_tx.send(Msg::Fs(ev));
-                }
+        let mut watcher = fswatch::FsWatch::new(move |ev| {
+            if concerns_the_monitor(&home, &ev) {
+                let _ = fs_tx.send(Msg::Fs(ev));
             }
-        })
-        .map_err(|e| CoreError::io("watching the Lima directory", e))?;
-        watcher
-            .watch(&lima_home, RecursiveMode::NonRecursive)
-            .map_err(|e| CoreError::io(format!("watching {}", lima_home.display()), e))?;
+        })?;
+        watcher.watch_dir(&lima_home)?;
         let info = config.limactl.info();
         let limactl = config.limactl.clone();
         let op_locks = config.op_locks.clone();
@@ -274,7 +268,7 @@ struct Actor {
     lima_home: PathBuf,
     tx: mpsc::UnboundedSender<Msg>,
     changes: broadcast::Sender<Change>,
-    watcher: notify::RecommendedWatcher,
+    watcher: fswatch::FsWatch,
     instances: BTreeMap<String, Tracked>,
     loaded: bool,
     pending_snapshots: Vec<oneshot::Sender<Vec<InstanceView>>>,
@@ -286,6 +280,7 @@ struct Actor {
 }
 
 mod actor;
+mod fswatch;
 
 #[cfg(test)]
 mod tests {

@@ -212,9 +212,9 @@ impl Actor {
                 }
             }
             None => {
-                let _ = self
-                    .watcher
-                    .watch(Path::new(&inst.dir), RecursiveMode::NonRecursive);
+                if let Err(e) = self.watcher.watch_dir(Path::new(&inst.dir)) {
+                    tracing::warn!(instance = %inst.name, error = %e, "not watching the instance");
+                }
                 let t = Tracked {
                     state: apply(
                         &VmState::Stopped,
@@ -243,7 +243,7 @@ impl Actor {
 
     fn remove(&mut self, name: &str) {
         if let Some(mut t) = self.instances.remove(name) {
-            let _ = self.watcher.unwatch(Path::new(&t.instance.dir));
+            self.watcher.unwatch_dir(Path::new(&t.instance.dir));
             if let Some(w) = t.waiter.take() {
                 let _ = w.send(Err(CoreError::InstanceNotFound {
                     name: name.to_string(),
