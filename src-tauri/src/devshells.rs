@@ -4,15 +4,16 @@
 //! one-click open: start the VM if needed, then spawn the chosen terminal.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use limabar_core::develop::catalog::FlakeView;
 use limabar_core::develop::DevShells;
+use limabar_core::fswatch::FsWatch;
 use limabar_core::inventory::Instance;
 use limabar_core::runner::Runner;
-use notify::{EventKind, RecursiveMode, Watcher};
+use notify::EventKind;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
 use ts_rs::TS;
@@ -41,7 +42,7 @@ pub struct AppDevShells {
     instances: Mutex<BTreeMap<String, Instance>>,
     /// Which folders are watched for which instance.
     watched: Mutex<BTreeMap<String, Vec<PathBuf>>>,
-    watcher: Mutex<Option<notify::RecommendedWatcher>>,
+    watcher: Mutex<Option<FsWatch>>,
 }
 
 pub fn init(app: &AppHandle, runner: Runner, data_dir: PathBuf) -> Arc<AppDevShells> {
@@ -53,13 +54,11 @@ pub fn init(app: &AppHandle, runner: Runner, data_dir: PathBuf) -> Arc<AppDevShe
         watched: Mutex::new(BTreeMap::new()),
         watcher: Mutex::new(None),
     });
-    let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-        if let Ok(ev) = res {
-            // Reading a folder is not a change (and walking it would loop on itself).
-            if !matches!(ev.kind, EventKind::Access(_)) {
-                for p in ev.paths {
-                    let _ = tx.send(p);
-                }
+    let watcher = FsWatch::new(&[], move |ev| {
+        // Reading a folder is not a change (and walking it would loop on itself).
+        if !matches!(ev.kind, EventKind::Access(_)) {
+            for p in ev.paths.into_iter().filter(|p| may_change_flakes(p)) {
+                let _ = tx.send(p);
             }
         }
     });
@@ -106,6 +105,18 @@ pub fn init(app: &AppHandle, runner: Runner, data_dir: PathBuf) -> Arc<AppDevShe
     dev
 }
 
+fn is_flake_file(p: &Path) -> bool {
+    p.file_name()
+        .is_some_and(|f| f == "flake.nix" || f == "flake.lock")
+}
+
+/// What can change the flakes found in a watched folder: `flake.nix` or `flake.lock`
+/// written, a folder created, renamed or removed (a project cloned or deleted). A dev
+/// server's log or a saved source file cannot, and does not cost a refresh.
+fn may_change_flakes(p: &Path) -> bool {
+    is_flake_file(p) || p.is_dir() || !p.exists()
+}
+
 /// Recomputes `instance`'s flakes, pushes them to the UI and re-arms the watches.
 pub async fn emit(app: &AppHandle, dev: &Arc<AppDevShells>, instance: &Instance) {
     let flakes = compute(dev, instance).await;
@@ -136,10 +147,10 @@ fn rewatch(dev: &AppDevShells, name: &str, dirs: Vec<PathBuf>) {
     let old = watched.remove(name).unwrap_or_default();
     let still_wanted = |d: &PathBuf| watched.values().any(|ds| ds.contains(d));
     for d in old.iter().filter(|d| !dirs.contains(d) && !still_wanted(d)) {
-        let _ = w.unwatch(d);
+        w.unwatch_dir(d);
     }
     for d in dirs.iter().filter(|d| !old.contains(d)) {
-        let _ = w.watch(d, RecursiveMode::NonRecursive);
+        let _ = w.watch_dir(d);
     }
     watched.insert(name.to_string(), dirs);
 }
@@ -166,4 +177,26 @@ pub fn refresh(app: &AppHandle, instance: Instance, vm_up: bool) {
         dev.core.refresh(&instance, &progress).await;
         emit(&app, &dev, &instance).await;
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_change_flakes;
+
+    #[test]
+    fn only_flake_files_and_folders_come_and_gone_refresh_the_flakes() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path();
+        std::fs::write(p.join("flake.nix"), "{}").unwrap();
+        std::fs::write(p.join("flake.lock"), "{}").unwrap();
+        std::fs::write(p.join("dev.log"), "GET / 200").unwrap();
+        std::fs::write(p.join("main.rs"), "fn main() {}").unwrap();
+        std::fs::create_dir(p.join("cloned app")).unwrap();
+        assert!(may_change_flakes(&p.join("flake.nix")));
+        assert!(may_change_flakes(&p.join("flake.lock")));
+        assert!(may_change_flakes(&p.join("cloned app")));
+        assert!(may_change_flakes(&p.join("deleted project")));
+        assert!(!may_change_flakes(&p.join("dev.log")));
+        assert!(!may_change_flakes(&p.join("main.rs")));
+    }
 }

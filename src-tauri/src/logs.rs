@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use limabar_core::doctor::Finding;
+use limabar_core::fswatch::FsWatch;
 use limabar_core::logs::{recent, LogLine, LogView};
 use limabar_core::{CoreError, ErrorInfo, InstanceView};
-use notify::{EventKind, RecursiveMode, Watcher};
+use notify::EventKind;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
 use ts_rs::TS;
@@ -28,7 +29,7 @@ pub struct LogBatch {
 
 /// The open log view (at most one: the popover shows one).
 pub struct OpenLogs {
-    _watcher: notify::RecommendedWatcher,
+    _watcher: FsWatch,
 }
 
 #[tauri::command]
@@ -45,9 +46,13 @@ pub async fn open_logs(
             .map_err(|e| CoreError::io("opening logs", e).info())?
     };
     let paths = view.paths();
+    let names: Vec<String> = paths
+        .iter()
+        .filter_map(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()))
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let view = Arc::new(Mutex::new(view));
-    let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-        let Ok(ev) = res else { return };
+    let mut watcher = FsWatch::new(&names, move |ev| {
         // Our own reads show up as access events: reacting to them would loop.
         if matches!(ev.kind, EventKind::Access(_)) || !ev.paths.iter().any(|p| paths.contains(p)) {
             return;
@@ -63,8 +68,8 @@ pub async fn open_logs(
             );
         }
     })
-    .and_then(|mut w| w.watch(&dir, RecursiveMode::NonRecursive).map(|_| w))
-    .map_err(|e| CoreError::io("watching the logs", e).info())?;
+    .map_err(|e| e.info())?;
+    watcher.watch_dir(&dir).map_err(|e| e.info())?;
     *state.logs.lock().unwrap() = Some(OpenLogs { _watcher: watcher });
     Ok(lines)
 }

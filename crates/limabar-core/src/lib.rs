@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod explain;
 pub mod fsutil;
+pub mod fswatch;
 pub mod halog;
 pub mod inventory;
 pub mod locate;

@@ -19,6 +19,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use crate::change::{Change, InstanceView, MountStatus, Operation};
 use crate::error::{CoreError, Result};
 use crate::events::{parse_event_line, HaEvent};
+use crate::fswatch::FsWatch;
 use crate::halog::parse_line;
 use crate::inventory::{parse_list, Instance, LimaStatus, Listing};
 use crate::locate::{LimaInfo, Limactl};
@@ -157,7 +158,7 @@ impl Monitor {
         let (changes, _) = broadcast::channel(1024);
         let fs_tx = tx.clone();
         let home = lima_home.clone();
-        let mut watcher = fswatch::FsWatch::new(move |ev| {
+        let mut watcher = FsWatch::new(&[HA_STDOUT, HA_STDERR], move |ev| {
             if concerns_the_monitor(&home, &ev) {
                 let _ = fs_tx.send(Msg::Fs(ev));
             }
@@ -268,7 +269,7 @@ struct Actor {
     lima_home: PathBuf,
     tx: mpsc::UnboundedSender<Msg>,
     changes: broadcast::Sender<Change>,
-    watcher: fswatch::FsWatch,
+    watcher: FsWatch,
     instances: BTreeMap<String, Tracked>,
     loaded: bool,
     pending_snapshots: Vec<oneshot::Sender<Vec<InstanceView>>>,
@@ -280,7 +281,6 @@ struct Actor {
 }
 
 mod actor;
-mod fswatch;
 
 #[cfg(test)]
 mod tests {

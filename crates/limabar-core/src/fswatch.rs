@@ -1,20 +1,19 @@
-//! The monitor's file-system watch: `$LIMA_HOME` and each instance directory, for
-//! entries created, deleted or rewritten, plus writes to the two host-agent logs.
+//! Watching directories for what Limabar reacts to: entries created, deleted, renamed or
+//! rewritten, plus every write to a few named files (logs being followed).
 //!
-//! An instance directory also holds the VM's disk image, which QEMU writes continuously.
-//! The notify crate watches a directory with a fixed inotify mask that includes
-//! `IN_MODIFY` and `IN_OPEN`, so every disk write would wake a thread. On Linux this
-//! watches the directories without them (creation, deletion, renames, and a file closed
-//! after writing — pid files, `lima.yaml`) and the two logs with `IN_MODIFY` on the files
-//! themselves, re-armed when a log is recreated. Elsewhere (FSEvents on macOS) notify is
-//! used as it is. Either way the monitor receives `notify::Event`s.
+//! The folders Limabar watches hold files written continuously that it does not care
+//! about: the VM's disk image in an instance directory (QEMU writes it all the time), a
+//! dev server's log in a project folder. The notify crate watches a directory with a
+//! fixed inotify mask that includes `IN_MODIFY` and `IN_OPEN`, so each such write would
+//! wake a thread. On Linux this watches directories without them (creation, deletion,
+//! renames, and a file closed after writing: pid files, `lima.yaml`, a saved
+//! `flake.nix`) and the followed files with `IN_MODIFY` on the files themselves,
+//! re-armed when one is recreated. Elsewhere (FSEvents on macOS) notify is used as it
+//! is, and callers filter. Either way callers receive `notify::Event`s.
 
 use crate::error::{CoreError, Result};
 
-/// Files whose every write matters (the event log and the requirement lines).
-const FOLLOWED: [&str; 2] = [crate::snapshot::HA_STDOUT, crate::snapshot::HA_STDERR];
-
-pub(crate) use imp::FsWatch;
+pub use imp::FsWatch;
 
 #[cfg(target_os = "linux")]
 mod imp {
@@ -26,7 +25,7 @@ mod imp {
     use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask, Watches};
     use notify::event::{CreateKind, DataChange, Event, EventKind, ModifyKind, RemoveKind};
 
-    use super::{CoreError, Result, FOLLOWED};
+    use super::{CoreError, Result};
 
     #[derive(Default)]
     struct Table {
@@ -34,10 +33,11 @@ mod imp {
         files: HashMap<WatchDescriptor, PathBuf>,
     }
 
-    pub(crate) struct FsWatch {
+    pub struct FsWatch {
         watches: Watches,
         table: Arc<Mutex<Table>>,
         closed: Arc<AtomicBool>,
+        followed: Arc<Vec<String>>,
     }
 
     fn dir_mask() -> WatchMask {
@@ -55,13 +55,21 @@ mod imp {
     }
 
     impl FsWatch {
-        pub(crate) fn new(on_event: impl Fn(Event) + Send + 'static) -> Result<FsWatch> {
+        /// `followed`: names of files in the watched directories whose every write is
+        /// reported.
+        pub fn new(
+            followed: &[&str],
+            on_event: impl Fn(Event) + Send + 'static,
+        ) -> Result<FsWatch> {
+            let followed: Arc<Vec<String>> =
+                Arc::new(followed.iter().map(|f| f.to_string()).collect());
             let mut inotify =
                 Inotify::init().map_err(|e| CoreError::io("watching the Lima directory", e))?;
             let watches = inotify.watches();
             let table = Arc::new(Mutex::new(Table::default()));
             let closed = Arc::new(AtomicBool::new(false));
             let (mut w, t, c) = (watches.clone(), table.clone(), closed.clone());
+            let names = followed.clone();
             std::thread::Builder::new()
                 .name("limabar-fswatch".into())
                 .spawn(move || {
@@ -94,7 +102,7 @@ mod imp {
                                     .mask
                                     .intersects(EventMask::CREATE | EventMask::MOVED_TO)
                                 {
-                                    if !is_dir && FOLLOWED.iter().any(|f| name == *f) {
+                                    if !is_dir && names.iter().any(|f| name == f.as_str()) {
                                         follow(&mut w, &t, path.clone());
                                     }
                                     EventKind::Create(if is_dir {
@@ -141,10 +149,11 @@ mod imp {
                 watches,
                 table,
                 closed,
+                followed,
             })
         }
 
-        pub(crate) fn watch_dir(&mut self, dir: &Path) -> Result<()> {
+        pub fn watch_dir(&mut self, dir: &Path) -> Result<()> {
             let wd = self
                 .watches
                 .add(dir, dir_mask())
@@ -154,7 +163,7 @@ mod imp {
                 .unwrap()
                 .dirs
                 .insert(wd, dir.to_path_buf());
-            for f in FOLLOWED {
+            for f in self.followed.iter() {
                 let file = dir.join(f);
                 if file.exists() {
                     follow(&mut self.watches, &self.table, file);
@@ -163,7 +172,7 @@ mod imp {
             Ok(())
         }
 
-        pub(crate) fn unwatch_dir(&mut self, dir: &Path) {
+        pub fn unwatch_dir(&mut self, dir: &Path) {
             let wds: Vec<WatchDescriptor> = {
                 let mut table = self.table.lock().unwrap();
                 let mut wds: Vec<WatchDescriptor> = table
@@ -220,10 +229,14 @@ mod imp {
 
     use super::{CoreError, Result};
 
-    pub(crate) struct FsWatch(notify::RecommendedWatcher);
+    pub struct FsWatch(notify::RecommendedWatcher);
 
     impl FsWatch {
-        pub(crate) fn new(on_event: impl Fn(Event) + Send + 'static) -> Result<FsWatch> {
+        /// Every event is reported here: `followed` only matters to the Linux watch.
+        pub fn new(
+            _followed: &[&str],
+            on_event: impl Fn(Event) + Send + 'static,
+        ) -> Result<FsWatch> {
             notify::recommended_watcher(move |res: notify::Result<Event>| {
                 if let Ok(ev) = res {
                     on_event(ev);
@@ -233,13 +246,13 @@ mod imp {
             .map_err(|e| CoreError::io("watching the Lima directory", e))
         }
 
-        pub(crate) fn watch_dir(&mut self, dir: &Path) -> Result<()> {
+        pub fn watch_dir(&mut self, dir: &Path) -> Result<()> {
             self.0
                 .watch(dir, RecursiveMode::NonRecursive)
                 .map_err(|e| CoreError::io(format!("watching {}", dir.display()), e))
         }
 
-        pub(crate) fn unwatch_dir(&mut self, dir: &Path) {
+        pub fn unwatch_dir(&mut self, dir: &Path) {
             let _ = self.0.unwatch(dir);
         }
     }
@@ -299,7 +312,7 @@ mod tests {
         std::fs::write(d.join("ha.stderr.log"), "").unwrap();
         std::fs::write(d.join("diffdisk"), "").unwrap();
         let (tx, rx) = mpsc::channel();
-        let mut w = FsWatch::new(move |ev| {
+        let mut w = FsWatch::new(&["ha.stdout.log", "ha.stderr.log"], move |ev| {
             let _ = tx.send(ev);
         })
         .unwrap();
