@@ -11,14 +11,11 @@ use limabar_core::{Monitor, MonitorConfig, VmState};
 use limabar_tests::{within, SimLima};
 use serde_json::Value;
 
-#[tokio::test]
-async fn a_vm_the_cli_is_starting_cannot_be_changed_by_the_app_or_another_cli() {
+/// An instance `nixos` that a `limabar start` process is booting (2 s), and the app's
+/// side: a monitor sharing the CLI's lock directory.
+async fn cli_booting() -> (SimLima, Monitor, tokio::process::Child) {
     let sim = SimLima::new("2.2.0");
     sim.create("nixos", r#"{"bootSecs": 2.0, "stopSecs": 0.1}"#);
-    let project = sim.root.path().join("project");
-    std::fs::create_dir_all(&project).unwrap();
-
-    // The app's side: a monitor sharing the CLI's lock directory.
     let config = MonitorConfig {
         op_locks: Some(sim.cli_data_dir().join("locks")),
         ..MonitorConfig::new(sim.connect().await)
@@ -26,8 +23,7 @@ async fn a_vm_the_cli_is_starting_cannot_be_changed_by_the_app_or_another_cli() 
     let app = Monitor::spawn(config).unwrap();
     let mut changes = app.subscribe();
     app.snapshot().await;
-
-    let mut cli_start = tokio::process::Command::from(sim.limabar_cmd(&["start", "nixos"]))
+    let cli_start = tokio::process::Command::from(sim.limabar_cmd(&["start", "nixos"]))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -42,6 +38,14 @@ async fn a_vm_the_cli_is_starting_cannot_be_changed_by_the_app_or_another_cli() 
         }
     })
     .await;
+    (sim, app, cli_start)
+}
+
+#[tokio::test]
+async fn a_vm_the_cli_is_starting_cannot_be_changed_by_the_app_or_another_cli() {
+    let (sim, app, mut cli_start) = cli_booting().await;
+    let project = sim.root.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
     let calls_before = sim.calls().len();
 
     match app.begin("nixos", Operation::Stop).await {
@@ -92,30 +96,7 @@ async fn a_vm_the_cli_is_starting_cannot_be_changed_by_the_app_or_another_cli() 
 /// the process, so the next change goes through at once.
 #[tokio::test]
 async fn a_killed_cli_leaves_the_vm_unlocked() {
-    let sim = SimLima::new("2.2.0");
-    sim.create("nixos", r#"{"bootSecs": 2.0, "stopSecs": 0.1}"#);
-    let config = MonitorConfig {
-        op_locks: Some(sim.cli_data_dir().join("locks")),
-        ..MonitorConfig::new(sim.connect().await)
-    };
-    let app = Monitor::spawn(config).unwrap();
-    let mut changes = app.subscribe();
-    app.snapshot().await;
-    let mut cli_start = tokio::process::Command::from(sim.limabar_cmd(&["start", "nixos"]))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    within(Duration::from_secs(10), "the CLI's boot to begin", async {
-        loop {
-            if let Change::StateChanged { to, .. } = changes.recv().await.unwrap() {
-                if matches!(to, VmState::Starting { .. }) {
-                    return;
-                }
-            }
-        }
-    })
-    .await;
+    let (_sim, app, mut cli_start) = cli_booting().await;
     assert!(matches!(
         app.begin("nixos", Operation::Stop).await,
         Err(CoreError::Busy { .. })
