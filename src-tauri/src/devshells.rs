@@ -110,11 +110,20 @@ fn is_flake_file(p: &Path) -> bool {
         .is_some_and(|f| f == "flake.nix" || f == "flake.lock")
 }
 
+/// Git's index, rewritten by `git add` (watched only while a flake is untracked).
+fn is_git_index(p: &Path) -> bool {
+    p.file_name().is_some_and(|f| f == "index")
+        && p.parent()
+            .and_then(Path::file_name)
+            .is_some_and(|d| d == ".git")
+}
+
 /// What can change the flakes found in a watched folder: `flake.nix` or `flake.lock`
-/// written, a folder created, renamed or removed (a project cloned or deleted). A dev
-/// server's log or a saved source file cannot, and does not cost a refresh.
+/// written, a folder created, renamed or removed (a project cloned or deleted), git's
+/// index rewritten (`git add flake.nix`). A dev server's log or a saved source file
+/// cannot, and does not cost a refresh.
 fn may_change_flakes(p: &Path) -> bool {
-    is_flake_file(p) || p.is_dir() || !p.exists()
+    is_flake_file(p) || is_git_index(p) || p.is_dir() || !p.exists()
 }
 
 /// Recomputes `instance`'s flakes, pushes them to the UI and re-arms the watches.
@@ -196,6 +205,11 @@ mod tests {
         assert!(may_change_flakes(&p.join("flake.lock")));
         assert!(may_change_flakes(&p.join("cloned app")));
         assert!(may_change_flakes(&p.join("deleted project")));
+        std::fs::create_dir(p.join(".git")).unwrap();
+        std::fs::write(p.join(".git/index"), "DIRC").unwrap();
+        std::fs::write(p.join(".git/HEAD"), "ref: refs/heads/main").unwrap();
+        assert!(may_change_flakes(&p.join(".git/index")));
+        assert!(!may_change_flakes(&p.join(".git/HEAD")));
         assert!(!may_change_flakes(&p.join("dev.log")));
         assert!(!may_change_flakes(&p.join("main.rs")));
     }

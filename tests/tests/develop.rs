@@ -243,3 +243,93 @@ async fn a_recently_used_shell_is_prebuilt_then_opens_its_profile_and_goes_stale
     assert_eq!(names(&profiles), Vec::<String>::new());
     assert!(!dev.command("nixos", p, p, "rust").prebuilt);
 }
+
+/// `git add flake.nix` after the untracked-flake warning: the next refresh evaluates
+/// the flake again (its files did not change, but now nix can see it), and discovery
+/// asks for the repository's `.git` to be watched while the flake is untracked.
+#[tokio::test]
+async fn an_untracked_flake_is_evaluated_again_once_added_to_git() {
+    let sim = SimLima::new("2.2.0");
+    sim.create("nixos", r#"{"bootSecs": 0.3, "stopSecs": 0.1}"#);
+    // A repository at a plain path: the guest-side nix here (Debian's 2.8) cannot fetch a
+    // git flake from a path with a space ("… is not a valid URL"); newer nix can.
+    let plain = tempfile::Builder::new()
+        .prefix("limabar-repo-")
+        .tempdir()
+        .unwrap();
+    let dir = plain.path().to_path_buf();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/offline-flake/flake.nix"),
+        dir.join("flake.nix"),
+    )
+    .unwrap();
+    assert!(sim
+        .limabar(&["mount", "add", "nixos", dir.to_str().unwrap()])
+        .status
+        .success());
+    assert!(sim.limabar(&["start", "nixos"]).status.success());
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .arg("-C")
+            .arg(&dir)
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    let limactl = sim.connect().await;
+    let env = sim.host_env();
+    let dev = DevShells::new(limactl.runner.clone(), &env.data_dir);
+    let (views, _) = list_views(&limactl).await.unwrap();
+    let inst = views
+        .into_iter()
+        .find(|v| v.instance.name == "nixos")
+        .unwrap()
+        .instance;
+
+    dev.refresh(&inst, &|| {}).await;
+    let (flakes, found) = dev.views(&inst);
+    assert_eq!(flakes[0].git, GitTracking::Untracked);
+    assert!(flakes[0]
+        .warning
+        .as_deref()
+        .unwrap()
+        .contains("git add flake.nix"));
+    assert!(
+        found.visited.contains(&dir.join(".git")),
+        "{:?}",
+        found.visited
+    );
+    let names = |f: &limabar_core::develop::catalog::FlakeView| {
+        f.shells.iter().map(|s| s.name.clone()).collect::<Vec<_>>()
+    };
+    // nix cannot see an untracked flake.nix: no shell list from the guest.
+    assert_eq!(names(&flakes[0]), ["default"], "{:?}", flakes[0]);
+
+    git(&["add", "flake.nix"]);
+    let evaluations = |sim: &SimLima| {
+        sim.calls()
+            .iter()
+            .filter(|c| c.contains(&"flake".to_string()) && c.contains(&"show".to_string()))
+            .count()
+    };
+    let before = evaluations(&sim);
+    dev.refresh(&inst, &|| {}).await;
+    assert_eq!(evaluations(&sim), before + 1, "evaluated again");
+    let (flakes, found) = dev.views(&inst);
+    assert_eq!(flakes[0].git, GitTracking::Tracked);
+    assert_eq!(flakes[0].warning, None);
+    assert_eq!(
+        names(&flakes[0]),
+        ["default", "heavy", "rust"],
+        "{:?}",
+        flakes[0]
+    );
+    assert!(!found.visited.contains(&dir.join(".git")));
+}

@@ -278,3 +278,65 @@ async fn a_flake_that_appears_while_the_vm_runs_is_listed_with_its_shells() {
     );
     app.close().await;
 }
+
+/// The untracked-flake warning goes by itself once the user runs `git add flake.nix`
+/// (the repository's `.git` is watched while the warning shows), and the flake's shells
+/// appear, evaluated again now that nix can see it.
+#[tokio::test]
+async fn the_untracked_warning_goes_once_flake_nix_is_added_to_git() {
+    let sim = SimLima::new("2.2.0");
+    sim.create("nixos", r#"{"bootSecs": 1.0, "stopSecs": 0.1}"#);
+    // A plain path: Debian's nix 2.8 cannot fetch a git flake from a path with a space.
+    let plain = tempfile::Builder::new()
+        .prefix("limabar-repo-")
+        .tempdir()
+        .unwrap();
+    let dir = plain.path();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/offline-flake/flake.nix"),
+        dir.join("flake.nix"),
+    )
+    .unwrap();
+    let git = |args: &[&str]| {
+        assert!(std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .status()
+            .unwrap()
+            .success());
+    };
+    git(&["init", "-q"]);
+    let p = dir.to_str().unwrap();
+    assert!(sim.limabar(&["mount", "add", "nixos", p]).status.success());
+    assert!(sim
+        .limactl_cmd(&["start", "--tty=false", "nixos"])
+        .status()
+        .unwrap()
+        .success());
+    let app = AppSession::launch(sim).await;
+    app.wait_state("nixos", "ready", Duration::from_secs(30))
+        .await;
+    let warning = app
+        .element(
+            &format!(r#"[data-flake="{p}"] [data-testid=flake-warning]"#),
+            Duration::from_secs(30),
+        )
+        .await;
+    assert!(warning.text().await.unwrap().contains("git add flake.nix"));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.screenshot("devshell-untracked.png").await;
+
+    git(&["add", "flake.nix"]);
+    app.wait_gone(
+        &format!(r#"[data-flake="{p}"] [data-testid=flake-warning]"#),
+        Duration::from_secs(30),
+    )
+    .await;
+    app.element(
+        &format!(r#"[data-flake="{p}"] [data-shell="rust"]"#),
+        Duration::from_secs(30),
+    )
+    .await;
+    app.close().await;
+}

@@ -22,6 +22,20 @@ pub struct ShellList {
     pub names: Vec<String>,
     #[serde(default)]
     pub error: Option<String>,
+    /// `flake.nix` was not tracked by git when this was evaluated (nix could not see
+    /// it): once added, the flake is evaluated again even though its files did not change.
+    #[serde(default)]
+    pub untracked: bool,
+}
+
+impl ShellList {
+    /// Evaluated from the flake as it is now: same files, same system, and git showed
+    /// nix the same `flake.nix` (an untracked one is invisible to nix).
+    pub fn is_current(&self, fingerprint: &str, system: &str, git: GitTracking) -> bool {
+        self.fingerprint == fingerprint
+            && self.system == system
+            && self.untracked == (git == GitTracking::Untracked)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -214,7 +228,9 @@ impl Catalog {
         building: &dyn Fn(&str) -> bool,
     ) -> FlakeView {
         let list = self.shells.get(&flake.guest_dir);
-        let current = list.filter(|l| l.fingerprint == fp);
+        let current = list.filter(|l| {
+            l.fingerprint == fp && l.untracked == (flake.git == GitTracking::Untracked)
+        });
         let names = match list {
             // Current, or the last good list while the changed flake is re-evaluated.
             Some(l) if l.error.is_none() => l.names.clone(),
@@ -290,6 +306,7 @@ mod tests {
                 system: "x86_64-linux".into(),
                 names: vec!["default".into(), "rust".into()],
                 error: None,
+                untracked: false,
             },
         );
         c.prebuilt.insert(

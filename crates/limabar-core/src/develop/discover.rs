@@ -42,7 +42,9 @@ pub struct Discovery {
     /// The entry budget ran out: flakes deeper in big trees may be missing.
     pub truncated: bool,
     /// Every directory looked into: watching these (not recursively) is enough to see a
-    /// `flake.nix` appear anywhere discovery would find it.
+    /// `flake.nix` appear anywhere discovery would find it. Also the `.git` folder of a
+    /// repository whose `flake.nix` is untracked: `git add flake.nix` rewrites its
+    /// `index`, and the warning can go at once.
     #[serde(skip)]
     #[ts(skip)]
     pub visited: Vec<PathBuf>,
@@ -63,6 +65,14 @@ pub fn discover_with_budget(mounts: &[Mount], budget: usize) -> Discovery {
         dirs.sort();
         for dir in dirs {
             let git = git::tracking(&dir);
+            if git == GitTracking::Untracked {
+                if let Some(dot_git) = git::repository_of(&dir)
+                    .map(|r| r.join(".git"))
+                    .filter(|g| g.is_dir() && !out.visited.contains(g))
+                {
+                    out.visited.push(dot_git);
+                }
+            }
             let rel = dir.strip_prefix(&root).unwrap_or(Path::new(""));
             let guest_dir = Path::new(&m.mount_point).join(rel);
             out.flakes.push(Flake {

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use super::catalog::{prebuilt_id, Catalog, FlakeView, Prebuilt, ShellList};
-use super::{command, discover, shells, Discovery, Flake};
+use super::{command, discover, shells, Discovery, Flake, GitTracking};
 use crate::error::CoreError;
 use crate::inventory::Instance;
 use crate::runner::Runner;
@@ -106,7 +106,7 @@ impl DevShells {
                 .unwrap()
                 .shells
                 .get(&f.guest_dir)
-                .is_some_and(|l| l.fingerprint == fp && l.system == system);
+                .is_some_and(|l| l.is_current(&fp, &system, f.git));
             if !current {
                 self.evaluate(&instance.name, &system, f, &fp).await;
                 progress();
@@ -148,19 +148,21 @@ impl DevShells {
         }
         let mut args = vec!["shell".to_string(), "--tty=false".into()];
         args.extend(command::flake_show_args(name, &flake.guest_dir));
-        let list = match self.runner.run(&args, NIX_TIMEOUT).await {
+        let mut list = match self.runner.run(&args, NIX_TIMEOUT).await {
             Ok(out) if out.success() => match shells::parse_flake_show(&out.stdout, system) {
                 Ok(names) => ShellList {
                     fingerprint: fp.into(),
                     system: system.into(),
                     names,
                     error: None,
+                    untracked: false,
                 },
                 Err(e) => failed_list(fp, system, e),
             },
             Ok(out) => failed_list(fp, system, shells::nix_error(&out.stderr)),
             Err(e) => failed_list(fp, system, e.to_string()),
         };
+        list.untracked = flake.git == GitTracking::Untracked;
         {
             let mut c = self.catalog.lock().unwrap();
             c.shells.insert(flake.guest_dir.clone(), list.clone());
@@ -280,6 +282,7 @@ fn failed_list(fp: &str, system: &str, error: String) -> ShellList {
         system: system.into(),
         names: vec![],
         error: Some(error),
+        untracked: false,
     }
 }
 
