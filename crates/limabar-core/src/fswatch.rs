@@ -217,6 +217,11 @@ mod imp {
             for wd in wds {
                 let _ = self.watches.remove(wd);
             }
+            // Also when nothing was watched (a failed first watch): removing a throwaway
+            // watch queues an IN_IGNORED as well.
+            if let Ok(wd) = self.watches.add("/", WatchMask::DELETE_SELF) {
+                let _ = self.watches.remove(wd);
+            }
         }
     }
 }
@@ -303,6 +308,45 @@ mod tests {
             .open(path)
             .unwrap();
         f.write_all(text.as_bytes()).unwrap();
+    }
+
+    fn watch_threads() -> usize {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .filter(|c| c.trim() == "limabar-fswatch")
+            .count()
+    }
+
+    #[test]
+    fn dropping_a_watch_ends_its_thread_even_when_it_watched_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let watches: Vec<FsWatch> = (0..10)
+            .map(|i| {
+                let mut w = FsWatch::new(&[], |_| {}).unwrap();
+                if i % 2 == 0 {
+                    w.watch_dir(dir.path()).unwrap();
+                }
+                w
+            })
+            .collect();
+        // A thread names itself once it runs.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while watch_threads() < 10 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "threads never started"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let peak = watch_threads();
+        drop(watches);
+        // (Another test's watch may start meanwhile: one more thread at most.)
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while watch_threads() > peak - 9 {
+            assert!(std::time::Instant::now() < deadline, "threads left running");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     #[test]
