@@ -7,6 +7,7 @@ use std::process::Command;
 
 use limabar_core::develop::catalog::PrebuiltState;
 use limabar_core::develop::{DevShells, GitTracking};
+use limabar_core::inventory::Instance;
 use limabar_core::snapshot::list_views;
 use limabar_tests::SimLima;
 use serde_json::Value;
@@ -26,6 +27,19 @@ fn running_vm_with_flake(project: &str) -> (SimLima, std::path::PathBuf) {
     );
     assert!(sim.limabar(&["start", "nixos"]).status.success());
     (sim, dir)
+}
+
+/// The core's dev-shell service against `sim`, and the instance `nixos` as listed.
+async fn dev_shells_of(sim: &SimLima) -> (DevShells, Instance) {
+    let limactl = sim.connect().await;
+    let dev = DevShells::new(limactl.runner.clone(), &sim.host_env().data_dir);
+    let (views, _) = list_views(&limactl).await.unwrap();
+    let inst = views
+        .into_iter()
+        .find(|v| v.instance.name == "nixos")
+        .unwrap()
+        .instance;
+    (dev, inst)
 }
 
 fn json(out: &std::process::Output) -> Value {
@@ -173,15 +187,7 @@ fn develop_starts_a_stopped_vm_then_opens_the_shell_in_the_chosen_terminal() {
 #[tokio::test]
 async fn a_recently_used_shell_is_prebuilt_then_opens_its_profile_and_goes_stale_on_edit() {
     let (sim, dir) = running_vm_with_flake("pre built");
-    let limactl = sim.connect().await;
-    let env = sim.host_env();
-    let dev = DevShells::new(limactl.runner.clone(), &env.data_dir);
-    let (views, _) = list_views(&limactl).await.unwrap();
-    let inst = views
-        .into_iter()
-        .find(|v| v.instance.name == "nixos")
-        .unwrap()
-        .instance;
+    let (dev, inst) = dev_shells_of(&sim).await;
     let p = dir.to_str().unwrap();
     assert!(!dev.command("nixos", p, p, "rust").prebuilt);
     dev.record_use("nixos", p, "rust");
@@ -283,15 +289,7 @@ async fn an_untracked_flake_is_evaluated_again_once_added_to_git() {
         );
     };
     git(&["init", "-q"]);
-    let limactl = sim.connect().await;
-    let env = sim.host_env();
-    let dev = DevShells::new(limactl.runner.clone(), &env.data_dir);
-    let (views, _) = list_views(&limactl).await.unwrap();
-    let inst = views
-        .into_iter()
-        .find(|v| v.instance.name == "nixos")
-        .unwrap()
-        .instance;
+    let (dev, inst) = dev_shells_of(&sim).await;
 
     dev.refresh(&inst, &|| {}).await;
     let (flakes, found) = dev.views(&inst);

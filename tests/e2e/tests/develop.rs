@@ -37,14 +37,9 @@ async fn click_shell(app: &AppSession, dir: &str, shell: &str) -> u64 {
     t
 }
 
-#[tokio::test]
-async fn a_click_opens_xterm_in_the_real_dev_shell_then_prebuilt_and_from_a_stopped_vm() {
-    let sim = SimLima::new("2.2.0");
-    sim.create("nixos", r#"{"bootSecs": 1.0, "stopSecs": 0.1}"#);
-    let projects = sim.root.path().join("projects");
-    let dir = sim.flake_project("projects/web app ü");
-    let p = dir.to_str().unwrap().to_string();
-    let out = sim.limabar(&["mount", "add", "nixos", projects.to_str().unwrap()]);
+/// Shares `folder` with `nixos` and starts it.
+fn share_and_start(sim: &SimLima, folder: &Path) {
+    let out = sim.limabar(&["mount", "add", "nixos", folder.to_str().unwrap()]);
     assert!(
         out.status.success(),
         "{}",
@@ -55,6 +50,16 @@ async fn a_click_opens_xterm_in_the_real_dev_shell_then_prebuilt_and_from_a_stop
         .status()
         .unwrap()
         .success());
+}
+
+#[tokio::test]
+async fn a_click_opens_xterm_in_the_real_dev_shell_then_prebuilt_and_from_a_stopped_vm() {
+    let sim = SimLima::new("2.2.0");
+    sim.create("nixos", r#"{"bootSecs": 1.0, "stopSecs": 0.1}"#);
+    let projects = sim.root.path().join("projects");
+    let dir = sim.flake_project("projects/web app ü");
+    let p = dir.to_str().unwrap().to_string();
+    share_and_start(&sim, &projects);
     // The chosen terminal: xterm, through a wrapper that notes when it was spawned.
     let stamps = sim.root.path().join("terminal-spawned");
     let term = sim.root.path().join("bin/stamped xterm");
@@ -243,13 +248,7 @@ async fn a_flake_that_appears_while_the_vm_runs_is_listed_with_its_shells() {
     sim.create("nixos", r#"{"bootSecs": 1.0, "stopSecs": 0.1}"#);
     let projects = sim.root.path().join("projects");
     std::fs::create_dir_all(&projects).unwrap();
-    let out = sim.limabar(&["mount", "add", "nixos", projects.to_str().unwrap()]);
-    assert!(out.status.success());
-    assert!(sim
-        .limactl_cmd(&["start", "--tty=false", "nixos"])
-        .status()
-        .unwrap()
-        .success());
+    share_and_start(&sim, &projects);
     let app = AppSession::launch(sim).await;
     app.wait_state("nixos", "ready", Duration::from_secs(30))
         .await;
@@ -308,12 +307,7 @@ async fn the_untracked_warning_goes_once_flake_nix_is_added_to_git() {
     };
     git(&["init", "-q"]);
     let p = dir.to_str().unwrap();
-    assert!(sim.limabar(&["mount", "add", "nixos", p]).status.success());
-    assert!(sim
-        .limactl_cmd(&["start", "--tty=false", "nixos"])
-        .status()
-        .unwrap()
-        .success());
+    share_and_start(&sim, dir);
     let app = AppSession::launch(sim).await;
     app.wait_state("nixos", "ready", Duration::from_secs(30))
         .await;
