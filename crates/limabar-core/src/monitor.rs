@@ -107,6 +107,9 @@ struct Tracked {
     restarting: bool,
     boot_estimate: Option<f64>,
     sources: Option<Sources>,
+    /// The host-agent log last attributed to a boot. Kept when the sources are dropped
+    /// (a stop), so a late write to the old log is not taken for a new host agent.
+    stdout_inode: Option<u64>,
     waiter: Option<oneshot::Sender<Result<()>>>,
 }
 

@@ -203,6 +203,17 @@ fn on_event(state: &VmState, ev: &HaEvent) -> VmState {
                 boot_secs: Some(secs_between(*since, at)),
                 since: at,
             },
+            // `limactl start` exited before its `running` event was seen: the event brings
+            // the SSH port, the boot time stays the one measured at the exit.
+            Ready {
+                ssh_port: None,
+                boot_secs,
+                since,
+            } if ev.ssh_local_port.is_some() => Ready {
+                ssh_port: ev.ssh_local_port,
+                boot_secs: *boot_secs,
+                since: *since,
+            },
             // Repeats of the snapshot (port-forward events, shutdown) change nothing.
             Ready { .. } | Degraded { .. } | Stopping { .. } => state.clone(),
             // Replayed history of a VM that was already up when Limabar looked.

@@ -229,6 +229,7 @@ impl Actor {
                     restarting: false,
                     boot_estimate: self.history.estimate(&name),
                     sources: None,
+                    stdout_inode: None,
                     waiter: None,
                 };
                 self.emit(Change::Upserted { instance: t.view() });
@@ -288,6 +289,9 @@ impl Actor {
             src.spawn_watch(&runner, name, tx);
         } else if !watch {
             src.follow_stdout(&dir);
+        }
+        if src.stdout_inode.is_some() {
+            t.stdout_inode = src.stdout_inode;
         }
         t.sources = Some(src);
         self.read_logs(name);
@@ -405,7 +409,7 @@ impl Actor {
             return;
         };
         let inode = inode_of(path);
-        let known = t.sources.as_ref().and_then(|s| s.stdout_inode);
+        let known = t.stdout_inode;
         if inode.is_some() && (created || inode != known) {
             // A new host agent: `limactl start` recreated the log.
             if t.operation.is_none() {

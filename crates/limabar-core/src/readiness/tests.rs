@@ -90,6 +90,41 @@ fn healthy_boot_goes_through_phases_to_ready_with_boot_time() {
 }
 
 #[test]
+fn a_running_event_after_limactls_exit_brings_the_ssh_port() {
+    let starting = VmState::Starting {
+        phase: Some("boot scripts".into()),
+        since: T0,
+    };
+    let exited = apply(
+        &starting,
+        &Input::StartFinished {
+            error: None,
+            at: T0 + 9800,
+        },
+    );
+    assert_eq!(
+        exited,
+        VmState::Ready {
+            ssh_port: None,
+            boot_secs: Some(9.8),
+            since: T0 + 9800
+        }
+    );
+    let with_port = apply(
+        &exited,
+        &ev(r#"{"time":"2026-08-21T10:15:09Z","status":{"running":true,"sshLocalPort":50122}}"#),
+    );
+    assert_eq!(
+        with_port,
+        VmState::Ready {
+            ssh_port: Some(50122),
+            boot_secs: Some(9.8),
+            since: T0 + 9800
+        }
+    );
+}
+
+#[test]
 fn degraded_boot_stays_degraded_when_limactl_exits_1() {
     let s = fold(
         VmState::Stopped,
