@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use limabar_core::develop::{pick_terminal, plan_open};
-use limabar_core::settings::{self, Settings};
 use limabar_core::terminal::{self, Platform, SystemProbe, TerminalChoice};
 use limabar_core::{
     quote, Change, CoreError, ErrorInfo, InstanceView, Monitor, Operation, VmState,
@@ -58,7 +57,7 @@ pub async fn open_dev_shell(
     let t0 = Instant::now();
     let (m, dev) = (state.monitor()?, dev(&state)?);
     let v = state.view(&name).await?;
-    let setting = Settings::load(&settings::path(&state.config_dir)).terminal;
+    let setting = crate::settings::load(&state).terminal;
     let term = pick_terminal(setting.as_deref()).map_err(|e| e.info())?;
     let scratch = dev.data_dir.join("terminal");
     let plan =
@@ -160,7 +159,7 @@ pub struct TerminalSettings {
 #[tauri::command]
 pub fn terminals(state: State<'_, AppState>) -> Result<TerminalSettings, ErrorInfo> {
     let detected = terminal::detect(Platform::current(), &SystemProbe::new());
-    let setting = Settings::load(&settings::path(&state.config_dir)).terminal;
+    let setting = crate::settings::load(&state).terminal;
     let selected = terminal::choose(setting.as_deref(), &detected);
     let mut choices: Vec<TerminalChoice> = detected.iter().map(TerminalChoice::from).collect();
     if let Some(s) = &selected {
@@ -177,11 +176,9 @@ pub fn terminals(state: State<'_, AppState>) -> Result<TerminalSettings, ErrorIn
 /// Remembers the terminal (written atomically; other settings are kept).
 #[tauri::command]
 pub fn set_terminal(state: State<'_, AppState>, id: String) -> Result<(), ErrorInfo> {
-    let path = settings::path(&state.config_dir);
-    let mut s = Settings::load(&path);
-    s.terminal = Some(id).filter(|i| !i.trim().is_empty());
-    s.save(&path)
-        .map_err(|e| CoreError::io(format!("saving {}", path.display()), e).info())
+    crate::settings::update(&state, |s| {
+        s.terminal = Some(id).filter(|i| !i.trim().is_empty())
+    })
 }
 
 /// "Open flake…": a folder chosen in the native chooser (none if cancelled). The UI then

@@ -34,6 +34,7 @@ pub fn host_facts(state: &AppState) -> Host {
     Host::current(
         lima,
         state
+            .env
             .home
             .as_ref()
             .map(|h| h.to_string_lossy().into_owned()),

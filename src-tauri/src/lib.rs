@@ -43,8 +43,6 @@ pub fn run() {
             None,
         ))
         .manage(state::AppState {
-            home: env.home.clone(),
-            config_dir: env.config_dir.clone(),
             env: env.clone(),
             ..Default::default()
         })

@@ -85,7 +85,7 @@ pub async fn diagnostics(state: State<'_, AppState>, name: String) -> Result<Str
     let view = state.view(&name).await?;
     let m = state.monitor()?;
     let info = m.info().clone();
-    let home = state.home.clone();
+    let home = state.env.home.clone();
     let host = crate::diagnosis::host_facts(&state);
     tauri::async_runtime::spawn_blocking(move || {
         let d = crate::diagnosis::diagnose(&view, &host);

@@ -21,7 +21,7 @@ fn plan_for(
 ) -> Plan {
     let input = PlanInput {
         current: &v.instance.mounts,
-        home: state.home.as_deref(),
+        home: state.env.home.as_deref(),
         guest_home: v.instance.guest_home.as_deref(),
         writable,
         confirmed,

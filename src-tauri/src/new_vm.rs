@@ -55,7 +55,7 @@ fn template(state: &AppState, r: &NewVmRequest) -> Result<String, ErrorInfo> {
     template_yaml(
         &vm,
         cfg!(target_os = "macos"),
-        state.home.as_deref(),
+        state.env.home.as_deref(),
         &HostFs,
     )
     .map_err(failed)

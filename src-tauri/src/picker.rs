@@ -14,7 +14,7 @@ pub async fn pick(app: &AppHandle, state: &AppState, title: &str, many: bool) ->
     state.dialog_open.store(true, Ordering::SeqCst);
     let mut dialog = app.dialog().file().set_title(title);
     // Start in the home folder (GTK would start in "Recent", where nothing can be picked).
-    if let Some(home) = &state.home {
+    if let Some(home) = &state.env.home {
         dialog = dialog.set_directory(home);
     }
     if let Some(w) = app.get_webview_window(crate::popover::LABEL) {

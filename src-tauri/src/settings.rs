@@ -37,7 +37,17 @@ pub struct SettingsUpdate {
 }
 
 pub fn load(state: &AppState) -> Settings {
-    Settings::load(&settings::path(&state.config_dir))
+    Settings::load(&settings::path(&state.env.config_dir))
+}
+
+/// Changes settings.json: loaded, changed, written atomically (keys this version does
+/// not know are kept).
+pub fn update(state: &AppState, change: impl FnOnce(&mut Settings)) -> Result<(), ErrorInfo> {
+    let path = settings::path(&state.env.config_dir);
+    let mut s = Settings::load(&path);
+    change(&mut s);
+    s.save(&path)
+        .map_err(|e| CoreError::io(format!("saving {}", path.display()), e).info())
 }
 
 #[tauri::command]
@@ -66,13 +76,11 @@ pub fn save_settings(
     if !limactl.is_empty() && !std::path::Path::new(&limactl).is_file() {
         return Err(CoreError::io("limactl", format!("`{limactl}` is not a file")).info());
     }
-    let path = settings::path(&state.config_dir);
-    let mut s = Settings::load(&path);
-    s.limactl = Some(limactl).filter(|l| !l.is_empty());
-    s.notify_ready = update.notify_ready;
-    s.notify_problems = update.notify_problems;
-    s.save(&path)
-        .map_err(|e| CoreError::io(format!("saving {}", path.display()), e).info())?;
+    self::update(&state, |s| {
+        s.limactl = Some(limactl).filter(|l| !l.is_empty());
+        s.notify_ready = update.notify_ready;
+        s.notify_problems = update.notify_problems;
+    })?;
     let autostart = app.autolaunch();
     if autostart.is_enabled().unwrap_or(false) != update.open_at_login {
         let done = if update.open_at_login {

@@ -37,11 +37,8 @@ pub struct AppState {
     pub blur_generation: std::sync::atomic::AtomicU64,
     /// The open log view, if any.
     pub logs: Mutex<Option<crate::logs::OpenLogs>>,
-    /// Limabar's configuration directory (settings.json).
-    pub config_dir: std::path::PathBuf,
-    /// The host user's home, for the "broad folder" rule.
-    pub home: Option<std::path::PathBuf>,
-    /// The environment captured at launch, for connecting again ("Check again").
+    /// The environment captured at launch: the user's home (the "broad folder" rule),
+    /// the configuration directory (settings.json), and what connecting again needs.
     pub env: limabar_core::env::HostEnv,
     /// A connection attempt is under way: a second "Check again" waits for it.
     pub connecting: AtomicBool,
