@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use limabar_core::develop::catalog::FlakeView;
-use limabar_core::develop::DevShells;
+use limabar_core::develop::{discover, DevShells, Discovery};
 use limabar_core::fswatch::FsWatch;
 use limabar_core::inventory::Instance;
 use limabar_core::runner::Runner;
@@ -126,27 +126,42 @@ fn may_change_flakes(p: &Path) -> bool {
     is_flake_file(p) || is_git_index(p) || p.is_dir() || !p.exists()
 }
 
-/// Recomputes `instance`'s flakes, pushes them to the UI and re-arms the watches.
-pub async fn emit(app: &AppHandle, dev: &Arc<AppDevShells>, instance: &Instance) {
-    let flakes = compute(dev, instance).await;
-    let _ = app.emit(FLAKES_EVENT, &flakes);
+/// `instance`'s flakes now: discovered in its mounts (the watches follow what discovery
+/// looked at), then viewed with the catalog.
+pub async fn compute(dev: &Arc<AppDevShells>, instance: &Instance) -> InstanceFlakes {
+    let found = discover_for(dev, instance).await;
+    view(dev, &instance.name, found).await
 }
 
-pub async fn compute(dev: &Arc<AppDevShells>, instance: &Instance) -> InstanceFlakes {
-    let (d, inst) = (dev.clone(), instance.clone());
-    let (views, found) = tauri::async_runtime::spawn_blocking(move || d.core.views(&inst))
+/// Discovery in `instance`'s mounts; remembers the instance and re-arms the watches.
+async fn discover_for(dev: &Arc<AppDevShells>, instance: &Instance) -> Arc<Discovery> {
+    let mounts = instance.mounts.clone();
+    let found = tauri::async_runtime::spawn_blocking(move || discover(&mounts))
         .await
         .unwrap_or_default();
     dev.instances
         .lock()
         .unwrap()
         .insert(instance.name.clone(), instance.clone());
-    rewatch(dev, &instance.name, found.visited);
+    rewatch(dev, &instance.name, found.visited.clone());
+    Arc::new(found)
+}
+
+/// The UI's view of flakes already discovered (the catalog may have moved on).
+async fn view(dev: &Arc<AppDevShells>, name: &str, found: Arc<Discovery>) -> InstanceFlakes {
+    let (d, n, f) = (dev.clone(), name.to_string(), found.clone());
+    let flakes = tauri::async_runtime::spawn_blocking(move || d.core.views_of(&n, &f))
+        .await
+        .unwrap_or_default();
     InstanceFlakes {
-        name: instance.name.clone(),
-        flakes: views,
+        name: name.to_string(),
+        flakes,
         truncated: found.truncated,
     }
+}
+
+async fn push(app: &AppHandle, dev: &Arc<AppDevShells>, name: &str, found: Arc<Discovery>) {
+    let _ = app.emit(FLAKES_EVENT, view(dev, name, found).await);
 }
 
 fn rewatch(dev: &AppDevShells, name: &str, dirs: Vec<PathBuf>) {
@@ -165,26 +180,36 @@ fn rewatch(dev: &AppDevShells, name: &str, dirs: Vec<PathBuf>) {
 }
 
 /// Pushes the flakes now; when the VM is up, evaluates stale shell lists and pre-builds
-/// recent shells in the background, pushing again after each step.
+/// recent shells in the background, pushing again after each step. The mounts are
+/// searched once per refresh; each push re-reads only the catalog and fingerprints.
 pub fn refresh(app: &AppHandle, instance: Instance, vm_up: bool) {
     let Some(dev) = app.state::<AppState>().dev.get().cloned() else {
         return;
     };
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        emit(&app, &dev, &instance).await;
+        let found = discover_for(&dev, &instance).await;
+        push(&app, &dev, &instance.name, found.clone()).await;
         if !vm_up {
             return;
         }
         let progress = {
-            let (app, dev, instance) = (app.clone(), dev.clone(), instance.clone());
+            let (app, dev, name, found) = (
+                app.clone(),
+                dev.clone(),
+                instance.name.clone(),
+                found.clone(),
+            );
             move || {
-                let (app, dev, instance) = (app.clone(), dev.clone(), instance.clone());
-                tauri::async_runtime::spawn(async move { emit(&app, &dev, &instance).await });
+                let (app, dev, name, found) =
+                    (app.clone(), dev.clone(), name.clone(), found.clone());
+                tauri::async_runtime::spawn(async move { push(&app, &dev, &name, found).await });
             }
         };
-        dev.core.refresh(&instance, &progress).await;
-        emit(&app, &dev, &instance).await;
+        dev.core
+            .refresh_found(&instance, &found.flakes, &progress)
+            .await;
+        push(&app, &dev, &instance.name, found).await;
     });
 }
 

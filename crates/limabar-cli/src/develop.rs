@@ -3,7 +3,7 @@
 //! would be spawned: `{"terminal", "argv", "command"}`).
 
 use limabar_core::develop::catalog::FlakeView;
-use limabar_core::develop::{pick_terminal, plan_open, DevShells};
+use limabar_core::develop::{discover, pick_terminal, plan_open, DevShells};
 use limabar_core::env::HostEnv;
 use limabar_core::inventory::Instance;
 use limabar_core::locate::Limactl;
@@ -33,16 +33,17 @@ pub async fn flakes(
 ) -> Result<(), CoreError> {
     let (inst, state) = instance(limactl, name).await?;
     let dev = dev_shells(limactl, env);
-    // A running VM can tell the real shell lists; a stopped one shows `default`.
-    if state.is_up() {
-        dev.refresh_shell_lists(&inst, &|| {}).await;
-    }
-    let (views, found) = {
-        let inst = inst.clone();
-        tokio::task::spawn_blocking(move || dev.views(&inst))
+    let found = {
+        let mounts = inst.mounts.clone();
+        tokio::task::spawn_blocking(move || discover(&mounts))
             .await
             .map_err(|e| CoreError::io("discovering flakes", e))?
     };
+    // A running VM can tell the real shell lists; a stopped one shows `default`.
+    if state.is_up() {
+        dev.refresh_shell_lists(&inst, &found.flakes, &|| {}).await;
+    }
+    let views = dev.views_of(&inst.name, &found);
     if json {
         println!(
             "{}",

@@ -73,32 +73,32 @@ impl DevShells {
     /// async threads), and what discovery looked at.
     pub fn views(&self, instance: &Instance) -> (Vec<FlakeView>, Discovery) {
         let found = discover(&instance.mounts);
+        (self.views_of(&instance.name, &found), found)
+    }
+
+    /// The views of flakes already discovered: the catalog as it is now, and each flake's
+    /// fingerprint (reads `flake.nix` and `flake.lock`).
+    pub fn views_of(&self, instance: &str, found: &Discovery) -> Vec<FlakeView> {
         let catalog = self.catalog.lock().unwrap().clone();
-        let views = found
+        found
             .flakes
             .iter()
             .map(|f| {
                 let fp = shells::fingerprint(Path::new(&f.dir));
-                catalog.view(&instance.name, f, &fp, &|id| self.is_busy(id))
+                catalog.view(instance, f, &fp, &|id| self.is_busy(id))
             })
-            .collect();
-        (views, found)
+            .collect()
     }
 
-    /// Evaluates in the guest the shell lists that are not current; returns the flakes.
+    /// Evaluates in the guest the shell lists of `flakes` that are not current.
     pub async fn refresh_shell_lists(
         &self,
         instance: &Instance,
+        flakes: &[Flake],
         progress: &(dyn Fn() + Send + Sync),
-    ) -> Vec<Flake> {
-        let flakes = {
-            let mounts = instance.mounts.clone();
-            tokio::task::spawn_blocking(move || discover(&mounts).flakes)
-                .await
-                .unwrap_or_default()
-        };
+    ) {
         let system = shells::guest_system(&instance.arch);
-        for f in &flakes {
+        for f in flakes {
             let fp = shells::fingerprint(Path::new(&f.dir));
             let current = self
                 .catalog
@@ -112,14 +112,27 @@ impl DevShells {
                 progress();
             }
         }
-        flakes
     }
 
     /// Brings the shell lists up to date, then pre-builds the recently used shells that
     /// are not ready. `progress` is called after each step.
     pub async fn refresh(&self, instance: &Instance, progress: &(dyn Fn() + Send + Sync)) {
+        let mounts = instance.mounts.clone();
+        let flakes = tokio::task::spawn_blocking(move || discover(&mounts).flakes)
+            .await
+            .unwrap_or_default();
+        self.refresh_found(instance, &flakes, progress).await;
+    }
+
+    /// `refresh` for flakes already discovered.
+    pub async fn refresh_found(
+        &self,
+        instance: &Instance,
+        flakes: &[Flake],
+        progress: &(dyn Fn() + Send + Sync),
+    ) {
         self.prune(&instance.name).await;
-        let flakes = self.refresh_shell_lists(instance, progress).await;
+        self.refresh_shell_lists(instance, flakes, progress).await;
         let recent = self.catalog.lock().unwrap().recent_for(&instance.name);
         for r in recent {
             let Some(f) = flakes.iter().find(|f| f.guest_dir == r.dir) else {
