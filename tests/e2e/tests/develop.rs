@@ -37,6 +37,27 @@ async fn click_shell(app: &AppSession, dir: &str, shell: &str) -> u64 {
     t
 }
 
+/// The app under test opens dev shells in `terminal` (the app's settings.json).
+fn use_terminal(sim: &SimLima, terminal: &str) {
+    let config = sim.root.path().join("home/config/limabar");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("settings.json"),
+        serde_json::json!({ "terminal": terminal }).to_string(),
+    )
+    .unwrap();
+}
+
+/// Closes the app, then the terminals it opened: they belong to the user, not the app,
+/// so they outlive it; the test closes its own (their command lines hold `root`).
+async fn close_with_terminals(app: AppSession, root: &Path) {
+    app.close().await;
+    let _ = std::process::Command::new("pkill")
+        .arg("-f")
+        .arg(root.to_str().unwrap())
+        .status();
+}
+
 /// Shares `folder` with `nixos` and starts it.
 fn share_and_start(sim: &SimLima, folder: &Path) {
     let out = sim.limabar(&["mount", "add", "nixos", folder.to_str().unwrap()]);
@@ -70,13 +91,7 @@ async fn a_click_opens_xterm_in_the_real_dev_shell_then_prebuilt_and_from_a_stop
             stamps.display()
         ),
     );
-    let data = sim.root.path().join("home/config/limabar");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(
-        data.join("settings.json"),
-        serde_json::json!({ "terminal": term }).to_string(),
-    )
-    .unwrap();
+    use_terminal(&sim, term.to_str().unwrap());
     let root = sim.root.path().to_path_buf();
     let app = AppSession::launch(sim).await;
     app.wait_state("nixos", "ready", Duration::from_secs(30))
@@ -163,12 +178,7 @@ async fn a_click_opens_xterm_in_the_real_dev_shell_then_prebuilt_and_from_a_stop
     assert_eq!(starts, starts_before + 1, "started before opening");
     app.wait_state("nixos", "ready", Duration::from_secs(10))
         .await;
-    app.close().await;
-    // The terminals belong to the user, not the app: close the test's own.
-    let _ = std::process::Command::new("pkill")
-        .arg("-f")
-        .arg(root.to_str().unwrap())
-        .status();
+    close_with_terminals(app, &root).await;
 }
 
 /// "Open flake…" on a folder the VM does not share: Limabar offers to mount it, the
@@ -184,9 +194,7 @@ async fn a_flake_outside_the_mounts_is_offered_a_mount_then_opened() {
         .status()
         .unwrap()
         .success());
-    let data = sim.root.path().join("home/config/limabar");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(data.join("settings.json"), r#"{"terminal":"xterm"}"#).unwrap();
+    use_terminal(&sim, "xterm");
     let root = sim.root.path().to_path_buf();
     let app = AppSession::launch(sim).await;
     app.wait_state("nixos", "ready", Duration::from_secs(30))
@@ -233,11 +241,7 @@ async fn a_flake_outside_the_mounts_is_offered_a_mount_then_opened() {
     .await;
     let restarts = app.sim.calls().iter().filter(|c| c[0] == "restart").count();
     assert_eq!(restarts, 1);
-    app.close().await;
-    let _ = std::process::Command::new("pkill")
-        .arg("-f")
-        .arg(root.to_str().unwrap())
-        .status();
+    close_with_terminals(app, &root).await;
 }
 
 /// A project cloned into a shared folder while the VM runs: the watch on the folders
