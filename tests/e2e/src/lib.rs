@@ -278,8 +278,14 @@ pub fn tray(args: &[&str]) -> Value {
 
 /// X window ids of visible windows titled exactly `title` (the popover is "Limabar").
 pub fn visible_windows(title: &str) -> Vec<String> {
+    visible_windows_where(&["--name", &format!("^{title}$")])
+}
+
+/// Ids of the visible windows `xdotool search` finds with `criteria`.
+fn visible_windows_where(criteria: &[&str]) -> Vec<String> {
     let out = Command::new("xdotool")
-        .args(["search", "--onlyvisible", "--name", &format!("^{title}$")])
+        .args(["search", "--onlyvisible"])
+        .args(criteria)
         .output()
         .expect("xdotool");
     String::from_utf8_lossy(&out.stdout)
@@ -492,14 +498,7 @@ fn window_pid(window: &str) -> String {
 }
 
 fn windows_of_pid(pid: &str) -> Vec<String> {
-    let out = Command::new("xdotool")
-        .args(["search", "--onlyvisible", "--pid", pid])
-        .output()
-        .expect("xdotool");
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .map(String::from)
-        .collect()
+    visible_windows_where(&["--pid", pid])
 }
 
 /// Screen position (x, y) of a window's top-left corner.
