@@ -11,7 +11,7 @@ source "$(dirname "$0")/lib.sh"
 TMP="$(mktemp -d)"
 trap '"$BIN/limactl-sim" stop -f nixos >/dev/null 2>&1 || true; rm -rf "$TMP"' EXIT
 export LIMA_HOME="$TMP/lima"
-export NIX_CONFIG=$'experimental-features = nix-command flakes\nsubstituters =\nflake-registry =\nsandbox = false'
+export NIX_CONFIG=$'experimental-features = nix-command flakes\nsubstituters =\nflake-registry =\nsandbox = false\nbuild-users-group ='
 PROJECT="$TMP/projects/bench app"
 mkdir -p "$PROJECT"
 cp "$ROOT/tests/fixtures/offline-flake/flake.nix" "$PROJECT/"

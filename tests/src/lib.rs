@@ -37,8 +37,10 @@ pub struct SimLima {
 }
 
 /// nix.conf lines for an offline guest (Debian's nix-bin plays the guest's nix).
-pub const OFFLINE_NIX_CONFIG: &str =
-    "experimental-features = nix-command flakes\nsubstituters =\nflake-registry =\nsandbox = false";
+/// `build-users-group =` lets root build without the `nixbld` group, which a freshly
+/// installed nix-bin does not always have ("the group 'nixbld' specified in
+/// 'build-users-group' does not exist" failed every dev-shell test on a new machine).
+pub const OFFLINE_NIX_CONFIG: &str = "experimental-features = nix-command flakes\nsubstituters =\nflake-registry =\nsandbox = false\nbuild-users-group =";
 
 pub const NIXOS_YAML: &str = "vmType: vz\ncpus: 4\nmemory: 8GiB\ndisk: 20GiB\nmounts:\n- location: \"~\"\n  writable: false\ncontainerd:\n  system: false\n  user: false\n";
 
@@ -324,4 +326,19 @@ pub async fn within<T>(max: Duration, what: &str, fut: impl std::future::Future<
     tokio::time::timeout(max, fut)
         .await
         .unwrap_or_else(|_| panic!("timed out after {max:?} waiting for {what}"))
+}
+
+/// Panics unless the command succeeded, showing its exit status, stderr and stdout
+/// (the reason a CLI or limactl call failed is what a failing test must show); returns
+/// its stdout.
+#[track_caller]
+pub fn assert_succeeded(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed ({:?}):\nstderr: {}\nstdout: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use limabar_tests::{workspace_bin, SimLima};
+use limabar_tests::{assert_succeeded, workspace_bin, SimLima};
 use serde_json::Value;
 
 #[test]
@@ -11,11 +11,7 @@ fn list_json_has_the_documented_fields_and_start_stop_work() {
     sim.create("nixos", r#"{"bootSecs": 1.0, "stopSecs": 0.1}"#);
     sim.create("other", "{}");
     let out = sim.limabar(&["list", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let v: Value = serde_json::from_slice(&out.stdout).expect("a JSON array");
     let arr = v.as_array().unwrap();
     assert_eq!(arr.len(), 2);
@@ -61,11 +57,7 @@ fn list_json_has_the_documented_fields_and_start_stop_work() {
     assert!(e["message"].as_str().unwrap().contains("nixos"));
 
     let stop = sim.limabar(&["stop", "nixos"]);
-    assert!(
-        stop.status.success(),
-        "{}",
-        String::from_utf8_lossy(&stop.stderr)
-    );
+    assert_succeeded(&stop);
     let v: Value = serde_json::from_slice(&sim.limabar(&["list", "--json"]).stdout).unwrap();
     assert_eq!(v[0]["state"], "stopped");
 }
@@ -121,7 +113,7 @@ fn garbage_from_limactl_list_is_skipped_and_the_rest_is_shown() {
         .env("HOME", sim.root.path())
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert_succeeded(&out);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 1);
     assert!(String::from_utf8_lossy(&out.stderr).contains("skipped line 2"));

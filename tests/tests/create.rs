@@ -2,7 +2,7 @@
 //! limactl-sim as a real process.
 
 use limabar_core::create::{create, CreateStage};
-use limabar_tests::SimLima;
+use limabar_tests::{assert_succeeded, SimLima};
 use serde_json::Value;
 
 #[test]
@@ -18,22 +18,14 @@ fn a_dry_run_prints_a_template_the_doctor_finds_sound_and_changes_nothing() {
         project.to_str().unwrap(),
         "--dry-run",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let yaml = String::from_utf8(out.stdout).unwrap();
     assert!(yaml.contains("nixos-lima-v0.2.1"), "{yaml}");
     assert!(std::fs::read_dir(&sim.lima_home).unwrap().next().is_none());
     let file = sim.root.path().join("new.yaml");
     std::fs::write(&file, &yaml).unwrap();
     let doc = sim.limabar(&["doctor", "--file", file.to_str().unwrap(), "--json"]);
-    assert!(
-        doc.status.success(),
-        "{}",
-        String::from_utf8_lossy(&doc.stdout)
-    );
+    assert_succeeded(&doc);
     let v: Value = serde_json::from_slice(&doc.stdout).unwrap();
     assert_eq!(v, serde_json::json!({"findings": []}));
 }
@@ -47,11 +39,7 @@ fn create_shows_its_stages_then_boots_to_ready() {
         .env("LIMACTL_SIM_BOOT_SECS", "0.3")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let stages: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())

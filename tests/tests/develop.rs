@@ -9,7 +9,7 @@ use limabar_core::develop::catalog::PrebuiltState;
 use limabar_core::develop::{DevShells, GitTracking};
 use limabar_core::inventory::Instance;
 use limabar_core::snapshot::list_views;
-use limabar_tests::SimLima;
+use limabar_tests::{assert_succeeded, SimLima};
 use serde_json::Value;
 
 /// A running `nixos` whose mount is `root/projects`, holding the test flake in
@@ -20,12 +20,8 @@ fn running_vm_with_flake(project: &str) -> (SimLima, std::path::PathBuf) {
     let projects = sim.root.path().join("projects");
     let dir = sim.flake_project(&format!("projects/{project}"));
     let out = sim.limabar(&["mount", "add", "nixos", projects.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(sim.limabar(&["start", "nixos"]).status.success());
+    assert_succeeded(&out);
+    assert_succeeded(&sim.limabar(&["start", "nixos"]));
     (sim, dir)
 }
 
@@ -43,11 +39,7 @@ async fn dev_shells_of(sim: &SimLima) -> (DevShells, Instance) {
 }
 
 fn json(out: &std::process::Output) -> Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(out);
     serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
@@ -153,7 +145,7 @@ fn develop_refuses_a_folder_outside_every_mount_and_says_how_to_mount_it() {
 #[test]
 fn develop_starts_a_stopped_vm_then_opens_the_shell_in_the_chosen_terminal() {
     let (sim, dir) = running_vm_with_flake("p q");
-    assert!(sim.limabar(&["stop", "nixos"]).status.success());
+    assert_succeeded(&sim.limabar(&["stop", "nixos"]));
     let term = SimLima::pty_terminal();
     let term = term.to_str().unwrap();
     let out = sim.limabar(&[
@@ -163,11 +155,7 @@ fn develop_starts_a_stopped_vm_then_opens_the_shell_in_the_chosen_terminal() {
         "--terminal",
         term,
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let starts = sim.calls().iter().filter(|c| c[0] == "start").count();
     assert_eq!(starts, 2, "started again before opening");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -273,7 +261,7 @@ async fn an_untracked_flake_is_evaluated_again_once_added_to_git() {
         .limabar(&["mount", "add", "nixos", dir.to_str().unwrap()])
         .status
         .success());
-    assert!(sim.limabar(&["start", "nixos"]).status.success());
+    assert_succeeded(&sim.limabar(&["start", "nixos"]));
     let git = |args: &[&str]| {
         let ok = Command::new("git")
             .arg("-C")
@@ -282,11 +270,7 @@ async fn an_untracked_flake_is_evaluated_again_once_added_to_git() {
             .args(args)
             .output()
             .unwrap();
-        assert!(
-            ok.status.success(),
-            "{}",
-            String::from_utf8_lossy(&ok.stderr)
-        );
+        assert_succeeded(&ok);
     };
     git(&["init", "-q"]);
     let (dev, inst) = dev_shells_of(&sim).await;

@@ -11,18 +11,14 @@
 use std::path::Path;
 use std::process::Output;
 
-use limabar_tests::SimLima;
+use limabar_tests::{assert_succeeded, SimLima};
 use serde_json::Value;
 
+/// The stdout of a step that must succeed; `what` names the step in the failure.
+#[track_caller]
 fn ok(what: &str, out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "{what} failed ({:?}):\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    eprintln!("contract step: {what}");
+    assert_succeeded(out)
 }
 
 fn json_lines(stdout: &str) -> Vec<Value> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use limabar_core::change::{Change, Operation};
 use limabar_core::error::ErrorCode;
 use limabar_core::{Monitor, MonitorConfig, VmState};
-use limabar_tests::{within, SimLima};
+use limabar_tests::{assert_succeeded, within, SimLima};
 use tokio::sync::broadcast::Receiver;
 
 const FAST: &str = r#"{"bootSecs": 1.0, "stopSecs": 0.1}"#;
@@ -338,7 +338,7 @@ async fn a_start_from_a_terminal_is_seen_live_and_not_attributed_to_limabar() {
         .limactl_cmd(&["start", "--tty=false", "nixos"])
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert_succeeded(&out);
     within(
         Duration::from_secs(10),
         "ready from an external start",

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use limabar_core::inventory::Mount;
 use limabar_core::mounts::apply::{apply, invocations};
 use limabar_core::mounts::Plan;
-use limabar_tests::SimLima;
+use limabar_tests::{assert_succeeded, SimLima};
 use serde_json::Value;
 
 const TEMPLATE: &str = include_str!("../fixtures/nixos-lima.yaml");
@@ -43,11 +43,7 @@ fn adding_to_a_stopped_instance_keeps_the_templates_comments() {
     let before = lima_yaml(&sim);
     let p = project.to_str().unwrap();
     let out = sim.limabar(&["mount", "add", "nixos", p]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let after = lima_yaml(&sim);
     assert!(
         after.contains("# Try choosing \"mmap\" or \"none\" if you see a stability issue"),
@@ -85,7 +81,7 @@ fn adding_to_a_stopped_instance_keeps_the_templates_comments() {
         lima_yaml(&sim).contains("writable: false\n")
             && lima_yaml(&sim).matches("writable: true").count() == 1
     );
-    assert!(sim.limabar(&["mount", "rm", "nixos", p]).status.success());
+    assert_succeeded(&sim.limabar(&["mount", "rm", "nixos", p]));
     assert_eq!(lima_yaml(&sim), before);
 }
 
@@ -115,11 +111,7 @@ fn adding_to_a_running_instance_restarts_it_and_the_guest_can_use_the_folder() {
         );
         let first_call = sim.calls().len();
         let out = sim.limabar(&["mount", "add", "nixos", p]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_succeeded(&out);
         let verbs: Vec<String> = sim.calls()[first_call..]
             .iter()
             .map(|c| c[0].clone())
@@ -127,11 +119,7 @@ fn adding_to_a_running_instance_restarts_it_and_the_guest_can_use_the_folder() {
             .collect();
         assert_eq!(verbs, expected_calls, "Lima {version}");
         let after = shell(&sim);
-        assert!(
-            after.status.success(),
-            "{}",
-            String::from_utf8_lossy(&after.stderr)
-        );
+        assert_succeeded(&after);
         assert_eq!(String::from_utf8_lossy(&after.stdout).trim(), p);
     }
 }
@@ -170,11 +158,7 @@ fn the_sims_mount_flag_prepends_like_lima_2() {
         .arg(format!("{}:w", project.display()))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let listed: Value =
         serde_json::from_slice(&sim.limabar(&["mount", "ls", "nixos", "--json"]).stdout).unwrap();
     assert_eq!(listed[0]["location"], project.to_str().unwrap());
@@ -214,11 +198,7 @@ fn the_sim_refuses_what_lima_refuses() {
         ])
         .output()
         .unwrap();
-    assert!(
-        fix.status.success(),
-        "{}",
-        String::from_utf8_lossy(&fix.stderr)
-    );
+    assert_succeeded(&fix);
     let yaml = std::fs::read_to_string(sim.lima_home.join("nixos/lima.yaml")).unwrap();
     assert!(
         yaml.contains("containerd:\n  system: false\n  user: false\n"),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use limabar_core::change::{Change, Operation};
 use limabar_core::error::CoreError;
 use limabar_core::{Monitor, MonitorConfig, VmState};
-use limabar_tests::{within, SimLima};
+use limabar_tests::{assert_succeeded, within, SimLima};
 use serde_json::Value;
 
 /// An instance `nixos` that a `limabar start` process is booting (2 s), and the app's
@@ -85,11 +85,7 @@ async fn a_vm_the_cli_is_starting_cannot_be_changed_by_the_app_or_another_cli() 
             .success()
     );
     let out = sim.limabar(&["mount", "add", "nixos", project.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
 }
 
 /// A `limabar` killed mid-operation leaves no lock behind: the kernel releases it with
