@@ -3,9 +3,17 @@
 # $SECONDS_IDLE (default 60) seconds. Reports CPU time (user+system) and RSS of the app's
 # whole process tree — WebKit's web and network processes and the `limactl watch`
 # children included. Run: xvfb-run -a dbus-run-session -- bash scripts/bench-idle.sh
+# PROFILE=release measures a release build (what users run; built here with the UI
+# embedded through the custom-protocol feature) instead of the debug build.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 SECONDS_IDLE="${SECONDS_IDLE:-60}"
+if [ "${PROFILE:-debug}" = release ]; then
+  build_ui
+  (cd "$ROOT" && cargo build --release --quiet -p limabar-app --features custom-protocol -p limactl-sim)
+  BIN="$CARGO_TARGET_DIR/release"
+fi
+echo "measuring the ${PROFILE:-debug} build in $BIN"
 TMP="$(mktemp -d)"
 export LIMA_HOME="$TMP/lima" LIMACTL="$BIN/limactl-sim" XDG_DATA_HOME="$TMP/data"
 printf 'vmType: vz\nmemory: 8GiB\ndisk: 20GiB\nmounts:\n- location: "~"\n' > "$TMP/vm.yaml"
@@ -35,4 +43,6 @@ echo "CPU ticks (1/$HZ s) per process over the window:"
 join <(sort "$TMP/before") <(sort "$TMP/after") | awk '{printf "  %-22s %d\n", $2, $5-$3}'
 echo "processes: $(tree $APP | while read -r p; do cat /proc/$p/comm; done | sort | uniq -c | tr -s ' \n' ' ')"
 awk -v d=$((T1 - T0)) -v hz="$HZ" -v s="$SECONDS_IDLE" 'BEGIN { printf "idle %ss: CPU time %.2f s (%.3f%% of one core)\n", s, d/hz, 100*d/hz/s }'
+echo "RSS per process (MiB):"
+for p in $(tree $APP); do [ -r /proc/$p/status ] && awk '/^Name/{n=$2} /^VmRSS/{printf "  %-22s %d\n", n, $2/1024}' /proc/$p/status; done
 echo "RSS of the tree: $(( $(rss_kib) / 1024 )) MiB"

@@ -87,6 +87,27 @@ impl AppSession {
         }
     }
 
+    /// The pid of the app process itself (tauri-driver → WebKitWebDriver → limabar-app).
+    pub fn app_pid(&self) -> u32 {
+        let mut todo = vec![self.driver.id()];
+        while let Some(pid) = todo.pop() {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if comm.trim() == "limabar-app" {
+                return pid;
+            }
+            let children = Command::new("pgrep")
+                .args(["-P", &pid.to_string()])
+                .output()
+                .expect("pgrep");
+            todo.extend(
+                String::from_utf8_lossy(&children.stdout)
+                    .split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
+        }
+        panic!("no limabar-app process under tauri-driver");
+    }
+
     pub fn row(name: &str) -> Locator<'static> {
         Locator::Css(Box::leak(
             format!(r#"li[data-name="{name}"]"#).into_boxed_str(),
