@@ -25,6 +25,10 @@ use tauri::{Manager, WindowEvent};
 
 pub fn run() {
     quiet_webkit_when_idle();
+    // The tray item's StatusNotifierItem Title (what panels and their settings list)
+    // is GLib's application name, which defaults to the binary's name, "limabar-app".
+    #[cfg(target_os = "linux")]
+    gtk::glib::set_application_name("Limabar");
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LIMABAR_LOG")

@@ -73,6 +73,7 @@ async fn start_from_the_popover_shows_phases_then_ready_and_notifies() {
         "{props}"
     );
     assert_eq!(props["XAyatanaLabel"], "1", "{props}");
+    assert_eq!(props["Title"], "Limabar", "the name panels list: {props}");
     let labels: Vec<String> = tray(&["layout"])
         .as_array()
         .unwrap()
