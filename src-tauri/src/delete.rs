@@ -29,7 +29,7 @@ pub async fn delete_vm(state: State<'_, AppState>, name: String) -> Result<(), E
             )),
         });
     }
-    let _lock = m.lock(&name, "delete").map_err(|e| e.info())?;
+    let lock = m.lock(&name, "delete").map_err(|e| e.info())?;
     let args = Runner::argv("delete", &[&name]);
     let out = m
         .limactl()
@@ -38,6 +38,10 @@ pub async fn delete_vm(state: State<'_, AppState>, name: String) -> Result<(), E
         .await
         .map_err(|e| e.info())?;
     if out.success() {
+        // The VM is gone: so is its lock file.
+        if let Some(lock) = lock {
+            lock.release_and_remove();
+        }
         Ok(())
     } else {
         Err(CoreError::Failed {

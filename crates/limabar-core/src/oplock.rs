@@ -9,7 +9,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::develop::shells::fnv1a_hex;
 use crate::error::CoreError;
@@ -17,7 +17,19 @@ use crate::error::CoreError;
 /// Held for the duration of one operation; dropping it releases the lock.
 #[derive(Debug)]
 pub struct OpLock {
-    _file: File,
+    file: File,
+    path: PathBuf,
+}
+
+impl OpLock {
+    /// Releases the lock and removes its file: for an operation that deleted the
+    /// instance, so lock files do not pile up for VMs that are gone. Safe against a
+    /// process that opened the file just before: `acquire` only trusts a lock on the
+    /// file still at the path, so a lock taken on the removed file is retried.
+    pub fn release_and_remove(self) {
+        let _ = std::fs::remove_file(&self.path);
+        drop(self.file);
+    }
 }
 
 /// Takes the lock for `name` in `lima_home`, or says who holds it. `locks_dir` is
@@ -38,30 +50,35 @@ pub fn acquire(
         .unwrap_or_else(|_| lima_home.to_path_buf());
     let home = fnv1a_hex([lima_home.as_os_str().as_encoded_bytes()]);
     let path = locks_dir.join(format!("{name}.{home}.lock"));
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(io)?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(TryLockError::WouldBlock) => {
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            let holder = holder.trim();
-            return Err(CoreError::Busy {
-                name: name.to_string(),
-                operation: if holder.is_empty() {
-                    "an operation in another Limabar process".to_string()
-                } else {
-                    holder.to_string()
-                },
-            });
+    let mut file = loop {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) if is_still_at(&file, &path) => break file,
+            // The holder removed the file between our open and our lock
+            // (`release_and_remove`): that lock guards nothing, open the path again.
+            Ok(()) => continue,
+            Err(TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                return Err(CoreError::Busy {
+                    name: name.to_string(),
+                    operation: if holder.is_empty() {
+                        "an operation in another Limabar process".to_string()
+                    } else {
+                        holder.to_string()
+                    },
+                });
+            }
+            Err(TryLockError::Error(e)) => return Err(io(e)),
         }
-        Err(TryLockError::Error(e)) => return Err(io(e)),
-    }
+    };
     // Only the holder writes, after locking; a reader sees the old or the new text.
     let who = format!(
         "{verb} (Limabar process {}, {})",
@@ -71,7 +88,16 @@ pub fn acquire(
     let _ = file.set_len(0);
     let _ = file.rewind();
     let _ = file.write_all(who.as_bytes());
-    Ok(OpLock { _file: file })
+    Ok(OpLock { file, path })
+}
+
+/// Whether `file` is the file now at `path` (same device and inode).
+fn is_still_at(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(open), Ok(now)) => open.dev() == now.dev() && open.ino() == now.ino(),
+        _ => false,
+    }
 }
 
 fn process_label() -> String {
@@ -105,5 +131,27 @@ mod tests {
         let _elsewhere = acquire(dir.path(), Path::new("/other"), "nixos", "start").unwrap();
         drop(first);
         assert!(acquire(dir.path(), home, "nixos", "stop").is_ok());
+    }
+
+    #[test]
+    fn a_lock_released_with_its_file_leaves_nothing_and_cannot_be_shared() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Path::new("/lima home");
+        let deleting = acquire(dir.path(), home, "nixos", "delete").unwrap();
+        let path = deleting.path.clone();
+        // Another process opened the file just before the delete finished.
+        let early = File::open(&path).unwrap();
+        deleting.release_and_remove();
+        assert!(!path.exists(), "the lock file is removed");
+        // That process's lock would be on the removed file: not a lock on `nixos`.
+        early.try_lock().unwrap();
+        assert!(!is_still_at(&early, &path));
+        // The next operation gets a fresh file, and a third is refused as usual.
+        let next = acquire(dir.path(), home, "nixos", "create").unwrap();
+        assert!(is_still_at(&next.file, &path));
+        assert!(matches!(
+            acquire(dir.path(), home, "nixos", "start"),
+            Err(CoreError::Busy { .. })
+        ));
     }
 }

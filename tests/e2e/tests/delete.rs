@@ -33,6 +33,14 @@ async fn a_stopped_vm_is_deleted_after_confirmation() {
     app.wait_gone(r#"li[data-name="old"]"#, Duration::from_secs(10))
         .await;
     assert!(!dir.exists());
+    // The operation lock of a deleted VM goes with it (XDG_DATA_HOME is the test's).
+    let locks = app.sim.root.path().join("home/data/limabar/locks");
+    let left: Vec<String> = std::fs::read_dir(&locks)
+        .expect("the delete took its lock")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!left.iter().any(|f| f.starts_with("old.")), "{left:?}");
     assert!(app.client.find(AppSession::row("keep")).await.is_ok());
     assert!(app
         .sim
