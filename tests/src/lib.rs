@@ -297,6 +297,46 @@ fn glob_pids(lima_home: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// A git repository holding the offline test flake, with `flake.nix` not yet added
+/// (the untracked-flake case). It lives at a plain path: Debian's nix 2.8, the guest's
+/// nix here, cannot fetch a git flake from a path with a space ("… is not a valid URL").
+pub struct FlakeRepo {
+    dir: tempfile::TempDir,
+}
+
+impl FlakeRepo {
+    pub fn untracked() -> FlakeRepo {
+        let dir = tempfile::Builder::new()
+            .prefix("limabar-repo-")
+            .tempdir()
+            .unwrap();
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/offline-flake/flake.nix"),
+            dir.path().join("flake.nix"),
+        )
+        .unwrap();
+        let repo = FlakeRepo { dir };
+        repo.git(&["init", "-q"]);
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs git in the repository and asserts it succeeded.
+    pub fn git(&self, args: &[&str]) {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(self.path())
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .output()
+            .expect("git");
+        assert_succeeded(&out);
+    }
+}
+
 /// Writes an executable script. The writing happens in a child process: a descriptor
 /// open for writing in this (multi-threaded) test process could be inherited by another
 /// thread's fork, and exec of the script would then fail with "text file busy".

@@ -9,7 +9,7 @@ use limabar_core::develop::catalog::PrebuiltState;
 use limabar_core::develop::{DevShells, GitTracking};
 use limabar_core::inventory::Instance;
 use limabar_core::snapshot::list_views;
-use limabar_tests::{assert_succeeded, SimLima};
+use limabar_tests::{assert_succeeded, FlakeRepo, SimLima};
 use serde_json::Value;
 
 /// A running `nixos` whose mount is `root/projects`, holding the test flake in
@@ -245,34 +245,10 @@ async fn a_recently_used_shell_is_prebuilt_then_opens_its_profile_and_goes_stale
 async fn an_untracked_flake_is_evaluated_again_once_added_to_git() {
     let sim = SimLima::new("2.2.0");
     sim.create("nixos", r#"{"bootSecs": 0.3, "stopSecs": 0.1}"#);
-    // A repository at a plain path: the guest-side nix here (Debian's 2.8) cannot fetch a
-    // git flake from a path with a space ("… is not a valid URL"); newer nix can.
-    let plain = tempfile::Builder::new()
-        .prefix("limabar-repo-")
-        .tempdir()
-        .unwrap();
-    let dir = plain.path().to_path_buf();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/offline-flake/flake.nix"),
-        dir.join("flake.nix"),
-    )
-    .unwrap();
-    assert!(sim
-        .limabar(&["mount", "add", "nixos", dir.to_str().unwrap()])
-        .status
-        .success());
+    let repo = FlakeRepo::untracked();
+    let dir = repo.path().to_path_buf();
+    assert_succeeded(&sim.limabar(&["mount", "add", "nixos", dir.to_str().unwrap()]));
     assert_succeeded(&sim.limabar(&["start", "nixos"]));
-    let git = |args: &[&str]| {
-        let ok = Command::new("git")
-            .arg("-C")
-            .arg(&dir)
-            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert_succeeded(&ok);
-    };
-    git(&["init", "-q"]);
     let (dev, inst) = dev_shells_of(&sim).await;
 
     dev.refresh(&inst, &|| {}).await;
@@ -294,7 +270,7 @@ async fn an_untracked_flake_is_evaluated_again_once_added_to_git() {
     // nix cannot see an untracked flake.nix: no shell list from the guest.
     assert_eq!(names(&flakes[0]), ["default"], "{:?}", flakes[0]);
 
-    git(&["add", "flake.nix"]);
+    repo.git(&["add", "flake.nix"]);
     let evaluations = |sim: &SimLima| {
         sim.calls()
             .iter()

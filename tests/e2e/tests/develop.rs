@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 use limabar_e2e::{choose_in_dialog, dump_screen, AppSession};
-use limabar_tests::{write_executable, SimLima};
+use limabar_tests::{write_executable, FlakeRepo, SimLima};
 
 fn now_us() -> u64 {
     std::time::SystemTime::now()
@@ -289,27 +289,8 @@ async fn a_flake_that_appears_while_the_vm_runs_is_listed_with_its_shells() {
 async fn the_untracked_warning_goes_once_flake_nix_is_added_to_git() {
     let sim = SimLima::new("2.2.0");
     sim.create("nixos", r#"{"bootSecs": 1.0, "stopSecs": 0.1}"#);
-    // A plain path: Debian's nix 2.8 cannot fetch a git flake from a path with a space.
-    let plain = tempfile::Builder::new()
-        .prefix("limabar-repo-")
-        .tempdir()
-        .unwrap();
-    let dir = plain.path();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/offline-flake/flake.nix"),
-        dir.join("flake.nix"),
-    )
-    .unwrap();
-    let git = |args: &[&str]| {
-        assert!(std::process::Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .status()
-            .unwrap()
-            .success());
-    };
-    git(&["init", "-q"]);
+    let repo = FlakeRepo::untracked();
+    let dir = repo.path();
     let p = dir.to_str().unwrap();
     share_and_start(&sim, dir);
     let app = AppSession::launch(sim).await;
@@ -325,7 +306,7 @@ async fn the_untracked_warning_goes_once_flake_nix_is_added_to_git() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     app.screenshot("devshell-untracked.png").await;
 
-    git(&["add", "flake.nix"]);
+    repo.git(&["add", "flake.nix"]);
     app.wait_gone(
         &format!(r#"[data-flake="{p}"] [data-testid=flake-warning]"#),
         Duration::from_secs(30),
