@@ -48,3 +48,11 @@ export function uptime(s: VmState, now: number): string | null {
 export function isUp(s: VmState): boolean {
   return s.kind === 'ready' || s.kind === 'degraded' || s.kind === 'starting' || s.kind === 'unknown';
 }
+
+/** A folder's last two names ("src/app" for /Users/me/src/app), enough to tell a VM's
+ *  flakes apart in a narrow popover; shorter paths stay whole, so "/tmp/app" is not
+ *  shown as the relative-looking "tmp/app". */
+export function shortDir(dir: string): string {
+  const parts = dir.split('/').filter(Boolean);
+  return parts.length > 2 ? parts.slice(-2).join('/') : dir;
+}
