@@ -39,7 +39,7 @@ impl AppSession {
 
     /// Like `launch`, with extra environment for the app (e.g. its own `HOME`).
     pub async fn launch_with(sim: SimLima, env: &[(&str, &std::ffi::OsStr)]) -> AppSession {
-        let port = free_port();
+        let (port, native_port) = (free_port(), free_port());
         let home = sim.root.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
         let driver = Command::new("tauri-driver")
@@ -48,7 +48,7 @@ impl AppSession {
                 "--port",
                 &port.to_string(),
                 "--native-port",
-                &free_port().to_string(),
+                &native_port.to_string(),
             ])
             .env("LIMACTL", &sim.limactl)
             .env("LIMA_HOME", &sim.lima_home)
@@ -61,13 +61,18 @@ impl AppSession {
             .process_group(0)
             .spawn()
             .expect("tauri-driver on PATH (scripts/test.sh installs it)");
+        // tauri-driver listens at once but forwards to WebKitWebDriver, which it starts
+        // at the same time; a session asked for before that one listens fails with an
+        // empty reply ("IncompleteMessage", seen on a loaded machine). Wait for both.
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "tauri-driver did not listen on {port}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        for p in [port, native_port] {
+            while TcpStream::connect(("127.0.0.1", p)).is_err() {
+                assert!(
+                    Instant::now() < deadline,
+                    "tauri-driver or WebKitWebDriver did not listen on {p}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
         let mut caps = serde_json::Map::new();
         caps.insert(
