@@ -143,9 +143,11 @@ describe('App', () => {
     });
     await screen.findByText(/Starting — user session/);
     expect(row('nixos').querySelector('[data-action="busy"]')!.textContent).toBe('Starting…');
-    await emit('limabar://change', { type: 'upserted', instance: view('nixos', { kind: 'failed', reason: 'exiting, status={Running:false}' }) });
+    // Lima's listing can still carry the dead boot's SSH port: a failed VM has no SSH.
+    await emit('limabar://change', { type: 'upserted', instance: view('nixos', { kind: 'failed', reason: 'exiting, status={Running:false}' }, { sshLocalPort: 50641 }) });
     await screen.findByText('exiting, status={Running:false}');
     expect(row('nixos').dataset.state).toBe('failed');
+    expect(row('nixos').textContent).not.toContain('ssh :');
   });
 
   it('shows a refused operation as a message with its hint', async () => {
