@@ -106,10 +106,11 @@ pub fn run() {
         .expect("Limabar failed to start");
 }
 
-/// WebKitGTK's memory-pressure monitor re-reads /proc/meminfo and the cgroup's memory
-/// files every 5 s in the UI process, and has the web process read its smaps: the only
-/// periodic wake-ups of an idle Limabar (0.07 s of CPU per minute with it, 0.02 s
-/// without; BENCHMARKS.md). For a resident menu-bar app whose page is one small list,
+/// WebKitGTK's memory-pressure monitor re-reads /proc/meminfo and cgroup files every
+/// 5 s in the UI process, and has the web process read its smaps: the idle app's only
+/// timer that is ours to turn off (the tree's idle CPU goes from 0.07 to 0.03 s per
+/// minute; the timers left are in dependencies, BENCHMARKS.md). For a resident
+/// menu-bar app whose page is one small list,
 /// the caches it would shed under pressure are worth far less than waking all day. A
 /// value the user set is kept. Linux only: WKWebView on macOS has no such poll.
 fn quiet_webkit_when_idle() {

@@ -164,9 +164,7 @@ impl SimLima {
     pub fn flake_project(&self, rel: &str) -> PathBuf {
         let dir = self.root.path().join(rel);
         std::fs::create_dir_all(&dir).unwrap();
-        let fixture =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/offline-flake/flake.nix");
-        std::fs::copy(fixture, dir.join("flake.nix")).unwrap();
+        std::fs::copy(offline_flake_nix(), dir.join("flake.nix")).unwrap();
         dir
     }
 
@@ -297,6 +295,11 @@ fn glob_pids(lima_home: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// The offline test flake (tests/fixtures/offline-flake/flake.nix).
+fn offline_flake_nix() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/offline-flake/flake.nix")
+}
+
 /// A git repository holding the offline test flake, with `flake.nix` not yet added
 /// (the untracked-flake case). It lives at a plain path: Debian's nix 2.8, the guest's
 /// nix here, cannot fetch a git flake from a path with a space ("… is not a valid URL").
@@ -310,11 +313,7 @@ impl FlakeRepo {
             .prefix("limabar-repo-")
             .tempdir()
             .unwrap();
-        std::fs::copy(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/offline-flake/flake.nix"),
-            dir.path().join("flake.nix"),
-        )
-        .unwrap();
+        std::fs::copy(offline_flake_nix(), dir.path().join("flake.nix")).unwrap();
         let repo = FlakeRepo { dir };
         repo.git(&["init", "-q"]);
         repo

@@ -16,7 +16,8 @@ fn open_files(pid: u32) -> Vec<String> {
 }
 
 /// WebKitGTK's memory-pressure monitor keeps /proc/meminfo open and re-reads it every
-/// 5 s: the idle app's only periodic wake-up (BENCHMARKS.md, "Idle cost"). The app turns
+/// 5 s: the idle app's only timer that is ours to remove (BENCHMARKS.md, "Idle cost"; the
+/// ones left are in dependencies). The app turns
 /// it off; a user's own WEBKIT_DISABLE_MEMORY_PRESSURE_MONITOR=0 turns it back on, which
 /// shows this check sees the monitor when it runs.
 #[tokio::test]
