@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod expr;
+pub mod guest_fstab;
 pub mod plan;
 pub mod probe;
 pub mod verify;
