@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use limabar_core::doctor::{examine, parse, Finding, Host};
+use limabar_core::doctor::{examine_with, parse, Finding, Global, Host};
 use limabar_core::explain::{explain, Evidence, Explanation};
 use limabar_core::fsutil::read_tail;
 use limabar_core::runner::Runner;
@@ -41,15 +41,22 @@ pub fn host_facts(state: &AppState) -> Host {
     )
 }
 
-/// Reads the instance's files: lima.yaml for the doctor; for a failed or degraded state
-/// also the logs' tails for the explanation.
+/// Reads the instance's files: lima.yaml for the doctor, with the global
+/// `_config/default.yaml` and `override.yaml` Lima mixes in; for a failed or degraded
+/// state also the logs' tails for the explanation.
 pub fn diagnose(view: &InstanceView, host: &Host) -> Diagnosis {
     let dir = Path::new(&view.instance.dir);
-    let findings = std::fs::read_to_string(dir.join("lima.yaml"))
+    // An instance's directory is `$LIMA_HOME/NAME` (pkg/limatype/dirnames/dirnames.go
+    // `InstanceDir`), so its parent is the LIMA_HOME limactl loads it with.
+    let global = dir.parent().map(Global::read).unwrap_or_default();
+    let findings = match std::fs::read_to_string(dir.join("lima.yaml"))
         .ok()
         .and_then(|t| parse(&t).ok())
-        .map(|c| examine(&c, host))
-        .unwrap_or_default();
+    {
+        Some(c) => examine_with(&c, &global, host),
+        // Without a readable lima.yaml, still what is wrong with the global files.
+        None => global.problems,
+    };
     let errors: Vec<String> = match &view.state {
         VmState::Failed { reason } => vec![reason.clone()],
         VmState::Degraded { errors, .. } => errors.clone(),

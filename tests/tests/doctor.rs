@@ -38,6 +38,7 @@ fn mac() -> Host {
             patch: 0,
         }),
         home: Some("/Users/me".into()),
+        ..Host::default()
     }
 }
 

@@ -1,9 +1,13 @@
 //! `limabar doctor [NAME | --file lima.yaml] [--json]`: the doctor's findings for one
 //! instance, a file, or every instance. Exit 1 when any finding is an error.
+//!
+//! Each config is examined as Lima loads it, with `$LIMA_HOME/_config/default.yaml` and
+//! `override.yaml` mixed in (pkg/limayaml/load.go, v2.2.0); `$LIMA_HOME` is the one
+//! limactl is run with (`HostEnv::lima_home`).
 
 use std::path::Path;
 
-use limabar_core::doctor::{examine, parse, Finding, Host, Report, Severity};
+use limabar_core::doctor::{examine_with, parse, Finding, Global, Host, Report, Severity};
 use limabar_core::env::HostEnv;
 use limabar_core::locate::Limactl;
 use limabar_core::snapshot::list_views;
@@ -27,9 +31,12 @@ pub async fn run(
         Some(limactl.version),
         env.home.as_ref().map(|h| h.to_string_lossy().into_owned()),
     );
+    // A missing file is fine; one Lima cannot read becomes a finding on every subject.
+    let global = Global::read(&env.lima_home);
     let mut subjects: Vec<(String, Vec<Finding>)> = Vec::new();
     if let Some(f) = file {
-        subjects.push((f.clone(), examine(&read(Path::new(&f))?, &host)));
+        let config = read(Path::new(&f))?;
+        subjects.push((f.clone(), examine_with(&config, &global, &host)));
     } else {
         let (views, _) = list_views(limactl).await?;
         let chosen: Vec<_> = views
@@ -41,7 +48,11 @@ pub async fn run(
         }
         for v in chosen {
             let yaml = Path::new(&v.instance.dir).join("lima.yaml");
-            subjects.push((v.instance.name.clone(), examine(&read(&yaml)?, &host)));
+            let config = read(&yaml)?;
+            subjects.push((
+                v.instance.name.clone(),
+                examine_with(&config, &global, &host),
+            ));
         }
     }
     let failed = subjects
@@ -84,4 +95,46 @@ pub async fn run(
         }
     }
     Ok(!failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use limabar_core::runner::Runner;
+    use limabar_core::version::LimaVersion;
+
+    #[tokio::test]
+    async fn a_file_is_examined_with_the_global_config_of_lima_home() {
+        let home = std::env::temp_dir().join(format!("limabar-cli-doctor-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(home.join("_config")).unwrap();
+        let file = home.join("lima.yaml");
+        std::fs::write(&file, "plain: false\n").unwrap();
+        let version = LimaVersion::parse("2.2.0").unwrap();
+        let limactl = Limactl {
+            runner: Runner {
+                program: "limactl-is-not-run-for-a-file".into(),
+                workdir: home.clone(),
+                path_env: Default::default(),
+                lima_home: home.clone(),
+            },
+            version,
+            features: version.features(),
+        };
+        let env = HostEnv {
+            lima_home: home.clone(),
+            ..Default::default()
+        };
+        let doctor = || run(&limactl, &env, None, Some(file.display().to_string()), true);
+        assert!(doctor().await.unwrap(), "lima.yaml alone is sound");
+        let over = home.join("_config/override.yaml");
+        std::fs::write(&over, "plain: true\n").unwrap();
+        assert!(!doctor().await.unwrap(), "override.yaml forces plain mode");
+        std::fs::write(&over, "plain: [").unwrap();
+        assert!(
+            !doctor().await.unwrap(),
+            "an invalid override.yaml is an error finding, not a failure"
+        );
+        std::fs::remove_dir_all(&home).unwrap();
+    }
 }

@@ -42,6 +42,7 @@ fn bench(c: &mut Criterion) {
         macos_major: Some(15),
         lima: None,
         home: Some("/Users/me".into()),
+        ..Host::default()
     };
     c.bench_function(
         &format!("doctor/whole corpus ({} files)", files.len()),

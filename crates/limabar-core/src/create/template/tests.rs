@@ -13,6 +13,7 @@ fn host(macos: bool, home: &Path) -> Host {
             patch: 0,
         }),
         home: Some(home.to_string_lossy().into_owned()),
+        ..Host::default()
     }
 }
 
