@@ -13,6 +13,7 @@ use limabar_core::develop::{discover, DevShells, Discovery};
 use limabar_core::fswatch::FsWatch;
 use limabar_core::inventory::Instance;
 use limabar_core::runner::Runner;
+use limabar_core::version::Features;
 use notify::EventKind;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
@@ -45,10 +46,15 @@ pub struct AppDevShells {
     watcher: Mutex<Option<FsWatch>>,
 }
 
-pub fn init(app: &AppHandle, runner: Runner, data_dir: PathBuf) -> Arc<AppDevShells> {
+pub fn init(
+    app: &AppHandle,
+    runner: Runner,
+    features: Features,
+    data_dir: PathBuf,
+) -> Arc<AppDevShells> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PathBuf>();
     let dev = Arc::new(AppDevShells {
-        core: DevShells::new(runner, &data_dir),
+        core: DevShells::new(runner, features, &data_dir),
         data_dir,
         instances: Mutex::new(BTreeMap::new()),
         watched: Mutex::new(BTreeMap::new()),

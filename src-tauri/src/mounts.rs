@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use limabar_core::mounts::apply::{invocations, with_program};
 use limabar_core::mounts::probe::HostFs;
+use limabar_core::mounts::source::Sources;
 use limabar_core::mounts::{plan_add, plan_remove, Plan, PlanInput};
 use limabar_core::quote;
 use limabar_core::{ErrorInfo, InstanceView, Monitor};
@@ -18,19 +19,24 @@ fn plan_for(
     paths: Vec<String>,
     writable: bool,
     confirmed: bool,
-) -> Plan {
+) -> Result<Plan, ErrorInfo> {
+    let sources =
+        Sources::of_instance(&v.instance, &state.env.lima_home, state.env.home.as_deref())
+            .map_err(|e| e.info())?;
     let input = PlanInput {
         current: &v.instance.mounts,
+        sources: &sources,
+        lima: Some(state.monitor()?.limactl().features),
         home: state.env.home.as_deref(),
         guest_home: v.instance.guest_home.as_deref(),
         writable,
         confirmed,
     };
-    plan_add(
+    Ok(plan_add(
         &input,
         &paths.into_iter().map(PathBuf::from).collect::<Vec<_>>(),
         &HostFs,
-    )
+    ))
 }
 
 /// The instance and the plan for dropping `paths` on it.
@@ -43,7 +49,7 @@ async fn planned<'a>(
 ) -> Result<(&'a Monitor, InstanceView, Plan), ErrorInfo> {
     let m = state.monitor()?;
     let v = state.view(name).await?;
-    let plan = plan_for(state, &v, paths, writable, confirmed);
+    let plan = plan_for(state, &v, paths, writable, confirmed)?;
     Ok((m, v, plan))
 }
 
@@ -91,7 +97,10 @@ pub async fn remove_mount(
 ) -> Result<Plan, ErrorInfo> {
     let m = state.monitor()?;
     let v = state.view(&name).await?;
-    let plan = plan_remove(&v.instance.mounts, &[PathBuf::from(mount_point)]);
+    let sources =
+        Sources::of_instance(&v.instance, &state.env.lima_home, state.env.home.as_deref())
+            .map_err(|e| e.info())?;
+    let plan = plan_remove(&v.instance.mounts, &sources, &[PathBuf::from(mount_point)]);
     begin_if_changes(m, &name, plan).await
 }
 

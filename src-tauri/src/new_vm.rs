@@ -51,6 +51,7 @@ fn template(state: &AppState, r: &NewVmRequest) -> Result<String, ErrorInfo> {
         memory_gib: r.memory_gib,
         disk_gib: r.disk_gib,
         folders: r.folders.iter().map(Into::into).collect(),
+        lima_home: Some(state.env.lima_home.clone()),
     };
     template_yaml(
         &vm,

@@ -76,7 +76,7 @@ pub fn start(app: AppHandle) {
         };
         tracing::info!(path = %limactl.runner.program.display(), version = %limactl.version, "connected to Lima");
         let info = limactl.info();
-        let limactl_runner = limactl.runner.clone();
+        let (limactl_runner, features) = (limactl.runner.clone(), limactl.features);
         let config = MonitorConfig {
             boot_history: Some(boot_history),
             op_locks: Some(op_locks),
@@ -90,7 +90,7 @@ pub fn start(app: AppHandle) {
                 return;
             }
         };
-        let dev = devshells::init(&app, limactl_runner, data_dir);
+        let dev = devshells::init(&app, limactl_runner, features, data_dir);
         let changes = monitor.subscribe();
         let initial = monitor.snapshot().await;
         let _ = state.monitor.set(monitor);

@@ -28,7 +28,11 @@ fn running_vm_with_flake(project: &str) -> (SimLima, std::path::PathBuf) {
 /// The core's dev-shell service against `sim`, and the instance `nixos` as listed.
 async fn dev_shells_of(sim: &SimLima) -> (DevShells, Instance) {
     let limactl = sim.connect().await;
-    let dev = DevShells::new(limactl.runner.clone(), &sim.host_env().data_dir);
+    let dev = DevShells::new(
+        limactl.runner.clone(),
+        limactl.features,
+        &sim.host_env().data_dir,
+    );
     let (views, _) = list_views(&limactl).await.unwrap();
     let inst = views
         .into_iter()

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use limabar_core::inventory::Mount;
 use limabar_core::mounts::apply::{apply, invocations};
+use limabar_core::mounts::source::Sources;
 use limabar_core::mounts::Plan;
 use limabar_tests::{assert_succeeded, SimLima};
 use serde_json::Value;
@@ -28,7 +29,9 @@ fn setup(version: &str) -> (SimLima, PathBuf) {
         r#"{"bootSecs": 0.5, "stopSecs": 0.0}"#,
     )
     .unwrap();
-    let project = sim.root.path().join("src/my app 'ü' $(x)");
+    // Hostile to shells, not to Lima: quotes, `$()`, backquotes, non-ASCII (spaces get
+    // their own tests: nixos-lima needs Limabar's fstab script for them).
+    let project = sim.root.path().join("src/app'ü'$(x)`id`\"q\"-1");
     std::fs::create_dir_all(&project).unwrap();
     (sim, project)
 }
@@ -49,8 +52,23 @@ fn adding_to_a_stopped_instance_keeps_the_templates_comments() {
         after.contains("# Try choosing \"mmap\" or \"none\" if you see a stability issue"),
         "comment lost:\n{after}"
     );
-    // Only the new entry's three lines were added; every original line is kept, in order.
-    assert_eq!(after.lines().count(), before.lines().count() + 3);
+    // The new entry's three lines were added, and (the test's folders are under a path
+    // with a space) Limabar's fstab script once; every original line is kept, in order.
+    let fix = limabar_core::mounts::guest_fstab::SCRIPT;
+    assert_eq!(
+        after
+            .matches(limabar_core::mounts::guest_fstab::MARKER)
+            .count(),
+        1
+    );
+    assert_eq!(
+        after.lines().count(),
+        before.lines().count()
+            + 3
+            + "provision:\n- mode: system\n  script: |\n".lines().count()
+            + fix.lines().count(),
+        "{after}"
+    );
     let mut rest = after.lines();
     for line in before.lines() {
         assert!(
@@ -82,7 +100,13 @@ fn adding_to_a_stopped_instance_keeps_the_templates_comments() {
             && lima_yaml(&sim).matches("writable: true").count() == 1
     );
     assert_succeeded(&sim.limabar(&["mount", "rm", "nixos", p]));
-    assert_eq!(lima_yaml(&sim), before);
+    // Removing restores the file exactly, but for the script (harmless without spaces).
+    let entry = format!(
+        "- location: {q}\n  mountPoint: {q}\n  writable: true\n",
+        q = serde_json::to_string(p).unwrap()
+    );
+    assert!(after.contains(&entry), "{after}");
+    assert_eq!(lima_yaml(&sim), after.replace(&entry, ""));
 }
 
 #[test]
@@ -216,15 +240,18 @@ mod through_the_monitor {
     use limabar_tests::within;
     use std::time::Duration;
 
-    async fn plan_for(m: &Monitor, project: &std::path::Path) -> Plan {
+    async fn plan_for(m: &Monitor, sim: &SimLima, project: &std::path::Path) -> Plan {
         let view = m
             .snapshot()
             .await
             .into_iter()
             .find(|v| v.instance.name == "nixos")
             .unwrap();
+        let sources = Sources::of_instance(&view.instance, &sim.lima_home, None).unwrap();
         let input = PlanInput {
             current: &view.instance.mounts,
+            sources: &sources,
+            lima: Some(m.limactl().features),
             home: None,
             guest_home: view.instance.guest_home.as_deref(),
             writable: true,
@@ -239,7 +266,7 @@ mod through_the_monitor {
         let m = Monitor::spawn(MonitorConfig::new(sim.connect().await)).unwrap();
         m.snapshot().await;
         m.run("nixos", Operation::Start).await.expect("start");
-        let plan = plan_for(&m, &project).await;
+        let plan = plan_for(&m, &sim, &project).await;
         assert_eq!(plan.added.len(), 1);
         let mut rx = m.subscribe();
         let done = m.begin_mounts("nixos", plan).await.expect("accepted");
@@ -290,7 +317,7 @@ mod through_the_monitor {
         let (sim, project) = setup("2.2.0");
         let m = Monitor::spawn(MonitorConfig::new(sim.connect().await)).unwrap();
         m.snapshot().await;
-        let plan = plan_for(&m, &project).await;
+        let plan = plan_for(&m, &sim, &project).await;
         let mut rx = m.subscribe();
         m.begin_mounts("nixos", plan)
             .await
@@ -333,8 +360,11 @@ async fn a_restart_that_fails_keeps_the_edit_and_shows_the_failure() {
     )
     .unwrap();
     let view = m.snapshot().await.remove(0);
+    let sources = Sources::of_instance(&view.instance, &sim.lima_home, None).unwrap();
     let input = PlanInput {
         current: &view.instance.mounts,
+        sources: &sources,
+        lima: Some(m.limactl().features),
         home: None,
         guest_home: None,
         writable: true,
@@ -356,4 +386,142 @@ async fn a_restart_that_fails_keeps_the_edit_and_shows_the_failure() {
         matches!(state, VmState::Failed { ref reason } if reason.contains("exiting")),
         "{state:?}"
     );
+}
+
+/// The instance's mounts as `limabar mount ls --json` lists them (Lima's expanded view).
+fn listed_mounts(sim: &SimLima) -> Vec<Value> {
+    let out = sim.limabar(&["mount", "ls", "nixos", "--json"]);
+    assert_succeeded(&out);
+    serde_json::from_slice::<Value>(&out.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn home_of(sim: &SimLima) -> String {
+    sim.root.path().display().to_string()
+}
+
+#[test]
+fn the_home_mount_written_as_tilde_is_really_toggled_and_removed() {
+    // nixos-lima's template (and Limabar's) writes `location: "~"` with no mountPoint;
+    // Lima's yq runs on those raw bytes, not on the expanded path the listing shows.
+    let (sim, _) = setup("2.2.0");
+    let home = home_of(&sim);
+    let home_entry = |sim: &SimLima| {
+        listed_mounts(sim)
+            .into_iter()
+            .find(|m| m["mountPoint"] == home.as_str())
+    };
+    assert_eq!(home_entry(&sim).unwrap()["writable"], false);
+    assert_succeeded(&sim.limabar(&["mount", "add", "nixos", &home, "--yes"]));
+    assert_eq!(home_entry(&sim).expect("still mounted")["writable"], true);
+    assert!(lima_yaml(&sim).contains("- location: \"~\"\n  writable: true\n"));
+    assert_succeeded(&sim.limabar(&["mount", "rm", "nixos", &home]));
+    assert!(home_entry(&sim).is_none(), "{:?}", listed_mounts(&sim));
+    assert!(!lima_yaml(&sim).contains("\"~\""), "{}", lima_yaml(&sim));
+}
+
+#[test]
+fn mounts_from_the_global_config_are_refused_and_a_running_vm_is_not_restarted() {
+    let (sim, _) = setup("2.2.0");
+    std::fs::create_dir_all(sim.lima_home.join("_config")).unwrap();
+    std::fs::write(
+        sim.lima_home.join("_config/default.yaml"),
+        "mounts:\n- location: /opt/team-share\n",
+    )
+    .unwrap();
+    assert!(listed_mounts(&sim)
+        .iter()
+        .any(|m| m["mountPoint"] == "/opt/team-share"));
+    assert!(sim
+        .limactl_cmd(&["start", "--tty=false", "nixos"])
+        .status()
+        .unwrap()
+        .success());
+    let before = (lima_yaml(&sim), sim.calls().len());
+    let out = sim.limabar(&["mount", "rm", "nixos", "/opt/team-share"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("_config/default.yaml"), "{err}");
+    assert_eq!(lima_yaml(&sim), before.0);
+    assert!(
+        !sim.calls()[before.1..]
+            .iter()
+            .any(|c| ["restart", "stop", "edit"].contains(&c[0].as_str())),
+        "{:?}",
+        &sim.calls()[before.1..]
+    );
+}
+
+#[test]
+fn a_folder_with_a_space_is_mounted_in_the_guest_through_the_fstab_script() {
+    let (sim, _) = setup("2.2.0");
+    let spaced = sim.root.path().join("My Projects/it's $(x) ü");
+    std::fs::create_dir_all(&spaced).unwrap();
+    let p = spaced.to_str().unwrap();
+    assert!(sim
+        .limactl_cmd(&["start", "--tty=false", "nixos"])
+        .status()
+        .unwrap()
+        .success());
+    let pwd = |sim: &SimLima| {
+        sim.limactl_cmd(&["shell", "--workdir", p, "nixos", "pwd"])
+            .output()
+            .unwrap()
+    };
+    // Added the way Lima's own `--set` would, without the script: the guest drops it.
+    let entry = serde_json::json!([{"location": p, "mountPoint": p, "writable": true}]);
+    let set = format!(".mounts += {entry}");
+    assert_succeeded(
+        &sim.limactl_cmd(&["restart", "--tty=false", "nixos", "--set", &set])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        pwd(&sim).status.code(),
+        Some(1),
+        "nixos-lima skips the line"
+    );
+    // Limabar's toggle of that entry adds its script, and the guest mounts it.
+    let out = sim.limabar(&["mount", "add", "nixos", p, "--read-only"]);
+    assert_succeeded(&out);
+    assert!(
+        lima_yaml(&sim).contains(limabar_core::mounts::guest_fstab::MARKER),
+        "{}",
+        lima_yaml(&sim)
+    );
+    let after = pwd(&sim);
+    assert_succeeded(&after);
+    assert_eq!(String::from_utf8_lossy(&after.stdout).trim(), p);
+    let fstab = std::fs::read_to_string(sim.lima_home.join("nixos/guest-fstab")).unwrap();
+    assert!(
+        fstab.contains("My\\040Projects/it's\\040$(x)\\040ü"),
+        "{fstab}"
+    );
+    // Once there, the script is not added again.
+    let other = sim.root.path().join("Other Projects");
+    std::fs::create_dir_all(&other).unwrap();
+    assert_succeeded(&sim.limabar(&["mount", "add", "nixos", other.to_str().unwrap()]));
+    assert_eq!(
+        lima_yaml(&sim)
+            .matches(limabar_core::mounts::guest_fstab::MARKER)
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn a_folder_the_guest_cannot_mount_is_refused_before_anything_changes() {
+    let (sim, _) = setup("2.2.0");
+    let bad = sim.root.path().join("clients, 2026");
+    std::fs::create_dir_all(&bad).unwrap();
+    let before = (lima_yaml(&sim), sim.calls().len());
+    let out = sim.limabar(&["mount", "add", "nixos", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Rename the folder"), "{err}");
+    assert_eq!(lima_yaml(&sim), before.0);
+    assert!(!sim.calls()[before.1..].iter().any(|c| c[0] == "edit"));
 }

@@ -7,7 +7,7 @@ import { view } from './lib/fixtures';
 import type { AppSnapshot } from './bindings/AppSnapshot';
 import type { LimaInfo } from './bindings/LimaInfo';
 
-const info: LimaInfo = { path: '/opt/homebrew/bin/limactl', version: { major: 2, minor: 2, patch: 0 }, features: { watch: true, restartWithEdits: true, shellFailsWhenStopped: true }, simulated: false };
+const info: LimaInfo = { path: '/opt/homebrew/bin/limactl', version: { major: 2, minor: 2, patch: 0 }, features: { watch: true, restartWithEdits: true, shellFailsWhenStopped: true, setDecodesBackslash: true }, simulated: false };
 const connected: AppSnapshot['lima'] = { kind: 'connected', info };
 
 let calls: Array<{ cmd: string; args: unknown }> = [];
@@ -32,6 +32,10 @@ beforeEach(() => {
       }
       if (cmd === 'plan_mounts' || cmd === 'apply_mounts') {
         const a = args as { paths: string[] };
+        if (a.paths[0].includes(', ')) {
+          const reason = `The guest path "${a.paths[0]}" can't be mounted in a NixOS guest: it contains ",". Rename the folder, or mount a folder higher up whose path does not have it.`;
+          return { mounts: [], added: [], toggled: [], removed: [], notes: [], errors: [{ code: 'unmountable', path: a.paths[0], reason }] };
+        }
         const added = a.paths.map((p) => ({ location: p, mountPoint: p, writable: true }));
         return { mounts: added, added, toggled: [], removed: [], notes: [`\`${a.paths[0]}\` will be mounted writable on top of the read-only \`/Users/me\``], errors: [] };
       }
@@ -273,6 +277,17 @@ describe('dropping folders', () => {
     const m = await screen.findByText('✓ verified');
     expect(m.closest('[data-mount]')!.getAttribute('data-check')).toBe('verified');
     expect(screen.queryByTestId('pending')).toBeNull();
+  });
+
+  it('says why a folder cannot be mounted, and applies nothing', async () => {
+    snapshot = { ...snapshot, instances: [view('nixos')] };
+    render(App);
+    await screen.findByText('nixos');
+    await emit('limabar://drag', { kind: 'drop', paths: ['/Users/me/clients, 2026'], x: 1, y: 1 });
+    const box = await screen.findByTestId('pending');
+    expect(box.textContent).toContain('Rename the folder');
+    expect(box.textContent).not.toContain('unmountable');
+    expect(calls.some((c) => c.cmd === 'apply_mounts')).toBe(false);
   });
 
   it('toggles a mount read-only on a stopped VM at once', async () => {

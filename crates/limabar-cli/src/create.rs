@@ -29,6 +29,7 @@ pub fn yaml(env: &HostEnv, a: &CreateArgs) -> Result<String, CoreError> {
             .iter()
             .map(|m| std::path::absolute(m).unwrap_or_else(|_| PathBuf::from(m)))
             .collect(),
+        lima_home: Some(env.lima_home.clone()),
     };
     template_yaml(&vm, cfg!(target_os = "macos"), env.home.as_deref(), &HostFs).map_err(|e| {
         CoreError::Failed {

@@ -13,7 +13,7 @@ use limabar_core::snapshot::list_views;
 use limabar_core::{terminal, CoreError, Operation};
 
 fn dev_shells(limactl: &Limactl, env: &HostEnv) -> DevShells {
-    DevShells::new(limactl.runner.clone(), &env.data_dir)
+    DevShells::new(limactl.runner.clone(), limactl.features, &env.data_dir)
 }
 
 async fn instance(limactl: &Limactl, name: &str) -> Result<(Instance, VmState), CoreError> {

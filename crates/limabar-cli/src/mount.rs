@@ -7,6 +7,7 @@ use limabar_core::env::HostEnv;
 use limabar_core::locate::Limactl;
 use limabar_core::mounts::apply::{apply, invocations, with_program};
 use limabar_core::mounts::probe::HostFs;
+use limabar_core::mounts::source::Sources;
 use limabar_core::mounts::verify::verify;
 use limabar_core::mounts::{plan_add, plan_remove, Plan, PlanInput};
 use limabar_core::oplock;
@@ -119,8 +120,11 @@ pub async fn run(
                 .iter()
                 .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
                 .collect();
+            let sources = Sources::of_instance(&v.instance, &env.lima_home, env.home.as_deref())?;
             let input = PlanInput {
                 current: &v.instance.mounts,
+                sources: &sources,
+                lima: Some(limactl.features),
                 home: env.home.as_deref(),
                 guest_home: v.instance.guest_home.as_deref(),
                 writable: !read_only,
@@ -136,7 +140,8 @@ pub async fn run(
         } => {
             _lock = lock(&name, dry_run)?;
             let v = instance(limactl, &name).await?;
-            let plan = plan_remove(&v.instance.mounts, &paths);
+            let sources = Sources::of_instance(&v.instance, &env.lima_home, env.home.as_deref())?;
+            let plan = plan_remove(&v.instance.mounts, &sources, &paths);
             (v, plan, dry_run)
         }
     };

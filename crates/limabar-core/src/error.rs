@@ -21,6 +21,7 @@ pub enum ErrorCode {
     NotMounted,
     NoTerminal,
     TerminalFailed,
+    NothingChanged,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -51,6 +52,9 @@ pub enum CoreError {
     NoTerminal,
     #[error("{terminal} could not be started: {detail}")]
     TerminalFailed { terminal: String, detail: String },
+    /// Lima found nothing to change (`Aborting, no changes made to the instance`).
+    #[error("`limactl {command}` changed nothing: {detail}")]
+    NothingChanged { command: String, detail: String },
 }
 
 /// What crosses to the UI and to `--json` stderr: `{code, message, hint}`.
@@ -78,6 +82,7 @@ impl CoreError {
             CoreError::NotMounted { .. } => ErrorCode::NotMounted,
             CoreError::NoTerminal => ErrorCode::NoTerminal,
             CoreError::TerminalFailed { .. } => ErrorCode::TerminalFailed,
+            CoreError::NothingChanged { .. } => ErrorCode::NothingChanged,
         }
     }
 
@@ -108,6 +113,10 @@ impl CoreError {
             ),
             CoreError::TerminalFailed { .. } => Some(
                 "Choose another terminal, or use Copy command and paste it into your own.".into(),
+            ),
+            CoreError::NothingChanged { .. } => Some(
+                "lima.yaml may have been changed meanwhile: look at it with `limactl edit`."
+                    .into(),
             ),
             _ => None,
         }

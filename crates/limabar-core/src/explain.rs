@@ -81,11 +81,21 @@ pub fn explain(e: &Evidence) -> Option<Explanation> {
     );
     let has = |id: &str| e.findings.iter().any(|f| f.id == id);
     let name = crate::quote::quote(e.name);
-    if all.contains("seems running (hint: remove") {
+    // What Lima really prints for a host agent that left its pid file (a crash, a forced
+    // quit, a reboot that reused the pid): `limactl start` stops at the inspection's
+    // errors (`cmd/limactl/start.go`: "errors inspecting instance: [failed to get Info
+    // from `…/ha.sock`: …]", `pkg/store/instance.go` `Inspect`), or at an unreadable
+    // pid file (`ReadPIDFile`: "strconv.Atoi: …"). "seems running" is a race's.
+    let inspect_failed = all.lines().any(|l| {
+        l.contains("errors inspecting instance")
+            && (l.contains("ha.sock") || l.contains("strconv.Atoi"))
+    });
+    if inspect_failed || all.contains("seems running (hint: remove") {
         return Some(explanation(
             "stale-ha-pid",
-            "Lima thinks the VM is still running: a host agent left its pid file behind \
-             (after a crash or a forced quit).",
+            "Lima cannot reach the VM's host agent: its pid file names a process that does \
+             not answer, or cannot be read (left behind by a crash, a forced quit, or a \
+             reboot that gave the pid to another process).",
             format!("Force stop it (`limactl stop -f {name}`), then start it again."),
         ));
     }
@@ -96,7 +106,19 @@ pub fn explain(e: &Evidence) -> Option<Explanation> {
             "Stop the other instance, or unlock the disk with `limactl disk unlock DISK`.",
         ));
     }
-    if all.to_ascii_lowercase().contains("virtiofsd") {
+    // Only virtiofsd's own failures (`pkg/driver/qemu/qemu.go` "failed to locate
+    // virtiofsd", `qemu_driver.go` "virtiofsd never created vhost socket" and "Error from
+    // virtiofsd instance"): QEMU's virtiofs mounts log `virtiofsd-N[stdout]` lines on every
+    // boot, so the name alone says nothing.
+    let virtiofsd_failed = [
+        "failed to locate virtiofsd",
+        "failed to find virtiofsd",
+        "virtiofsd never created vhost socket",
+        "Error from virtiofsd instance",
+    ]
+    .iter()
+    .any(|p| all.contains(p));
+    if virtiofsd_failed {
         return Some(explanation(
             "virtiofsd-missing",
             "Lima could not start virtiofsd, which VirtioFS mounts need on Linux hosts.",

@@ -192,15 +192,19 @@ fn error_messages(stderr: &str) -> HashMap<String, Vec<String>> {
             continue;
         };
         let name = name.trim_matches(['`', '"']).to_string();
+        // logrus formats the `[]error` field with fmt.Sprint (`cmd/limactl/list.go`
+        // `logrus.WithField("errors", instance.Errors)`): `[e1 e2]`, separated by spaces
+        // that the errors' own text also has. It cannot be split honestly: one message.
         if let Some((_, errs)) = fields.iter().find(|(k, _)| k == "errors") {
-            let inner = errs.trim().trim_start_matches('[').trim_end_matches(']');
-            out.entry(name).or_default().extend(
-                inner
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(String::from),
-            );
+            let inner = errs.trim();
+            let inner = inner
+                .strip_prefix('[')
+                .and_then(|i| i.strip_suffix(']'))
+                .unwrap_or(inner)
+                .trim();
+            if !inner.is_empty() {
+                out.entry(name).or_default().push(inner.to_string());
+            }
         }
     }
     out

@@ -13,6 +13,7 @@ pub mod events;
 pub mod explain;
 pub mod fsutil;
 pub mod fswatch;
+pub mod guest;
 pub mod halog;
 pub mod inventory;
 pub mod locate;

@@ -66,13 +66,22 @@ pub fn parse(source: LogSource, line: &str) -> LogLine {
     }
 }
 
+/// The console log: `serialv.log` on VZ, the only one it writes
+/// (`pkg/driver/vz/vm_darwin.go`); `serial.log` on QEMU, which writes it next to
+/// `serialv.log` (hvc0) and, on ARM, `serialp.log` (`pkg/driver/qemu/qemu.go`): its
+/// default serial port is where a kernel console goes. So `serial.log` exists only on QEMU.
+pub fn console_file(instance_dir: &Path) -> PathBuf {
+    let qemu = instance_dir.join("serial.log");
+    if qemu.exists() {
+        qemu
+    } else {
+        instance_dir.join("serialv.log")
+    }
+}
+
 /// The files of an instance's logs.
 pub fn files(instance_dir: &Path) -> [(LogSource, PathBuf); 2] {
-    let console = ["serialv.log", "serial.log"]
-        .iter()
-        .map(|f| instance_dir.join(f))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| instance_dir.join("serialv.log"));
+    let console = console_file(instance_dir);
     [
         (LogSource::HostAgent, instance_dir.join("ha.stderr.log")),
         (LogSource::Console, console),
@@ -134,6 +143,18 @@ pub fn recent(path: &Path, n: usize) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_console_is_qemus_serial_port_when_it_has_one() {
+        let t = tempfile::tempdir().unwrap();
+        assert_eq!(super::console_file(t.path()), t.path().join("serialv.log"));
+        std::fs::write(t.path().join("serialv.log"), "vz\n").unwrap();
+        assert_eq!(super::console_file(t.path()), t.path().join("serialv.log"));
+        // QEMU writes all three; the kernel console is on the default serial port.
+        std::fs::write(t.path().join("serial.log"), "qemu\n").unwrap();
+        std::fs::write(t.path().join("serialp.log"), "\n").unwrap();
+        assert_eq!(super::console_file(t.path()), t.path().join("serial.log"));
+    }
+
     use super::*;
     use std::io::Write;
 

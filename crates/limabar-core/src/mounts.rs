@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod expr;
 pub mod guest_fstab;
+pub mod source;
 pub mod plan;
 pub mod probe;
 pub mod verify;

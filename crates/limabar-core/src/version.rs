@@ -22,6 +22,10 @@ pub struct Features {
     pub restart_with_edits: bool,
     /// `limactl shell` on a stopped instance fails instead of exiting 0 (2.1+).
     pub shell_fails_when_stopped: bool,
+    /// `--set` string literals decode `\\` (and `\t`, `\r`): yq ≥ 4.49.2, embedded from
+    /// Lima 2.0.3 (`go.mod`). Lima 2.0.0–2.0.2 embed yq 4.48.x, whose `stringValue`
+    /// (`pkg/yqlib/lexer_participle.go`) only decodes `\"` and `\n`.
+    pub set_decodes_backslash: bool,
 }
 
 pub const MINIMUM: LimaVersion = LimaVersion {
@@ -62,6 +66,7 @@ impl LimaVersion {
             watch: self.at_least(2, 1),
             restart_with_edits: self.at_least(2, 2),
             shell_fails_when_stopped: self.at_least(2, 1),
+            set_decodes_backslash: (self.major, self.minor, self.patch) >= (2, 0, 3),
         }
     }
 }
@@ -96,6 +101,13 @@ mod tests {
     fn features_follow_the_version_table() {
         let f20 = LimaVersion::parse("2.0.3").unwrap().features();
         assert!(!f20.watch && !f20.restart_with_edits && !f20.shell_fails_when_stopped);
+        assert!(
+            !LimaVersion::parse("2.0.2")
+                .unwrap()
+                .features()
+                .set_decodes_backslash
+        );
+        assert!(f20.set_decodes_backslash, "2.0.3 embeds yq 4.49.2");
         let f21 = LimaVersion::parse("2.1.4").unwrap().features();
         assert!(f21.watch && !f21.restart_with_edits);
         let f22 = LimaVersion::parse("2.2.0").unwrap().features();

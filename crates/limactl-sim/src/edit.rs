@@ -12,12 +12,48 @@ use crate::env::SimEnv;
 use crate::log;
 use crate::store::{validate, Inst, Status};
 
+/// Which `mounts` entries an expression selects, evaluated like yq on the raw file
+/// (`cmd/limactl/edit.go`: before any `~` or template expansion).
+enum Selector {
+    /// `select(.location == L and .mountPoint == MP)`, `MP` null for no mountPoint:
+    /// an entry as lima.yaml writes it.
+    Written {
+        location: String,
+        mount_point: Option<String>,
+    },
+    /// `select((.mountPoint // .location) == P)`: matches a raw `~` entry only if P is
+    /// `"~"` — what older Limabar sent for the expanded home, which matched nothing.
+    MountPointOrLocation(String),
+}
+
+impl Selector {
+    fn matches(&self, entry: &Raw) -> bool {
+        match self {
+            Selector::Written {
+                location,
+                mount_point,
+            } => *location == entry.location && *mount_point == entry.mount_point,
+            Selector::MountPointOrLocation(p) => {
+                entry.mount_point.as_ref().unwrap_or(&entry.location) == p
+            }
+        }
+    }
+}
+
+/// An entry's raw `location` and `mountPoint`.
+struct Raw {
+    location: String,
+    mount_point: Option<String>,
+}
+
 enum Edit {
     Append(Vec<Value>),
     /// `--mount DIR[:w]` (2.x): entries go to the front of the list.
     Prepend(Vec<Value>),
-    Delete(String),
-    SetWritable(String, bool),
+    Delete(Selector),
+    SetWritable(Selector, bool),
+    /// `.provision += [JSON…]`
+    AddProvision(Vec<Value>),
     /// `.KEY = VALUE` (or `.KEY.SUB = VALUE`): a top-level key, as YAML text.
     SetKey(String, Option<String>, String),
     /// `del(.KEY)`
@@ -66,7 +102,24 @@ fn parse_all(expr: &str) -> Option<Vec<Edit>> {
     expr.split(" | ").map(parse_simple).collect()
 }
 
-const SELECT: &str = "select((.mountPoint // .location) == ";
+fn parse_selector(s: &str) -> Option<Selector> {
+    if let Some(lit) = s
+        .strip_prefix("select((.mountPoint // .location) == ")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        return serde_json::from_str(lit)
+            .ok()
+            .map(Selector::MountPointOrLocation);
+    }
+    let (loc, mp) = s
+        .strip_prefix("select(.location == ")?
+        .strip_suffix(')')?
+        .rsplit_once(" and .mountPoint == ")?;
+    Some(Selector::Written {
+        location: serde_json::from_str(loc).ok()?,
+        mount_point: serde_json::from_str(mp).ok()?,
+    })
+}
 
 fn parse(expr: &str) -> Option<Edit> {
     let e = expr.trim();
@@ -75,19 +128,20 @@ fn parse(expr: &str) -> Option<Edit> {
             .ok()
             .map(Edit::Append);
     }
+    if let Some(rest) = e.strip_prefix(".provision += ") {
+        return serde_json::from_str::<Vec<Value>>(rest)
+            .ok()
+            .map(Edit::AddProvision);
+    }
     if let Some(rest) = e
         .strip_prefix("del(.mounts[] | ")
-        .and_then(|r| r.strip_prefix(SELECT))
-        .and_then(|r| r.strip_suffix("))"))
+        .and_then(|r| r.strip_suffix(')'))
     {
-        return serde_json::from_str(rest).ok().map(Edit::Delete);
+        return parse_selector(rest).map(Edit::Delete);
     }
-    let rest = e.strip_prefix("(.mounts[] | ")?.strip_prefix(SELECT)?;
-    let (lit, value) = rest.rsplit_once(") | .writable) = ")?;
-    Some(Edit::SetWritable(
-        serde_json::from_str(lit).ok()?,
-        value.parse().ok()?,
-    ))
+    let rest = e.strip_prefix("(.mounts[] | ")?;
+    let (sel, value) = rest.rsplit_once(" | .writable) = ")?;
+    Some(Edit::SetWritable(parse_selector(sel)?, value.parse().ok()?))
 }
 
 /// The `--set` values of an argv.
@@ -229,7 +283,8 @@ fn mounts_block(lines: &[String]) -> Option<(usize, Vec<usize>, usize)> {
     Some((key, items, end))
 }
 
-fn item_key(lines: &[String], start: usize, end: usize) -> Option<String> {
+/// The entry's raw `location` and `mountPoint`, as yq sees them in the file.
+fn item_key(lines: &[String], start: usize, end: usize) -> Option<Raw> {
     let indent = lines[start].len() - lines[start].trim_start().len();
     let text: String = lines[start..end]
         .iter()
@@ -239,10 +294,13 @@ fn item_key(lines: &[String], start: usize, end: usize) -> Option<String> {
         .ok()?
         .into_iter()
         .next()?;
-    v.get("mountPoint")
-        .or(v.get("location"))
-        .and_then(Value::as_str)
-        .map(str::to_string)
+    Some(Raw {
+        location: v.get("location")?.as_str()?.to_string(),
+        mount_point: v
+            .get("mountPoint")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    })
 }
 
 /// Line range of a top-level key's block: the key line and its indented lines.
@@ -289,6 +347,7 @@ fn apply(lines: &mut Vec<String>, edit: Edit) {
             }
         }
         Edit::Append(entries) => insert(lines, entries, false),
+        Edit::AddProvision(entries) => add_provision(lines, entries),
         Edit::Prepend(entries) => insert(lines, entries, true),
         Edit::Delete(target) | Edit::SetWritable(target, _) if mounts_block(lines).is_none() => {
             let _ = target;
@@ -297,7 +356,7 @@ fn apply(lines: &mut Vec<String>, edit: Edit) {
             let (_, items, end) = mounts_block(lines).expect("checked above");
             for (n, &start) in items.iter().enumerate().rev() {
                 let stop = items.get(n + 1).copied().unwrap_or(end);
-                if item_key(lines, start, stop).as_deref() == Some(target.as_str()) {
+                if item_key(lines, start, stop).is_some_and(|e| target.matches(&e)) {
                     lines.drain(start..stop);
                 }
             }
@@ -306,7 +365,7 @@ fn apply(lines: &mut Vec<String>, edit: Edit) {
             let (_, items, end) = mounts_block(lines).expect("checked above");
             for (n, &start) in items.iter().enumerate().rev() {
                 let stop = items.get(n + 1).copied().unwrap_or(end);
-                if item_key(lines, start, stop).as_deref() != Some(target.as_str()) {
+                if !item_key(lines, start, stop).is_some_and(|e| target.matches(&e)) {
                     continue;
                 }
                 let indent = lines[start].len() - lines[start].trim_start().len();
@@ -371,5 +430,56 @@ fn insert(lines: &mut Vec<String>, entries: Vec<Value>, front: bool) {
     } else {
         end
     };
+    lines.splice(at..at, new);
+}
+
+/// Appends `provision` entries at the end of the top-level list (creating it), scripts as
+/// literal block scalars, the way yq writes a multi-line string.
+fn add_provision(lines: &mut Vec<String>, entries: Vec<Value>) {
+    let (at, indent) = match key_block(lines, "provision") {
+        Some((a, b)) => {
+            let indent = lines[a + 1..b]
+                .iter()
+                .find(|l| l.trim_start().starts_with("- "))
+                .map(|l| l.len() - l.trim_start().len())
+                .unwrap_or(0);
+            // `provision:` blocks may also be written without indentation.
+            let mut end = b;
+            while end < lines.len() && lines[end].starts_with("- ") && indent == 0 {
+                end += 1;
+                while end < lines.len() && lines[end].starts_with(' ') {
+                    end += 1;
+                }
+            }
+            (end, indent)
+        }
+        None => {
+            lines.push("provision:".into());
+            (lines.len(), 0)
+        }
+    };
+    let pad = " ".repeat(indent);
+    let mut new = Vec::new();
+    for e in entries {
+        let mut first = true;
+        for (k, v) in e.as_object().into_iter().flatten() {
+            let lead = if first { "- " } else { "  " };
+            first = false;
+            match v.as_str() {
+                Some(text) if text.contains('\n') => {
+                    let chomp = if text.ends_with('\n') { "|" } else { "|-" };
+                    new.push(format!("{pad}{lead}{k}: {chomp}"));
+                    new.extend(text.lines().map(|l| {
+                        if l.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{pad}    {l}")
+                        }
+                    }));
+                }
+                _ => new.push(format!("{pad}{lead}{k}: {v}")),
+            }
+        }
+    }
     lines.splice(at..at, new);
 }

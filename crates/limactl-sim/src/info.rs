@@ -9,7 +9,7 @@ pub fn run(env: &SimEnv) {
     let v = json!({
         "version": env.version_string,
         "templates": [{"name": "default", "location": "/usr/local/share/lima/templates/default.yaml"}],
-        "defaultTemplate": {"vmType": default_vm_type(), "os": "Linux", "arch": host_arch(), "cpus": 4, "memory": "4GiB", "disk": "100GiB", "user": {"home": guest_home(env)}},
+        "defaultTemplate": {"vmType": default_vm_type(), "os": "Linux", "arch": host_arch(), "cpus": 4, "memory": "4GiB", "disk": "100GiB", "user": {"home": guest_home(env, None)}},
         "limaHome": env.lima_home.display().to_string(),
         "vmTypes": ["qemu", "vz"],
         "vmTypesEx": {"qemu": {"location": "internal"}, "vz": {"location": "internal"}},

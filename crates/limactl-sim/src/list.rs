@@ -76,6 +76,19 @@ pub fn line_for(env: &SimEnv, inst: &Inst) -> String {
     let mut m = Map::new();
     m.insert("name".into(), json!(inst.name));
     if !inst.exists() {
+        // 2.2+ (`cmd/limactl/list.go`; bats `hack/bats/tests/list.bats`): the warning
+        // names the missing file like any other inspection error.
+        log::text(
+            "warning",
+            &format!("instance {} has errors", env.q(&inst.name)),
+            &[(
+                "errors",
+                &format!(
+                    "[open {}: no such file or directory]",
+                    inst.path("lima.yaml").display()
+                ),
+            )],
+        );
         m.insert("hostname".into(), json!(""));
         m.insert("status".into(), json!("Broken"));
         m.insert("dir".into(), json!(inst.dir.display().to_string()));
@@ -97,7 +110,8 @@ pub fn line_for(env: &SimEnv, inst: &Inst) -> String {
         log::text(
             "warning",
             &format!("instance {} has errors", env.q(&inst.name)),
-            &[("errors", &format!("[{}]", insp.errors.join("\n")))],
+            // logrus formats the []error field with fmt.Sprint: `[e1 e2]`.
+            &[("errors", &format!("[{}]", insp.errors.join(" ")))],
         );
     }
     m.insert(

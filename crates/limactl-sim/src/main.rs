@@ -7,6 +7,7 @@ mod create;
 mod delete;
 mod edit;
 mod env;
+mod guest;
 mod hostagent;
 mod info;
 mod list;

@@ -1,6 +1,6 @@
 //! `limactl shell [FLAGS] NAME [COMMAND…]` (contract §4.7). The "guest" is this host:
-//! with same-path mounts a host directory inside a mount is valid in the guest, so the
-//! command runs locally in it. A workdir outside every mount fails like the guest's `cd`,
+//! with same-path mounts a host directory inside a mount the guest really has (its
+//! simulated fstab, `guest`) is valid in the guest, so the command runs locally in it. A workdir outside every mount fails like the guest's `cd`,
 //! except `/`, which every guest has.
 //! The command is passed the way Lima passes it: each argument shell-quoted and joined
 //! into one script for the login shell, so quoting mistakes show up here as they would.
@@ -9,11 +9,9 @@
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
-use serde_json::Value;
-
 use crate::env::SimEnv;
 use crate::log;
-use crate::store::{expand_home, Inst, Status};
+use crate::store::{Inst, Status};
 
 pub fn quote(arg: &str) -> String {
     if !arg.is_empty()
@@ -75,35 +73,12 @@ pub fn run(env: &SimEnv, args: &[String]) {
             std::process::exit(0); // 1.1–2.0.x exited 0 silently (lima-vm/lima#4692).
         }
     }
-    let cfg = inst.load_yaml().unwrap_or(Value::Null);
-    let mounts: Vec<String> = cfg
-        .get("mounts")
-        .and_then(Value::as_array)
-        .map(|ms| {
-            ms.iter()
-                .map(|m| {
-                    expand_home(
-                        env,
-                        m.get("mountPoint")
-                            .or(m.get("location"))
-                            .and_then(Value::as_str)
-                            .unwrap_or(""),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     let login_shell = shell.unwrap_or_else(|| "/bin/sh".into());
     let mut script = String::new();
     if let Some(dir) = &workdir {
         // The guest's own root exists in every guest; other guest-only folders are not
-        // modelled (the "guest" is this host).
-        let inside = dir == "/"
-            || mounts.iter().any(|m| {
-                !m.is_empty()
-                    && (dir == m || dir.starts_with(&format!("{}/", m.trim_end_matches('/'))))
-            });
-        if !inside || !std::path::Path::new(dir).is_dir() {
+        // modelled (the "guest" is this host). Mounts are what the guest's fstab has.
+        if !(dir == "/" || crate::guest::is_inside_mount(&inst, dir)) {
             eprintln!("bash: line 1: cd: {dir}: No such file or directory");
             std::process::exit(1);
         }

@@ -96,7 +96,19 @@ pub fn start_existing(env: &SimEnv, inst: &Inst, timeout: Duration) {
         ));
         std::process::exit(0);
     }
+    // `cmd/limactl/start.go` `startAction` stops on the inspection's errors before
+    // `instance.StartWithPaths` could say "seems running": a live `ha.pid` whose
+    // `ha.sock` does not answer, or an `ha.pid` that does not parse
+    // (`pkg/store/instance.go` `Inspect`, `ReadPIDFile`). `%+v` of the []error.
+    if !insp.errors.is_empty() {
+        log::fatal(&format!(
+            "errors inspecting instance: [{}]",
+            insp.errors.join(" ")
+        ));
+    }
     if insp.ha_pid != 0 {
+        // Reachable only in a race (the agent answered the inspection): the message of
+        // `pkg/instance/start.go` `StartWithPaths`.
         log::fatal(&format!(
             "instance {} seems running (hint: remove {} if the instance is not actually running)",
             env.q(name),
@@ -114,6 +126,7 @@ pub fn start_existing(env: &SimEnv, inst: &Inst, timeout: Duration) {
     let cfg = inst.load_yaml().unwrap_or(Value::Null);
     let vm_type = inst.vm_type(&cfg);
     warn_missing_mounts(env, &cfg);
+    crate::guest::boot(env, inst, &cfg);
     log::info(&format!(
         "Starting the instance {} with internal VM driver {}",
         env.q(name),

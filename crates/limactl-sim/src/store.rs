@@ -229,7 +229,50 @@ pub fn validate(cfg: &Value) -> Result<(), String> {
     }
 }
 
+/// The mounts `list` shows, as `pkg/limayaml/defaults.go` `FillDefault` makes them: the
+/// entries of `$LIMA_HOME/_config/default.yaml`, lima.yaml and `_config/override.yaml`
+/// in that order, each location's host template (`{{.Home}}`) and `~` expanded, the
+/// mount point defaulted to the location, and entries with the same mount point merged
+/// into the first (a later `writable` wins).
+fn merged_mounts(env: &SimEnv, raw: &Value, instance: Option<&Path>) -> Vec<Value> {
+    let config = |f: &str| -> Value {
+        std::fs::read_to_string(env.lima_home.join("_config").join(f))
+            .ok()
+            .and_then(|t| serde_norway::from_str(&t).ok())
+            .unwrap_or(Value::Null)
+    };
+    let (default, over) = (config("default.yaml"), config("override.yaml"));
+    let mut out: Vec<Value> = Vec::new();
+    for m in [&default, raw, &over]
+        .into_iter()
+        .filter_map(|v| v.get("mounts").and_then(Value::as_array))
+        .flatten()
+    {
+        let loc = expand_home(env, m.get("location").and_then(Value::as_str).unwrap_or(""));
+        let mp = m
+            .get("mountPoint")
+            .and_then(Value::as_str)
+            .map(|mp| mp.replace("{{.Home}}", &guest_home(env, instance)))
+            .unwrap_or_else(|| loc.clone());
+        let writable = m.get("writable").and_then(Value::as_bool);
+        if let Some(prev) = out.iter_mut().find(|p| p["mountPoint"] == mp.as_str()) {
+            if let Some(w) = writable {
+                prev["writable"] = json!(w);
+            }
+            continue;
+        }
+        out.push(json!({"location": loc, "mountPoint": mp, "writable": writable.unwrap_or(false),
+               "sshfs": {"cache": true, "followSymlinks": false, "sftpDriver": ""},
+               "9p": {"securityModel": "none", "protocolVersion": "9p2000.L", "msize": "128KiB", "cache": "mmap"}}));
+    }
+    out
+}
+
+/// A location as Lima expands it: the host template `{{.Home}}` (the only one the sim
+/// knows), then a leading `~`.
 pub fn expand_home(env: &SimEnv, loc: &str) -> String {
+    let templated = loc.replace("{{.Home}}", &env.home.display().to_string());
+    let loc = templated.as_str();
     if loc == "~" {
         env.home.display().to_string()
     } else if let Some(rest) = loc.strip_prefix("~/") {
@@ -239,13 +282,33 @@ pub fn expand_home(env: &SimEnv, loc: &str) -> String {
     }
 }
 
-pub fn guest_home(env: &SimEnv) -> String {
-    let suffix = if env.at_least(2, 1) { "guest" } else { "linux" };
+/// The guest user's home, as `pkg/osutil/user.go` `LimaUser` decides it: `.guest` for an
+/// instance created by Lima ≥ 2.1.0, `.linux` before — by the instance's own
+/// `lima-version` file (`pkg/limayaml/defaults.go` `ExistingLimaVersion`: no file means
+/// older than any release; no instance yet means the running version).
+pub fn guest_home(env: &SimEnv, instance: Option<&Path>) -> String {
+    let created_by = match instance.filter(|d| d.join("lima.yaml").exists()) {
+        None => Some((env.version.0, env.version.1)),
+        Some(dir) => std::fs::read_to_string(dir.join("lima-version"))
+            .ok()
+            .and_then(|v| {
+                let mut parts = v.trim().trim_start_matches('v').split('.');
+                Some((
+                    parts.next()?.parse::<u32>().ok()?,
+                    parts.next()?.parse::<u32>().ok()?,
+                ))
+            }),
+    };
+    let suffix = if created_by.is_some_and(|v| v >= (2, 1)) {
+        "guest"
+    } else {
+        "linux"
+    };
     format!("/home/{}.{suffix}", user_name())
 }
 
 /// The default-filled config `list --json` shows (a subset of Lima's, same shapes).
-pub fn fill_defaults(env: &SimEnv, raw: &Value, _name: &str) -> Value {
+pub fn fill_defaults(env: &SimEnv, raw: &Value, name: &str) -> Value {
     let mut c = Map::new();
     let get = |k: &str| raw.get(k).cloned();
     c.insert(
@@ -264,20 +327,8 @@ pub fn fill_defaults(env: &SimEnv, raw: &Value, _name: &str) -> Value {
     c.insert("cpus".into(), get("cpus").unwrap_or(json!(4)));
     c.insert("memory".into(), get("memory").unwrap_or(json!("4GiB")));
     c.insert("disk".into(), get("disk").unwrap_or(json!("100GiB")));
-    let mounts: Vec<Value> = raw
-        .get("mounts")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|m| {
-            let loc = expand_home(env, m.get("location").and_then(Value::as_str).unwrap_or(""));
-            let mp = m.get("mountPoint").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| loc.clone());
-            json!({"location": loc, "mountPoint": mp, "writable": m.get("writable").and_then(Value::as_bool).unwrap_or(false),
-                   "sshfs": {"cache": true, "followSymlinks": false, "sftpDriver": ""},
-                   "9p": {"securityModel": "none", "protocolVersion": "9p2000.L", "msize": "128KiB", "cache": "mmap"}})
-        })
-        .collect();
+    let dir = env.lima_home.join(name);
+    let mounts = merged_mounts(env, raw, Some(&dir));
     c.insert("mounts".into(), json!(mounts));
     if let Some(mt) = get("mountType") {
         c.insert("mountType".into(), mt);
@@ -291,7 +342,7 @@ pub fn fill_defaults(env: &SimEnv, raw: &Value, _name: &str) -> Value {
         "user": containerd.get("user").and_then(Value::as_bool).unwrap_or(true)}),
     );
     c.insert("plain".into(), get("plain").unwrap_or(json!(false)));
-    c.insert("user".into(), json!({"name": user_name(), "comment": user_name(), "home": guest_home(env), "shell": "/bin/bash", "uid": uid(), "passwordlessSudo": true}));
+    c.insert("user".into(), json!({"name": user_name(), "comment": user_name(), "home": guest_home(env, Some(&dir)), "shell": "/bin/bash", "uid": uid(), "passwordlessSudo": true}));
     if let Some(pf) = get("portForwards") {
         c.insert("portForwards".into(), pf);
     }
@@ -341,10 +392,11 @@ pub fn read_pid(path: &Path) -> Result<u32, String> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Ok(0);
     };
+    // `pkg/store/instance.go` `ReadPIDFile`: strconv.Atoi's own error.
     let pid: u32 = text
         .trim()
         .parse()
-        .map_err(|_| format!("error parsing pid file {}", path.display()))?;
+        .map_err(|_| format!("strconv.Atoi: parsing {:?}: invalid syntax", text.trim()))?;
     if pid_alive(pid) {
         Ok(pid)
     } else {

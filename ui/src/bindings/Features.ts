@@ -15,4 +15,10 @@ restartWithEdits: boolean,
 /**
  * `limactl shell` on a stopped instance fails instead of exiting 0 (2.1+).
  */
-shellFailsWhenStopped: boolean, };
+shellFailsWhenStopped: boolean, 
+/**
+ * `--set` string literals decode `\\` (and `\t`, `\r`): yq ≥ 4.49.2, embedded from
+ * Lima 2.0.3 (`go.mod`). Lima 2.0.0–2.0.2 embed yq 4.48.x, whose `stringValue`
+ * (`pkg/yqlib/lexer_participle.go`) only decodes `\"` and `\n`.
+ */
+setDecodesBackslash: boolean, };

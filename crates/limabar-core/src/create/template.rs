@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::inventory::Mount;
+use crate::mounts::guest_fstab;
 use crate::mounts::probe::PathProbe;
+use crate::mounts::source::Sources;
 use crate::mounts::{plan_add, PlanInput};
 
 pub const NIXOS_LIMA_RELEASE: &str = "v0.2.1";
@@ -33,6 +35,8 @@ pub struct NewVm {
     pub disk_gib: u32,
     /// Project folders, mounted writable at the same path.
     pub folders: Vec<PathBuf>,
+    /// Where Lima will put it (`$LIMA_HOME`): its sockets' paths must fit.
+    pub lima_home: Option<PathBuf>,
 }
 
 impl NewVm {
@@ -43,14 +47,22 @@ impl NewVm {
             memory_gib: 8,
             disk_gib: 20,
             folders: vec![],
+            lima_home: None,
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum NewVmError {
-    #[error("`{0}` is not a valid instance name: use letters, digits and single `.`, `_` or `-` between them")]
+    #[error("`{0}` is not a valid instance name: use letters, digits and single `.`, `_` or `-` between them, not ending in .yml or .yaml")]
     Name(String),
+    #[error("`{name}` is too long for this Lima folder: Lima's socket `{socket}` would be {len} bytes, and a socket path must be shorter than {max}")]
+    NameTooLong {
+        name: String,
+        socket: String,
+        len: usize,
+        max: usize,
+    },
     #[error("{0}")]
     Size(String),
     #[error("{0}")]
@@ -69,6 +81,9 @@ struct Template {
     mounts: Vec<TemplateMount>,
     containerd: Containerd,
     port_forwards: Vec<PortForward>,
+    /// Limabar's fstab script, when a folder's path has a space (`guest_fstab`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    provision: Vec<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -115,7 +130,31 @@ pub fn valid_name(name: &str) -> bool {
             return false;
         }
     }
-    !name.is_empty() && !prev_sep && name.len() <= 76
+    // `pkg/limatype/dirnames/dirnames.go` `ValidateInstName`: not `.yml`/`.yaml`, in any case.
+    let lower = name.to_ascii_lowercase();
+    !name.is_empty()
+        && !prev_sep
+        && name.len() <= 76
+        && !lower.ends_with(".yml")
+        && !lower.ends_with(".yaml")
+}
+
+/// `pkg/instance/create.go`: `$LIMA_HOME/NAME/ssh.sock.1234567890123456` (the longest
+/// socket, `filenames.LongestSock`) must be shorter than UNIX_PATH_MAX, 104 bytes on
+/// macOS and 108 on Linux (`pkg/osutil`).
+fn check_socket_path(name: &str, lima_home: &Path, macos: bool) -> Result<(), NewVmError> {
+    let socket = lima_home.join(name).join("ssh.sock.1234567890123456");
+    let len = socket.as_os_str().len();
+    let max = if macos { 104 } else { 108 };
+    if len >= max {
+        return Err(NewVmError::NameTooLong {
+            name: name.into(),
+            socket: socket.display().to_string(),
+            len,
+            max,
+        });
+    }
+    Ok(())
 }
 
 /// The lima.yaml for `vm`, or why it cannot be made. Folders go through the same rules
@@ -128,6 +167,9 @@ pub fn template_yaml(
 ) -> Result<String, NewVmError> {
     if !valid_name(&vm.name) {
         return Err(NewVmError::Name(vm.name.clone()));
+    }
+    if let Some(lima_home) = &vm.lima_home {
+        check_socket_path(&vm.name, lima_home, macos)?;
     }
     if !(1..=64).contains(&vm.cpus)
         || !(2..=512).contains(&vm.memory_gib)
@@ -144,6 +186,8 @@ pub fn template_yaml(
     };
     let input = PlanInput {
         current: std::slice::from_ref(&home_ro),
+        sources: &Sources::default(),
+        lima: None,
         home,
         guest_home: None,
         writable: true,
@@ -189,6 +233,11 @@ pub fn template_yaml(
             guest_ip: "0.0.0.0",
             ignore: true,
         }],
+        provision: if plan.adds_fstab_fix {
+            vec![guest_fstab::provision_entry()]
+        } else {
+            vec![]
+        },
     };
     let body = serde_norway::to_string(&t).expect("a plain struct serializes");
     Ok(format!(

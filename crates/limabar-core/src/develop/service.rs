@@ -13,12 +13,15 @@ use super::{command, discover, shells, Discovery, Flake, GitTracking};
 use crate::error::CoreError;
 use crate::inventory::Instance;
 use crate::runner::Runner;
+use crate::version::Features;
 
 /// Evaluating a flake or building its environment can download half of nixpkgs.
 const NIX_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 pub struct DevShells {
     runner: Runner,
+    /// Lima 2.0's `shell` exits 0 on a stopped VM (`guest`).
+    features: Features,
     path: PathBuf,
     catalog: Mutex<Catalog>,
     busy: Mutex<HashSet<String>>,
@@ -36,11 +39,12 @@ pub struct DevelopCommand {
 }
 
 impl DevShells {
-    pub fn new(runner: Runner, data_dir: &Path) -> DevShells {
+    pub fn new(runner: Runner, features: Features, data_dir: &Path) -> DevShells {
         let path = data_dir.join("devshells.json");
         DevShells {
             catalog: Mutex::new(Catalog::load(&path)),
             runner,
+            features,
             path,
             busy: Mutex::new(HashSet::new()),
         }
@@ -48,6 +52,15 @@ impl DevShells {
 
     pub fn limactl(&self) -> &Path {
         &self.runner.program
+    }
+
+    async fn in_guest(
+        &self,
+        name: &str,
+        args: &[String],
+        timeout: Duration,
+    ) -> crate::error::Result<crate::runner::Output> {
+        crate::guest::run(&self.runner, self.features, name, args, timeout).await
     }
 
     fn save(&self, catalog: &Catalog) {
@@ -161,7 +174,7 @@ impl DevShells {
         }
         let mut args = vec!["shell".to_string(), "--tty=false".into()];
         args.extend(command::flake_show_args(name, &flake.guest_dir));
-        let mut list = match self.runner.run(&args, NIX_TIMEOUT).await {
+        let mut list = match self.in_guest(name, &args, NIX_TIMEOUT).await {
             Ok(out) if out.success() => match shells::parse_flake_show(&out.stdout, system) {
                 Ok(names) => ShellList {
                     fingerprint: fp.into(),
@@ -194,7 +207,7 @@ impl DevShells {
         }
         let mut args = vec!["shell".to_string(), "--tty=false".into()];
         args.extend(command::remove_profiles_args(name, &keys));
-        match self.runner.run(&args, Duration::from_secs(60)).await {
+        match self.in_guest(name, &args, Duration::from_secs(60)).await {
             Ok(out) if out.success() => {
                 let mut c = self.catalog.lock().unwrap();
                 c.forget_retired(name, &keys);
@@ -226,7 +239,7 @@ impl DevShells {
         let key = command::profile_key(&flake.guest_dir, shell, fp);
         let mut args = vec!["shell".to_string(), "--tty=false".into()];
         args.extend(command::prebuild_args(name, &flake.guest_dir, shell, &key));
-        let error = match self.runner.run(&args, NIX_TIMEOUT).await {
+        let error = match self.in_guest(name, &args, NIX_TIMEOUT).await {
             Ok(out) if out.success() => None,
             Ok(out) => Some(shells::nix_error(&out.stderr)),
             Err(e) => Some(e.to_string()),

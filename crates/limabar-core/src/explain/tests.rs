@@ -179,6 +179,41 @@ fn disk_in_use_virtiofsd_and_stale_pid_files() {
         .id,
         "virtiofsd-missing"
     );
+    // QEMU's virtiofs pipes name virtiofsd on every boot: not a diagnosis by itself.
+    let piped = log(&[
+        (
+            "debug",
+            "virtiofsd-0[stderr]: [INFO virtiofsd] Waiting for vhost-user socket connection...",
+        ),
+        (
+            "error",
+            "exiting, status={Running:false Degraded:false Exiting:true}",
+        ),
+    ]);
+    assert_ne!(
+        explain(&Evidence {
+            name: "a",
+            ha_log: &piped,
+            ..Default::default()
+        })
+        .unwrap()
+        .id,
+        "virtiofsd-missing"
+    );
+    // Lima's own words for a pid file left behind: the inspection fails first.
+    for (version, stderr) in [
+        ("2.2", "time=\"2026-11-25T10:00:00Z\" level=fatal msg=\"errors inspecting instance: [failed to get Info from `/Users/me/.lima/my vm/ha.sock`: Get \\\"http://lima-hostagent/v1/info\\\": dial unix /Users/me/.lima/my vm/ha.sock: connect: connection refused]\""),
+        ("2.1", "time=\"2026-11-25T10:00:00Z\" level=fatal msg=\"errors inspecting instance: [failed to get Info from \\\"/Users/me/.lima/my vm/ha.sock\\\": dial unix: connect: no such file or directory]\""),
+        ("garbage pid", "time=\"2026-11-25T10:00:00Z\" level=fatal msg=\"errors inspecting instance: [strconv.Atoi: parsing \\\"12ab\\\": invalid syntax]\""),
+    ] {
+        let e = explain(&Evidence {
+            name: "my vm",
+            limactl_stderr: stderr,
+            ..Default::default()
+        })
+        .unwrap_or_else(|| panic!("{version}: no explanation"));
+        assert_eq!(e.id, "stale-ha-pid", "{version}");
+    }
     let stale = "time=\"2026-11-25T10:00:00Z\" level=fatal msg=\"instance `my vm` seems running (hint: remove `/Users/me/.lima/my vm/ha.pid` if the instance is not actually running)\"";
     let e = explain(&Evidence {
         name: "my vm",

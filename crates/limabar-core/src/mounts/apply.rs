@@ -6,21 +6,43 @@
 use std::time::Duration;
 
 use super::expr;
+use super::guest_fstab;
 use super::plan::Plan;
+use super::source::RawEntry;
 use crate::error::{CoreError, Result};
 use crate::locate::Limactl;
 use crate::runner::Runner;
 
-/// The `--set` expressions of a plan, in order: removals, toggles, then one append.
+/// The `--set` expressions of a plan, in order: removals, toggles, one append, and the
+/// fstab script when the plan needs it. Removals and toggles select the entries as
+/// lima.yaml writes them (`Plan::written`, from `source`).
 pub fn expressions(plan: &Plan) -> Vec<String> {
-    let mut out: Vec<String> = plan.removed.iter().map(|mp| expr::remove(mp)).collect();
+    let written = |mount_point: &str| {
+        plan.written
+            .get(mount_point)
+            .cloned()
+            // Only a plan built by hand lacks it: then the entry is one Limabar wrote.
+            .unwrap_or_else(|| RawEntry {
+                location: mount_point.to_string(),
+                mount_point: Some(mount_point.to_string()),
+                writable: None,
+            })
+    };
+    let mut out: Vec<String> = plan
+        .removed
+        .iter()
+        .map(|mp| expr::remove(&written(mp)))
+        .collect();
     out.extend(
         plan.toggled
             .iter()
-            .map(|m| expr::set_writable(&m.mount_point, m.writable)),
+            .map(|m| expr::set_writable(&written(&m.mount_point), m.writable)),
     );
     if !plan.added.is_empty() {
         out.push(expr::add(&plan.added));
+    }
+    if plan.adds_fstab_fix {
+        out.push(expr::add_provision(&guest_fstab::provision_entry()));
     }
     out
 }
@@ -55,10 +77,17 @@ pub fn with_program(limactl: &Limactl, argv: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// What `limactl edit` logs when the expressions changed nothing (`cmd/limactl/edit.go`).
+const NO_CHANGES: &str = "Aborting, no changes made to the instance";
+
 /// Runs the invocations in order; the first failure stops and is returned with Lima's
 /// message (lima.yaml is then exactly as Lima left it: Lima writes it, Limabar does not).
 pub async fn apply(limactl: &Limactl, invocations: &[Vec<String>]) -> Result<()> {
+    let mut unchanged = None;
     for argv in invocations {
+        if unchanged.is_some() && argv.first().map(String::as_str) != Some("start") {
+            break;
+        }
         let out = limactl
             .runner
             .run(argv, Duration::from_secs(16 * 60))
@@ -69,6 +98,15 @@ pub async fn apply(limactl: &Limactl, invocations: &[Vec<String>]) -> Result<()>
                 detail: out.failure_message(),
             });
         }
+        // An edit whose selectors matched nothing exits 0 (`cmd/limactl/edit.go`): the
+        // user must hear that nothing happened. Only the start that brings back a VM
+        // stopped for the edit still runs.
+        if out.stderr.contains(NO_CHANGES) {
+            unchanged = Some(CoreError::NothingChanged {
+                command: argv.join(" "),
+                detail: format!("Lima says \"{NO_CHANGES}\""),
+            });
+        }
     }
-    Ok(())
+    unchanged.map_or(Ok(()), Err)
 }

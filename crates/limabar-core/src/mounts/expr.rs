@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::source::RawEntry;
 use crate::inventory::Mount;
 
 /// Appends entries; they land after every existing one, so a new folder inside the
@@ -16,23 +17,29 @@ pub fn add(mounts: &[Mount]) -> String {
     format!(".mounts += {}", serde_json::Value::Array(entries))
 }
 
-fn selector(mount_point: &str) -> String {
-    // Entries written by hand may have no mountPoint: it defaults to the location.
+/// Selects an entry as lima.yaml writes it: Lima runs yq on the raw file, where the home
+/// mount is `location: "~"` with no `mountPoint`, not the expanded path `limactl list`
+/// shows (see `source`). A missing `mountPoint` is yq's `null`.
+fn selector(entry: &RawEntry) -> String {
     format!(
-        "select((.mountPoint // .location) == {})",
-        json!(mount_point)
+        "select(.location == {} and .mountPoint == {})",
+        json!(entry.location),
+        json!(entry.mount_point)
     )
 }
 
-pub fn remove(mount_point: &str) -> String {
-    format!("del(.mounts[] | {})", selector(mount_point))
+pub fn remove(entry: &RawEntry) -> String {
+    format!("del(.mounts[] | {})", selector(entry))
 }
 
-pub fn set_writable(mount_point: &str, writable: bool) -> String {
-    format!(
-        "(.mounts[] | {} | .writable) = {writable}",
-        selector(mount_point)
-    )
+pub fn set_writable(entry: &RawEntry, writable: bool) -> String {
+    format!("(.mounts[] | {} | .writable) = {writable}", selector(entry))
+}
+
+/// Appends a system provision script (nixos-lima runs them after writing the mounts into
+/// fstab and before mounting them; see `guest_fstab`).
+pub fn add_provision(entry: &serde_json::Value) -> String {
+    format!(".provision += [{entry}]")
 }
 
 #[cfg(test)]

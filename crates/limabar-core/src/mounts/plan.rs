@@ -2,13 +2,17 @@
 //! (from `limactl list --json`, `~` already expanded) and facts about the host paths.
 //! Each path gets a verdict or a coded error; all additions become one edit (one restart).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use ts_rs::TS;
 
+use super::guest_fstab;
 use super::probe::{PathKind, PathProbe};
+use super::source::{RawEntry, Sources};
 use crate::inventory::Mount;
+use crate::version::Features;
 
 /// Mount points Lima refuses (contract §5.1).
 pub const RESERVED: &[&str] = &[
@@ -34,6 +38,13 @@ pub enum PlanError {
     GuestHome { path: String },
     #[error("`{path}` is a very broad folder: {reason}. Confirm to mount it anyway")]
     NeedsConfirmation { path: String, reason: String },
+    /// The guest would not mount it (Lima's user-data cannot carry the path). The
+    /// reason is a whole sentence naming the path.
+    #[error("{reason}")]
+    Unmountable { path: String, reason: String },
+    /// The mount is not (only) this VM's lima.yaml's to change.
+    #[error("`{path}` cannot be changed here: {reason}")]
+    NotInLimaYaml { path: String, reason: String },
 }
 
 impl PlanError {
@@ -44,7 +55,9 @@ impl PlanError {
             | PlanError::NotADirectory { path }
             | PlanError::Reserved { path }
             | PlanError::GuestHome { path }
-            | PlanError::NeedsConfirmation { path, .. } => path,
+            | PlanError::NeedsConfirmation { path, .. }
+            | PlanError::Unmountable { path, .. }
+            | PlanError::NotInLimaYaml { path, .. } => path,
         }
     }
 
@@ -56,6 +69,8 @@ impl PlanError {
             PlanError::Reserved { .. } => "reserved",
             PlanError::GuestHome { .. } => "guest-home",
             PlanError::NeedsConfirmation { .. } => "needs-confirmation",
+            PlanError::Unmountable { .. } => "unmountable",
+            PlanError::NotInLimaYaml { .. } => "not-in-lima-yaml",
         }
     }
 }
@@ -75,16 +90,74 @@ pub struct Plan {
     /// What happens to each path, in the user's words (nothing to do, symlink resolved…).
     pub notes: Vec<String>,
     pub errors: Vec<PlanError>,
+    /// How lima.yaml writes each entry this plan toggles or removes, by mount point:
+    /// the edit selects the entry as written (`source`).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub written: BTreeMap<String, RawEntry>,
+    /// The edit also adds Limabar's fstab script (a mount point with a space).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub adds_fstab_fix: bool,
 }
 
 impl Plan {
     pub fn changes_anything(&self) -> bool {
         !(self.added.is_empty() && self.toggled.is_empty() && self.removed.is_empty())
     }
+
+    /// nixos-lima drops a mount point with a space from fstab (lima-vm/lima#5136):
+    /// when the VM will have one and its lima.yaml lacks the fix, the edit adds it.
+    fn add_fstab_fix_if_needed(&mut self, sources: &Sources) {
+        let needed = self
+            .mounts
+            .iter()
+            .any(|m| guest_fstab::needs_fix(&m.mount_point));
+        let installed = sources
+            .provision_scripts
+            .iter()
+            .any(|s| s.contains(guest_fstab::MARKER));
+        if self.changes_anything() && needed && !installed {
+            self.adds_fstab_fix = true;
+            self.notes.push("a folder's path has a space, which nixos-lima cannot write into the guest's fstab (lima-vm/lima#5136): Limabar adds a small boot script to the VM's lima.yaml that escapes it, so the folder is mounted".into());
+        }
+    }
+}
+
+/// Why an existing mount cannot be edited through lima.yaml, or how lima.yaml writes it.
+fn written_entry(
+    sources: &Sources,
+    mount_point: &str,
+    writable: Option<bool>,
+) -> Result<RawEntry, String> {
+    let elsewhere = sources.config_files_with(mount_point);
+    if let Some(forced) = writable.and(sources.forced_writable(mount_point)) {
+        return Err(format!(
+            "$LIMA_HOME/_config/override.yaml makes it {}, and Lima lets that file win over lima.yaml: change it there",
+            if forced { "writable" } else { "read-only" }
+        ));
+    }
+    match sources.lima_yaml_entry(mount_point) {
+        Some(raw) if writable.is_some() || elsewhere.is_empty() => Ok(raw.clone()),
+        Some(_) => Err(format!(
+            "{} mounts it too, for every VM: remove it there",
+            elsewhere[0].describe()
+        )),
+        None if !elsewhere.is_empty() => Err(format!(
+            "it comes from {}, which Lima merges into every VM, not from this VM's lima.yaml: change it there",
+            elsewhere[0].describe()
+        )),
+        None if sources.has_unknown_templates() => Err("Limabar cannot tell which lima.yaml entry it is (an entry uses a template Limabar does not expand): edit lima.yaml with `limactl edit`".into()),
+        None => Err("lima.yaml has no entry for it: edit lima.yaml with `limactl edit`".into()),
+    }
 }
 
 pub struct PlanInput<'a> {
     pub current: &'a [Mount],
+    /// How the instance's config files write its mounts (empty for a new VM).
+    pub sources: &'a Sources,
+    /// The Lima that will make the edit (None: a new VM, written by Limabar).
+    pub lima: Option<Features>,
     /// The host user's home (mounting it whole is broad).
     pub home: Option<&'a Path>,
     /// `config.user.home` of the instance (`/home/<user>.guest`).
@@ -141,6 +214,17 @@ pub fn plan_add(input: &PlanInput, paths: &[PathBuf], probe: &impl PathProbe) ->
             ));
         }
         let path = resolved;
+        if let Some(reason) = guest_fstab::refusal(&path) {
+            plan.errors.push(PlanError::Unmountable { path, reason });
+            continue;
+        }
+        if path.contains('\\') && input.lima.is_some_and(|f| !f.set_decodes_backslash) {
+            plan.errors.push(PlanError::Unmountable {
+                reason: format!("`{path}` cannot be mounted through Lima 2.0.0–2.0.2: their `limactl edit --set` would write its backslash doubled into lima.yaml (their yq does not decode `\\\\`). Upgrade Lima (`brew upgrade lima`), or rename the folder."),
+                path,
+            });
+            continue;
+        }
         if RESERVED.contains(&path.as_str()) {
             plan.errors.push(PlanError::Reserved { path });
             continue;
@@ -156,6 +240,15 @@ pub fn plan_add(input: &PlanInput, paths: &[PathBuf], probe: &impl PathProbe) ->
                     if m.writable { "writable" } else { "read-only" }
                 ));
             } else {
+                match written_entry(input.sources, &path, Some(input.writable)) {
+                    Ok(raw) => {
+                        plan.written.insert(path.clone(), raw);
+                    }
+                    Err(reason) => {
+                        plan.errors.push(PlanError::NotInLimaYaml { path, reason });
+                        continue;
+                    }
+                }
                 m.writable = input.writable;
                 plan.toggled.push(m.clone());
                 plan.notes.push(format!(
@@ -222,10 +315,11 @@ pub fn plan_add(input: &PlanInput, paths: &[PathBuf], probe: &impl PathProbe) ->
         plan.added.push(m.clone());
         plan.mounts.push(m);
     }
+    plan.add_fstab_fix_if_needed(input.sources);
     plan
 }
 
-pub fn plan_remove(current: &[Mount], paths: &[PathBuf]) -> Plan {
+pub fn plan_remove(current: &[Mount], sources: &Sources, paths: &[PathBuf]) -> Plan {
     let mut plan = Plan {
         mounts: current.to_vec(),
         ..Plan::default()
@@ -237,11 +331,19 @@ pub fn plan_remove(current: &[Mount], paths: &[PathBuf]) -> Plan {
         } else {
             p
         };
-        if plan.mounts.iter().any(|m| m.mount_point == p) {
-            plan.mounts.retain(|m| m.mount_point != p);
-            plan.removed.push(p);
-        } else {
+        if !plan.mounts.iter().any(|m| m.mount_point == p) {
             plan.errors.push(PlanError::DoesNotExist { path: p });
+            continue;
+        }
+        match written_entry(sources, &p, None) {
+            Ok(raw) => {
+                plan.written.insert(p.clone(), raw);
+                plan.mounts.retain(|m| m.mount_point != p);
+                plan.removed.push(p);
+            }
+            Err(reason) => plan
+                .errors
+                .push(PlanError::NotInLimaYaml { path: p, reason }),
         }
     }
     plan

@@ -43,8 +43,10 @@ impl MountCheck {
     pub fn explain(&self, mount_point: &str) -> String {
         match self {
             MountCheck::Verified => format!("`{mount_point}` is mounted and writable in the guest"),
-            MountCheck::NotMounted { detail } => format!("`{mount_point}` is not mounted in the guest ({detail}); restart the VM to apply mount changes"),
-            MountCheck::NotWritable => format!("`{mount_point}` is mounted read-only in the guest although lima.yaml says writable; check that the VM was restarted after the change"),
+            // The check runs after the boot that applied the change: another restart
+            // would not help, so say where the guest tells why.
+            MountCheck::NotMounted { detail } => format!("`{mount_point}` is not mounted in the guest ({detail}), although the VM booted with it in lima.yaml: the guest could not mount it. Its console log (Logs…) shows why; folders whose path has a space need Limabar's fstab script in lima.yaml (Limabar adds it), and a colon, comma or bracket cannot be mounted at all"),
+            MountCheck::NotWritable => format!("`{mount_point}` is mounted read-only in the guest although lima.yaml says writable: a read-only mount listed after it may cover it, or the guest mounted it read-only; `mount` in the guest shows which"),
             MountCheck::OwnerMismatch { guest_uid, host_uid } => format!(
                 "`{mount_point}` is owned by uid {guest_uid} in the guest but {host_uid} on the host: VirtioFS passes ownership through, so the guest user (uid = your host uid by default) may not be able to write there"
             ),
@@ -107,9 +109,9 @@ pub async fn verify(limactl: &Limactl, name: &str, mounts: &[Mount]) -> Vec<(Mou
     let mut out = Vec::new();
     for m in mounts.iter().filter(|m| m.writable) {
         let host_uid = std::fs::metadata(&m.location).ok().map(|md| md.uid());
-        let check = match limactl
-            .runner
-            .run(&argv(name, &m.mount_point), Duration::from_secs(30))
+        let args = argv(name, &m.mount_point);
+        let timeout = Duration::from_secs(30);
+        let check = match crate::guest::run(&limactl.runner, limactl.features, name, &args, timeout)
             .await
         {
             Ok(o) => interpret(o.code, &o.stdout, &o.stderr, host_uid),
@@ -153,7 +155,9 @@ mod tests {
             matches!(missing, MountCheck::NotMounted { .. }),
             "{missing:?}"
         );
-        assert!(missing.explain("/Users/me/app").contains("restart"));
+        // The check follows a boot: a restart is never the advice.
+        assert!(!missing.explain("/Users/me/app").contains("restart"));
+        assert!(!MountCheck::NotWritable.explain("/x").contains("restart"));
         assert!(matches!(
             interpret(
                 255,

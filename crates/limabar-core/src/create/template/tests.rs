@@ -67,6 +67,29 @@ fn refuses_bad_names_sizes_and_folders_with_the_reason() {
     let bad = |vm: NewVm| template_yaml(&vm, true, Some(t.path()), &HostFs).unwrap_err();
     assert!(matches!(bad(NewVm::named("my vm")), NewVmError::Name(_)));
     assert!(matches!(bad(NewVm::named("-x")), NewVmError::Name(_)));
+    // Lima's `ValidateInstName`: no .yml/.yaml suffix, in any case.
+    assert!(matches!(bad(NewVm::named("dev.YAML")), NewVmError::Name(_)));
+    assert!(matches!(bad(NewVm::named("dev.yml")), NewVmError::Name(_)));
+    // `pkg/instance/create.go`: the longest socket path must fit UNIX_PATH_MAX.
+    let deep = PathBuf::from(format!("/Users/me/{}/.lima", "x".repeat(50)));
+    let long = bad(NewVm {
+        lima_home: Some(deep.clone()),
+        ..NewVm::named(&"n".repeat(30))
+    });
+    assert!(
+        matches!(long, NewVmError::NameTooLong { max: 104, .. }),
+        "{long}"
+    );
+    assert!(template_yaml(
+        &NewVm {
+            lima_home: Some(deep),
+            ..NewVm::named("nixos")
+        },
+        true,
+        Some(t.path()),
+        &HostFs
+    )
+    .is_ok());
     assert!(matches!(
         bad(NewVm {
             memory_gib: 1,

@@ -41,24 +41,51 @@ fn add_round_trips_every_path_exactly() {
     }
 }
 
-#[test]
-fn remove_and_toggle_select_by_mount_point_with_the_exact_path() {
-    for p in HOSTILE {
-        let e = remove(p);
-        let lit = literal_after(
-            &e,
-            "del(.mounts[] | select((.mountPoint // .location) == ",
-            "))",
-        );
-        assert_eq!(serde_json::from_str::<String>(lit).unwrap(), *p);
-        let t = set_writable(p, false);
-        let lit = literal_after(
-            &t,
-            "(.mounts[] | select((.mountPoint // .location) == ",
-            ") | .writable) = false",
-        );
-        assert_eq!(serde_json::from_str::<String>(lit).unwrap(), *p);
+fn raw(location: &str, mount_point: Option<&str>) -> RawEntry {
+    RawEntry {
+        location: location.into(),
+        mount_point: mount_point.map(str::to_string),
+        writable: None,
     }
+}
+
+/// The two JSON literals of a selector, as yq reads them.
+fn selected(expr: &str, prefix: &str, suffix: &str) -> (String, serde_json::Value) {
+    let inner = literal_after(expr, prefix, suffix);
+    let (loc, mp) = inner
+        .strip_prefix("select(.location == ")
+        .and_then(|r| r.strip_suffix(")"))
+        .and_then(|r| r.rsplit_once(" and .mountPoint == "))
+        .unwrap_or_else(|| panic!("unexpected selector: {inner}"));
+    (
+        serde_json::from_str(loc).unwrap(),
+        serde_json::from_str(mp).unwrap(),
+    )
+}
+
+#[test]
+fn remove_and_toggle_select_the_entry_as_written_with_the_exact_path() {
+    for p in HOSTILE {
+        let e = remove(&raw(p, Some(p)));
+        let (loc, mp) = selected(&e, "del(.mounts[] | ", ")");
+        assert_eq!(loc, *p);
+        assert_eq!(mp, *p);
+        let t = set_writable(&raw(p, Some(p)), false);
+        let (loc, _) = selected(&t, "(.mounts[] | ", " | .writable) = false");
+        assert_eq!(loc, *p);
+    }
+}
+
+#[test]
+fn the_home_mount_is_selected_as_tilde_without_a_mount_point() {
+    assert_eq!(
+        remove(&raw("~", None)),
+        r#"del(.mounts[] | select(.location == "~" and .mountPoint == null))"#
+    );
+    assert_eq!(
+        set_writable(&raw("{{.Home}}/src", Some("/src")), true),
+        r#"(.mounts[] | select(.location == "{{.Home}}/src" and .mountPoint == "/src") | .writable) = true"#
+    );
 }
 
 #[test]
@@ -81,13 +108,8 @@ fn pseudo_random_paths_round_trip() {
         let v: serde_json::Value =
             serde_json::from_str(literal_after(&e, ".mounts += ", "")).unwrap();
         assert_eq!(v[0]["location"].as_str().unwrap(), p);
-        let r = remove(&p);
-        let lit = literal_after(
-            &r,
-            "del(.mounts[] | select((.mountPoint // .location) == ",
-            "))",
-        );
-        assert_eq!(serde_json::from_str::<String>(lit).unwrap(), p);
+        let r = remove(&raw(&p, None));
+        assert_eq!(selected(&r, "del(.mounts[] | ", ")").0, p);
     }
 }
 

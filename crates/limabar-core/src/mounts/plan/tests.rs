@@ -2,6 +2,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::*;
 use crate::mounts::probe::PathKind;
+use crate::mounts::source::Sources;
 
 #[derive(Default)]
 struct FakeFs {
@@ -61,9 +62,27 @@ fn current() -> Vec<Mount> {
     vec![m("/Users/me", false), m("/Users/me/work", true)]
 }
 
+/// lima.yaml of `current()`, written as Limabar's template and nixos-lima's write it.
+const LIMA_YAML: &str = "mounts:\n- location: \"~\"\n- location: \"~/work\"\n  writable: true\n";
+
+fn sources_of(lima_yaml: &str, default: Option<&str>, over: Option<&str>) -> Sources {
+    let ctx = crate::mounts::source::context(
+        Path::new("/Users/me/.lima/nixos"),
+        Path::new("/Users/me/.lima"),
+        Some(Path::new("/Users/me")),
+        Some("/home/me.guest"),
+    );
+    Sources::from_texts(&ctx, lima_yaml, default, over)
+}
+
+static SOURCES: std::sync::LazyLock<Sources> =
+    std::sync::LazyLock::new(|| sources_of(LIMA_YAML, None, None));
+
 fn input(current: &[Mount]) -> PlanInput<'_> {
     PlanInput {
         current,
+        sources: &SOURCES,
+        lima: None,
         home: Some(Path::new("/Users/me")),
         guest_home: Some("/home/me.guest"),
         writable: true,
@@ -240,10 +259,133 @@ fn a_parent_of_an_existing_mount_is_allowed_with_a_note() {
 #[test]
 fn removal_by_mount_point() {
     let cur = current();
-    let p = plan_remove(&cur, &paths(&["/Users/me/work/", "/nope"]));
+    let p = plan_remove(&cur, &SOURCES, &paths(&["/Users/me/work/", "/nope"]));
     assert_eq!(p.removed, vec!["/Users/me/work".to_string()]);
     assert_eq!(p.mounts, vec![m("/Users/me", false)]);
     assert_eq!(p.errors[0].code(), "does-not-exist");
+    assert_eq!(p.written["/Users/me/work"].location, "~/work");
+}
+
+#[test]
+fn the_home_mount_is_edited_as_lima_yaml_writes_it() {
+    let cur = current();
+    let p = plan_remove(&cur, &SOURCES, &paths(&["/Users/me"]));
+    assert_eq!(
+        crate::mounts::apply::expressions(&p),
+        vec![r#"del(.mounts[] | select(.location == "~" and .mountPoint == null))"#.to_string()]
+    );
+    let fs = FakeFs::default().dir("/Users/me");
+    let i = PlanInput {
+        confirmed: true,
+        ..input(&cur)
+    };
+    let p = plan_add(&i, &paths(&["/Users/me"]), &fs);
+    assert_eq!(
+        crate::mounts::apply::expressions(&p),
+        vec![
+            r#"(.mounts[] | select(.location == "~" and .mountPoint == null) | .writable) = true"#
+                .to_string()
+        ]
+    );
+}
+
+#[test]
+fn mounts_of_the_global_config_files_are_refused_with_the_file() {
+    let cur = vec![m("/Users/me", false), m("/opt/shared", false)];
+    let sources = sources_of(
+        LIMA_YAML,
+        Some("mounts:\n- location: /opt/shared\n"),
+        Some("mounts:\n- location: \"~\"\n  writable: false\n"),
+    );
+    let p = plan_remove(&cur, &sources, &paths(&["/opt/shared"]));
+    assert!(p.removed.is_empty());
+    assert_eq!(p.errors[0].code(), "not-in-lima-yaml");
+    assert!(
+        p.errors[0].to_string().contains("_config/default.yaml"),
+        "{}",
+        p.errors[0]
+    );
+    let fs = FakeFs::default().dir("/Users/me");
+    let i = PlanInput {
+        sources: &sources,
+        confirmed: true,
+        ..input(&cur)
+    };
+    let p = plan_add(&i, &paths(&["/Users/me"]), &fs);
+    assert!(p.toggled.is_empty());
+    assert!(
+        p.errors[0]
+            .to_string()
+            .contains("override.yaml makes it read-only"),
+        "{}",
+        p.errors[0]
+    );
+    // Also removing `~` from lima.yaml would leave override.yaml's.
+    let p = plan_remove(&cur, &sources, &paths(&["/Users/me"]));
+    assert_eq!(p.errors[0].code(), "not-in-lima-yaml");
+}
+
+#[test]
+fn a_mount_lima_yaml_does_not_hold_is_refused() {
+    let cur = vec![m("/elsewhere", true)];
+    let p = plan_remove(&cur, &SOURCES, &paths(&["/elsewhere"]));
+    assert!(!p.changes_anything());
+    assert_eq!(p.errors[0].code(), "not-in-lima-yaml");
+}
+
+#[test]
+fn folders_the_guest_cannot_mount_are_refused_before_anything_changes() {
+    let fs = FakeFs::default()
+        .dir("/Users/me/a, b")
+        .dir("/Users/me/x [1]")
+        .dir("/Users/me/My Projects")
+        .dir("/Users/me/it's $(x) `y` ü");
+    let p = plan_add(
+        &input(&current()),
+        &paths(&[
+            "/Users/me/a, b",
+            "/Users/me/x [1]",
+            "/Users/me/My Projects",
+            "/Users/me/it's $(x) `y` ü",
+        ]),
+        &fs,
+    );
+    let refused: Vec<&str> = p
+        .errors
+        .iter()
+        .filter(|e| e.code() == "unmountable")
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(refused, vec!["/Users/me/a, b", "/Users/me/x [1]"]);
+    assert_eq!(p.added.len(), 2);
+}
+
+#[test]
+fn a_folder_with_a_space_brings_the_fstab_fix_once() {
+    let fs = FakeFs::default()
+        .dir("/Users/me/My Projects")
+        .dir("/Users/me/plain");
+    let p = plan_add(&input(&current()), &paths(&["/Users/me/My Projects"]), &fs);
+    assert!(p.adds_fstab_fix);
+    let exprs = crate::mounts::apply::expressions(&p);
+    assert_eq!(exprs.len(), 2, "{exprs:?}");
+    assert!(exprs[1].starts_with(".provision += [{"), "{}", exprs[1]);
+    assert!(exprs[1].contains(crate::mounts::guest_fstab::MARKER));
+    // Not for plain paths, and not again once lima.yaml has it.
+    let p = plan_add(&input(&current()), &paths(&["/Users/me/plain"]), &fs);
+    assert!(!p.adds_fstab_fix);
+    let with_fix = format!(
+        "{LIMA_YAML}provision:\n- mode: system\n  script: |\n    {}\n",
+        crate::mounts::guest_fstab::MARKER
+    );
+    let sources = sources_of(&with_fix, None, None);
+    let cur = current();
+    let i = PlanInput {
+        sources: &sources,
+        ..input(&cur)
+    };
+    let p = plan_add(&i, &paths(&["/Users/me/My Projects"]), &fs);
+    assert!(!p.adds_fstab_fix);
 }
 
 #[test]
@@ -263,4 +405,26 @@ fn the_real_probe_sees_directories_files_links_and_size() {
     );
     assert!(HostFs.is_huge(dir.path(), 1));
     assert!(!HostFs.is_huge(dir.path(), 100));
+}
+
+#[test]
+fn a_backslash_is_refused_only_where_lima_would_double_it() {
+    use crate::version::LimaVersion;
+    let fs = FakeFs::default().dir("/Users/me/back\\slash");
+    let cur = current();
+    for (version, refused) in [("2.0.2", true), ("2.0.3", false), ("2.2.0", false)] {
+        let i = PlanInput {
+            lima: Some(LimaVersion::parse(version).unwrap().features()),
+            ..input(&cur)
+        };
+        let p = plan_add(&i, &paths(&["/Users/me/back\\slash"]), &fs);
+        assert_eq!(p.added.is_empty(), refused, "Lima {version}: {p:?}");
+        if refused {
+            assert!(
+                p.errors[0].to_string().contains("2.0.0–2.0.2"),
+                "{}",
+                p.errors[0]
+            );
+        }
+    }
 }
