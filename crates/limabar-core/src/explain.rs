@@ -131,6 +131,16 @@ pub fn explain(e: &Evidence) -> Option<Explanation> {
                 "Plain mode is on: there is no guest agent, so no mounts and no port forwarding.",
                 "Turn plain mode off (the doctor can do it), then restart.",
             )
+        } else if has("nixos-lima-guest-agent-socket") {
+            (
+                "Lima 2.1.3+ gives the guest agent's socket to the VM's user, but nixos-lima images before v0.2.1 start the agent without that option: the socket stays root's and the host cannot reach it.",
+                "Create a new VM from nixos-lima v0.2.1 (New NixOS VM…), or use Lima 2.1.2 for this one.",
+            )
+        } else if has("ssh-forward-agent-nixos") {
+            (
+                "ssh.forwardAgent is on: Lima 2.2 expects the guest to have /run/host-services, which nixos-lima (up to v0.2.1) does not create, so the boot comes up degraded.",
+                "Turn ssh.forwardAgent off (the doctor can do it), then restart.",
+            )
         } else if has("nixos-lima-image-too-old") {
             (
                 "The nixos-lima image is older than v0.0.5, whose boot does not fit Lima 2.1+.",

@@ -81,6 +81,26 @@ fn degraded_without_guest_agent_is_explained_by_the_config() {
     })
     .unwrap();
     assert!(e.cause.contains("did not answer within a minute"), "{e:?}");
+    // The doctor's Lima-and-image rules explain it too.
+    let host = Host {
+        lima: crate::version::LimaVersion::parse("2.2.0"),
+        ..Host::default()
+    };
+    for (yaml, cause) in [
+        ("images:\n- location: https://github.com/nixos-lima/nixos-lima/releases/download/v0.2.0/x.qcow2\n  digest: sha512:x\ncontainerd: {system: false, user: false}\nmemory: 8GiB\n", "socket stays root's"),
+        ("images:\n- location: https://github.com/nixos-lima/nixos-lima/releases/download/v0.2.1/x.qcow2\n  digest: sha512:x\ncontainerd: {system: false, user: false}\nmemory: 8GiB\nssh: {forwardAgent: true}\n", "forwardAgent"),
+    ] {
+        let found = examine(&parse(yaml).unwrap(), &host);
+        let e = explain(&Evidence {
+            name: "nixos",
+            ha_log: &ha,
+            errors: &errors,
+            findings: &found,
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(e.cause.contains(cause), "{e:?} {found:?}");
+    }
 }
 
 #[test]
