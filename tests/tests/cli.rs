@@ -118,3 +118,37 @@ fn garbage_from_limactl_list_is_skipped_and_the_rest_is_shown() {
     assert_eq!(v.as_array().unwrap().len(), 1);
     assert!(String::from_utf8_lossy(&out.stderr).contains("skipped line 2"));
 }
+
+#[test]
+fn delete_forces_a_broken_vm_and_refuses_a_running_one() {
+    let sim = SimLima::new("2.2.0");
+    sim.create("broken", "{}");
+    sim.create("up", r#"{"bootSecs": 0.3}"#);
+    // A pid file that does not parse: Lima lists the VM as Broken, and its delete
+    // without -f says "expected status `Stopped`, got `Broken`".
+    std::fs::write(sim.lima_home.join("broken/ha.pid"), "12ab\n").unwrap();
+    let plain = sim
+        .limactl_cmd(&["delete", "--tty=false", "broken"])
+        .output()
+        .unwrap();
+    assert_eq!(plain.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&plain.stderr).contains("got `Broken`"));
+    assert_succeeded(&sim.limabar(&["delete", "broken"]));
+    assert!(!sim.lima_home.join("broken").exists());
+    assert!(sim
+        .calls()
+        .iter()
+        .any(|c| c[0] == "delete" && c.contains(&"-f".to_string())));
+
+    assert_succeeded(&sim.limabar(&["start", "up"]));
+    let out = sim.limabar(&["delete", "up", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["code"], "not-stopped", "{err}");
+    assert!(sim.lima_home.join("up").exists());
+    // Limabar refused before Lima was asked.
+    assert!(!sim
+        .calls()
+        .iter()
+        .any(|c| c[0] == "delete" && c.contains(&"up".to_string())));
+}

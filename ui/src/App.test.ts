@@ -474,6 +474,15 @@ describe('dropping folders', () => {
     expect((await screen.findByTestId('delete-error')).textContent).toContain('limactl unprotect nixos');
   });
 
+  it('offers to delete a broken VM that is not running, saying Lima stops what is left', async () => {
+    snapshot = { ...snapshot, instances: [view('nixos', { kind: 'broken', reason: 'failed to get Info from ha.sock' }, { status: 'Broken' })] };
+    render(App);
+    await screen.findByText('nixos');
+    await fireEvent.click(row('nixos').querySelector('[data-action="delete"]')!);
+    const confirm = await screen.findByTestId('confirm-delete');
+    expect(confirm.textContent).toContain('Lima first stops whatever is left of it');
+  });
+
   it('saves each setting at once and refuses a limactl that is not there', async () => {
     render(App);
     await screen.findByText('nixos');

@@ -45,6 +45,8 @@ enum Command {
     Restart { name: String },
     /// Follow every instance's state as it changes.
     Watch,
+    /// Delete a stopped (or broken) instance and its disk.
+    Delete { name: String },
     /// Folders shared with an instance at the same path.
     #[command(subcommand)]
     Mount(mount::MountCommand),
@@ -143,6 +145,7 @@ async fn main() -> ExitCode {
                 lifecycle(limactl, &env, &name, Operation::Restart, json).await
             }
             Command::Watch => watch(limactl, json).await,
+            Command::Delete { name } => delete(&limactl, &env, &name).await,
             Command::Create {
                 name,
                 cpus,
@@ -217,6 +220,18 @@ async fn list(limactl: &Limactl, json: bool) -> Result<(), CoreError> {
     } else {
         print!("{}", output::table(&views));
     }
+    Ok(())
+}
+
+/// `limabar delete NAME`: the app's delete (a broken VM is forced, a running one refused).
+async fn delete(limactl: &Limactl, env: &HostEnv, name: &str) -> Result<(), CoreError> {
+    let (views, _) = list_views(limactl).await?;
+    let view = views
+        .into_iter()
+        .find(|v| v.instance.name == name)
+        .ok_or_else(|| CoreError::InstanceNotFound { name: name.into() })?;
+    limabar_core::delete::delete(limactl, Some(&env.op_locks_dir()), &view).await?;
+    eprintln!("deleted {name}");
     Ok(())
 }
 

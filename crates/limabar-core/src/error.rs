@@ -22,6 +22,8 @@ pub enum ErrorCode {
     NoTerminal,
     TerminalFailed,
     NothingChanged,
+    NotStopped,
+    Protected,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -55,6 +57,11 @@ pub enum CoreError {
     /// Lima found nothing to change (`Aborting, no changes made to the instance`).
     #[error("`limactl {command}` changed nothing: {detail}")]
     NothingChanged { command: String, detail: String },
+    /// Limabar refused: the VM must be stopped first (limactl never ran).
+    #[error("`{name}` is running: stop it first")]
+    NotStopped { name: String },
+    #[error("`{name}` is protected against deletion")]
+    Protected { name: String },
 }
 
 /// What crosses to the UI and to `--json` stderr: `{code, message, hint}`.
@@ -83,6 +90,8 @@ impl CoreError {
             CoreError::NoTerminal => ErrorCode::NoTerminal,
             CoreError::TerminalFailed { .. } => ErrorCode::TerminalFailed,
             CoreError::NothingChanged { .. } => ErrorCode::NothingChanged,
+            CoreError::NotStopped { .. } => ErrorCode::NotStopped,
+            CoreError::Protected { .. } => ErrorCode::Protected,
         }
     }
 
@@ -118,6 +127,10 @@ impl CoreError {
                 "lima.yaml may have been changed meanwhile: look at it with `limactl edit`."
                     .into(),
             ),
+            CoreError::Protected { name } => Some(format!(
+                "If you really mean it: `limactl unprotect {}`, then delete again.",
+                crate::quote::quote(name)
+            )),
             _ => None,
         }
     }

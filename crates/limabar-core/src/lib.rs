@@ -5,6 +5,7 @@
 pub mod boots;
 pub mod change;
 pub mod create;
+pub mod delete;
 pub mod develop;
 pub mod doctor;
 pub mod env;

@@ -26,3 +26,32 @@ pub fn write_script(path: &Path, text: &str) {
         path.display()
     );
 }
+
+/// A listed instance in `state`, with Lima's `status`.
+pub fn view(
+    name: &str,
+    status: crate::inventory::LimaStatus,
+    state: crate::VmState,
+) -> crate::InstanceView {
+    crate::InstanceView {
+        instance: crate::inventory::Instance {
+            name: name.into(),
+            status,
+            dir: format!("/l/{name}"),
+            vm_type: "vz".into(),
+            arch: "aarch64".into(),
+            cpus: Some(4),
+            memory: None,
+            disk: None,
+            ssh_local_port: None,
+            errors: vec![],
+            mounts: vec![],
+            guest_home: None,
+            protected: false,
+            lima_version: "2.2.0".into(),
+        },
+        state,
+        operation: None,
+        boot_estimate_secs: None,
+    }
+}
