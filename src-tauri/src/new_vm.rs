@@ -93,17 +93,24 @@ pub async fn create_vm(
     let file = dev.data_dir.join("templates").join(format!("{name}.yaml"));
     limabar_core::fsutil::write_atomic(&file, text.as_bytes())
         .map_err(|e| CoreError::io(format!("writing {}", file.display()), e).info())?;
-    create(&monitor.limactl().runner, &name, &file, |stage, t| {
-        let _ = app.emit(
-            CREATE_EVENT,
-            CreateProgress {
-                name: name.clone(),
-                stage,
-                label: stage.label().to_string(),
-                secs: t.as_secs_f64(),
-            },
-        );
-    })
+    let locks = state.env.op_locks_dir();
+    create(
+        &monitor.limactl().runner,
+        Some(&locks),
+        &name,
+        &file,
+        |stage, t| {
+            let _ = app.emit(
+                CREATE_EVENT,
+                CreateProgress {
+                    name: name.clone(),
+                    stage,
+                    label: stage.label().to_string(),
+                    secs: t.as_secs_f64(),
+                },
+            );
+        },
+    )
     .await
     .map_err(|e| e.info())?;
     // The first boot: phases and the ready notification like any Start from Limabar.

@@ -84,7 +84,7 @@ async fn a_template_lima_rejects_fails_with_the_validation_error() {
     let file = sim.root.path().join("bad.yaml");
     std::fs::write(&file, "vmType: vz\nmountType: 9p\n").unwrap();
     let mut stages = Vec::new();
-    let err = create(&limactl.runner, "bad", &file, |s, _| stages.push(s))
+    let err = create(&limactl.runner, None, "bad", &file, |s, _| stages.push(s))
         .await
         .unwrap_err();
     assert!(
@@ -134,4 +134,55 @@ fn doctor_explains_an_instance_made_elsewhere_and_exits_1_on_errors() {
         text.contains("or: limactl edit --set '.plain = false'"),
         "{text}"
     );
+}
+
+#[test]
+fn a_vm_being_created_is_busy_for_start_delete_and_mounts() {
+    let sim = SimLima::new("2.2.0");
+    // `limactl create` writes lima.yaml, then spends this long on the image: meanwhile
+    // Lima lists an ordinary Stopped instance.
+    let mut creating = sim
+        .limabar_cmd(&["create", "--name", "nixos", "--json"])
+        .env("LIMACTL_SIM_CREATE_SECS", "3")
+        .env("LIMACTL_SIM_BOOT_SECS", "0.3")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !sim.lima_home.join("nixos/lima.yaml").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "lima.yaml never appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let project = sim.root.path().join("proj");
+    std::fs::create_dir_all(&project).unwrap();
+    for args in [
+        vec!["start", "nixos", "--json"],
+        vec!["delete", "nixos", "--json"],
+        vec!["mount", "add", "nixos", project.to_str().unwrap(), "--json"],
+    ] {
+        let out = sim.limabar(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?} ran during the create");
+        let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+        assert_eq!(err["code"], "busy", "{args:?}: {err}");
+        assert!(
+            err["message"]
+                .as_str()
+                .unwrap()
+                .contains("create (Limabar process"),
+            "{err}"
+        );
+    }
+    assert!(creating.wait().unwrap().success());
+    assert!(
+        sim.lima_home.join("nixos").exists(),
+        "not deleted mid-create"
+    );
+    assert!(!sim
+        .calls()
+        .iter()
+        .any(|c| c[0] == "delete" || c[0] == "edit"));
 }

@@ -53,7 +53,8 @@ pub async fn run(
         .join(format!("{}.yaml", a.name));
     limabar_core::fsutil::write_atomic(&file, text.as_bytes())
         .map_err(|e| CoreError::io(format!("writing {}", file.display()), e))?;
-    create::create(&limactl.runner, &a.name, &file, |stage, t| {
+    let locks = env.op_locks_dir();
+    create::create(&limactl.runner, Some(&locks), &a.name, &file, |stage, t| {
         if json {
             println!(
                 "{}",

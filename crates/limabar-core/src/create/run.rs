@@ -52,12 +52,22 @@ pub fn stage_of(line: &str) -> Option<CreateStage> {
 
 /// Runs `limactl create` for `file`; `on_stage` gets each stage with the time since the
 /// start. Fails with Lima's own reason (an existing name, a rejected template).
+///
+/// The whole create holds the instance's operation lock (`locks`: the lock directory):
+/// Lima writes lima.yaml first and downloads the image afterwards
+/// (`pkg/instance/create.go` `Create`, then `Prepare`, from `cmd/limactl/start.go`
+/// `createAction`), so for minutes `limactl list` shows an ordinary Stopped instance
+/// that a Start, Delete or mount edit would otherwise act on mid-download.
 pub async fn create(
     runner: &Runner,
+    locks: Option<&Path>,
     name: &str,
     file: &Path,
     mut on_stage: impl FnMut(CreateStage, Duration),
 ) -> Result<(), CoreError> {
+    let _lock = locks
+        .map(|dir| crate::oplock::acquire(dir, &runner.lima_home, name, "create"))
+        .transpose()?;
     let t0 = Instant::now();
     let args = Runner::argv("create", &["--name", name, &file.to_string_lossy()]);
     let (mut child, mut lines) = runner.spawn_stderr(&args)?;
