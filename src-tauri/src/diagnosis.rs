@@ -65,11 +65,7 @@ pub fn diagnose(view: &InstanceView, host: &Host) -> Diagnosis {
     let explanation = if errors.is_empty() {
         None
     } else {
-        let console = ["serialv.log", "serial.log"]
-            .iter()
-            .map(|f| read_tail(&dir.join(f), CONSOLE_TAIL))
-            .find(|t| !t.is_empty())
-            .unwrap_or_default();
+        let console = read_tail(&limabar_core::logs::console_file(&dir), CONSOLE_TAIL);
         explain(&Evidence {
             name: &view.instance.name,
             ha_log: &read_tail(&dir.join("ha.stderr.log"), HA_LOG_TAIL),
