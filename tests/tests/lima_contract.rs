@@ -135,6 +135,61 @@ fn a_nixos_vm_from_create_to_delete() {
         "guest\n"
     );
 
+    // The spaced folder reached the guest through Limabar's fstab script (nixos-lima
+    // drops such fstab lines otherwise: lima-vm/lima#5136).
+    let yaml = std::fs::read_to_string(lima.lima_home.join(name).join("lima.yaml")).unwrap();
+    assert!(
+        yaml.contains(limabar_core::mounts::guest_fstab::MARKER),
+        "{yaml}"
+    );
+
+    // A folder the guest cannot mount is refused before anything changes.
+    let comma = lima.root.path().join("clients, 2026");
+    std::fs::create_dir_all(&comma).unwrap();
+    let out = lima.limabar(&["mount", "add", name, comma.to_str().unwrap(), "--yes"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a folder with `, ` was accepted"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Rename the folder"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(lima.lima_home.join(name).join("lima.yaml")).unwrap(),
+        yaml,
+        "lima.yaml changed"
+    );
+
+    // The home mount, written `location: "~"` by the template, really goes (Lima edits
+    // the raw file, where the listing's expanded path matches nothing).
+    let home = std::fs::canonicalize(lima.root.path()).unwrap();
+    let mounts = |lima: &SimLima| -> Vec<String> {
+        let out = ok(
+            "limabar mount ls",
+            &lima.limabar(&["mount", "ls", name, "--json"]),
+        );
+        let all: Value = serde_json::from_str(&out).expect("mount ls --json is an array");
+        all.as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m["mountPoint"].as_str().map(str::to_string))
+            .collect()
+    };
+    let home_mp = mounts(&lima)
+        .into_iter()
+        .find(|m| std::fs::canonicalize(m).ok().as_deref() == Some(home.as_path()))
+        .expect("the template mounts ~");
+    ok(
+        "limabar mount rm ~",
+        &lima.limabar(&["mount", "rm", name, &home_mp]),
+    );
+    assert!(!mounts(&lima).contains(&home_mp), "{:?}", mounts(&lima));
+    assert!(mounts(&lima).iter().any(|m| m == p), "{:?}", mounts(&lima));
+    assert_eq!(listed(&lima, name)["state"], "ready");
+
     // Stopped means stopped: the guest runs nothing.
     ok("limabar stop", &lima.limabar(&["stop", name]));
     assert_eq!(listed(&lima, name)["state"], "stopped");
