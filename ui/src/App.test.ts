@@ -287,6 +287,10 @@ describe('dropping folders', () => {
     const box = await screen.findByTestId('pending');
     expect(box.textContent).toContain('Rename the folder');
     expect(box.textContent).not.toContain('unmountable');
+    // Nothing to apply: no command to copy, and the box is dismissed, not discarded.
+    expect(box.querySelector('[data-action="mount-commands"]')).toBeNull();
+    await fireEvent.click(screen.getByText('Dismiss'));
+    expect(screen.queryByTestId('pending')).toBeNull();
     expect(calls.some((c) => c.cmd === 'apply_mounts')).toBe(false);
   });
 
