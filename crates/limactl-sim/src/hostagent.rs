@@ -23,6 +23,9 @@ struct Agent {
     vm_type: String,
     port: u16,
     stop: Arc<StopFlag>,
+    /// The last status emitted: port-forward events are snapshots of it
+    /// (`emitPortForwardEvent` in `pkg/hostagent/hostagent.go`).
+    status: Mutex<Value>,
 }
 
 /// Set by the signal thread; `pause` waits on it instead of polling.
@@ -30,6 +33,27 @@ struct Agent {
 struct StopFlag {
     set: Mutex<bool>,
     cv: Condvar,
+}
+
+/// How a requirement ended.
+enum Req {
+    Satisfied,
+    /// Never satisfied: Lima's error text.
+    Failed(String),
+    /// A stop was requested meanwhile.
+    Stopped,
+}
+
+/// The `debugHint` of the requirements the sim checks (`pkg/hostagent/requirements.go`
+/// `essentialRequirements`, `finalRequirements`, Linux guest).
+fn debug_hint(desc: &str) -> &'static str {
+    match desc {
+        "ssh" => "Failed to SSH into the guest.\nMake sure that the YAML field \"ssh.localPort\" is not used by other processes on the host.\nIf any private key under ~/.ssh is protected with a passphrase, you need to have ssh-agent to be running.\n",
+        "user session is ready for ssh" => "The boot sequence will terminate any existing user session after updating\n/etc/environment to make sure the session includes the new values.\nTerminating the session will break the persistent SSH tunnel, so\nit must not be created until the session reset is done.\n",
+        "Explicitly start ssh ControlMaster" => "The persistent ssh ControlMaster should be started immediately.",
+        "boot scripts must have finished" => "All boot scripts, provisioning scripts, and readiness probes must\nfinish before the instance is considered \"ready\".\nCheck \"/var/log/cloud-init-output.log in the guest\" to see where the process is blocked!\n",
+        _ => "",
+    }
 }
 
 fn err(msg: &str) {
@@ -70,6 +94,7 @@ pub fn run(env: SimEnv, args: &[String]) {
         inst,
         vm_type,
         stop,
+        status: Mutex::new(json!({})),
     };
     std::process::exit(agent.boot_and_serve(&scenario));
 }
@@ -99,6 +124,26 @@ fn block_and_wait_for_signals(stop: Arc<StopFlag>) {
 }
 
 impl Agent {
+    /// `emitEvent`: the status becomes the current one.
+    fn emit(&self, status: Value) {
+        *self.status.lock().unwrap_or_else(|e| e.into_inner()) = status.clone();
+        event(status);
+    }
+
+    /// `emitPortForwardEvent`: the current status plus the port forward.
+    fn port_forward(&self, kind: &str) {
+        let mut st = self
+            .status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if st["running"] != true {
+            return; // nothing was forwarded yet
+        }
+        st["portForward"] = json!({"type": kind, "protocol": "tcp", "guestAddr": "127.0.0.1:22", "hostAddr": format!("127.0.0.1:{}", self.port)});
+        event(st);
+    }
+
     fn q(&self, s: &str) -> String {
         self.env.q(s)
     }
@@ -166,7 +211,7 @@ impl Agent {
                 "failed to start {driver}: the virtual machine failed to start (simulated)"
             ));
             eprintln!("panic: simulated driver failure\n\ngoroutine 1 [running]:");
-            event(json!({"exiting": true}));
+            self.emit(json!({"exiting": true}));
             return self.cleanup(1);
         }
         let driver_child = self.start_driver();
@@ -174,11 +219,11 @@ impl Agent {
             info("[VZ] - vm state change: running");
         }
         if self.env.at_least(2, 1) {
-            event(
+            self.emit(
                 json!({"vsock": {"type": "started", "hostAddr": format!("127.0.0.1:{}", self.port), "vsockPort": 22}}),
             );
         }
-        event(json!({"sshLocalPort": self.port}));
+        self.emit(json!({"sshLocalPort": self.port}));
         let reqs = [
             ("essential", 1, 3, "ssh", 0.3),
             ("essential", 2, 3, "user session is ready for ssh", 0.2),
@@ -190,13 +235,20 @@ impl Agent {
                 0.05,
             ),
         ];
+        // `startHostAgentRoutines` (pkg/hostagent/hostagent.go) collects the failures of
+        // each group into one error (`errors.Join`), the guest agent's after them.
+        let mut errors = Vec::new();
+        let mut essential = Vec::new();
         for (kind, i, n, desc, share) in reqs {
-            if self.requirement(sc, kind, i, n, desc, share * b) {
-                return self.finish(sc, driver_child);
+            match self.requirement(sc, kind, i, n, desc, share * b) {
+                Req::Stopped => return self.finish(sc, driver_child),
+                Req::Failed(e) => essential.push(e),
+                Req::Satisfied => {}
             }
         }
-        info("No further essential requirements will be checked");
-        let mut errors = Vec::new();
+        if !essential.is_empty() {
+            errors.push(essential.join("\n"));
+        }
         info("Waiting for the guest agent to be running");
         if sc.scenario == Kind::Degraded {
             if self.pause(0.2 * b) {
@@ -217,7 +269,7 @@ impl Agent {
             }
             info("Guest agent is running");
         }
-        if self.requirement(
+        match self.requirement(
             sc,
             "final",
             1,
@@ -225,13 +277,14 @@ impl Agent {
             "boot scripts must have finished",
             0.15 * b,
         ) {
-            return self.finish(sc, driver_child);
+            Req::Stopped => return self.finish(sc, driver_child),
+            Req::Failed(e) => errors.push(e),
+            Req::Satisfied => {}
         }
-        info("No further final requirements will be checked");
         if errors.is_empty() {
-            event(json!({"running": true, "sshLocalPort": self.port}));
+            self.emit(json!({"running": true, "sshLocalPort": self.port}));
         } else {
-            event(
+            self.emit(
                 json!({"running": true, "degraded": true, "errors": [errors.join("\n")], "sshLocalPort": self.port}),
             );
         }
@@ -240,63 +293,109 @@ impl Agent {
                 "Forwarding TCP from 127.0.0.1:{} to 127.0.0.1:22",
                 self.port
             ));
-            event(
-                json!({"running": true, "sshLocalPort": self.port, "portForward": {"type": "forwarding", "protocol": "tcp", "guestAddr": "127.0.0.1:22", "hostAddr": format!("127.0.0.1:{}", self.port)}}),
-            );
+            self.port_forward("forwarding");
+        }
+        if let Some(after) = sc.poweroff_after {
+            if !self.pause(after) {
+                drop(listener);
+                return self.power_off(sc, driver_child);
+            }
         }
         while !self.pause(3600.0) {}
         drop(listener);
         self.finish(sc, driver_child)
     }
 
-    fn finish(&self, sc: &Scenario, driver: Option<std::process::Child>) -> i32 {
-        self.shutdown_with(sc, driver);
+    /// The guest stopped by itself (`poweroff`, on VZ also `reboot`) or the driver failed.
+    /// Lima: the VZ driver logs the state change and sends `vz driver state stopped` on its
+    /// error channel (`pkg/driver/vz/vm_darwin.go` `startVM`); QEMU's channel gets
+    /// `qCmd.Wait()`'s result, nil after a clean poweroff
+    /// (`pkg/driver/qemu/qemu_driver.go` `Start`). `startRoutinesAndWait`
+    /// (`pkg/hostagent/hostagent.go`) logs `Driver stopped due to error: %q` (`%#q` from
+    /// 2.2.0), then `close()` logs `Shutting down the host agent` — the same line as on a
+    /// requested stop —, the driver is stopped, and `Run`'s deferred `exiting` event and
+    /// `hostagentAction`'s deferred pidfile removal follow (`cmd/limactl/hostagent.go`).
+    fn power_off(&self, sc: &Scenario, driver: Option<std::process::Child>) -> i32 {
+        let driver_err = if self.vm_type == "vz" {
+            info("[VZ] - vm state change: stopped");
+            let e = "vz driver state stopped";
+            if self.env.at_least(2, 2) {
+                format!("`{e}`")
+            } else {
+                format!("\"{e}\"")
+            }
+        } else {
+            // Go's fmt on a nil error with %q / %#q.
+            "%!q(<nil>)".to_string()
+        };
+        info(&format!("Driver stopped due to error: {driver_err}"));
+        self.shutdown_with(sc, driver, true);
         self.cleanup(0)
     }
 
-    /// Logs one requirement; returns true when a stop interrupted it.
-    fn requirement(
-        &self,
-        sc: &Scenario,
-        kind: &str,
-        i: u32,
-        n: u32,
-        desc: &str,
-        secs: f64,
-    ) -> bool {
+    fn finish(&self, sc: &Scenario, driver: Option<std::process::Child>) -> i32 {
+        self.shutdown_with(sc, driver, false);
+        self.cleanup(0)
+    }
+
+    /// One requirement, as `waitForRequirements` (`pkg/hostagent/requirements.go`) runs
+    /// it: from 2.1.0 the `Waiting for …` line is logged once, before the retry loop; on
+    /// 2.0.x it is logged again before every attempt. Each attempt logs
+    /// `executing script …` at debug level (`waitForRequirement`).
+    fn requirement(&self, sc: &Scenario, kind: &str, i: u32, n: u32, desc: &str, secs: f64) -> Req {
         let line = format!(
             "Waiting for the {kind} requirement {i} of {n}: {}",
             self.q(desc)
         );
-        info(&line);
+        let once = self.env.at_least(2, 1);
+        if once {
+            info(&line);
+        }
+        let attempt = || {
+            if !once {
+                info(&line);
+            }
+            debug(&format!("executing script {}", self.q(desc)));
+        };
         let hang = sc.scenario == Kind::Hang && sc.hang_at.as_deref().unwrap_or("ssh") == desc;
+        let fails = sc.fail_at.as_deref() == Some(desc);
         let retries = if sc.scenario == Kind::Slow && desc == "ssh" {
             6
+        } else if fails {
+            3
         } else {
             0
         };
         if hang {
             loop {
+                attempt();
                 if self.pause(1.0) {
-                    return true;
+                    return Req::Stopped;
                 }
                 // Go's standard logger writes plain lines into the same file.
                 eprintln!("{} tcpproxy: for incoming conn 127.0.0.1:{}, error dialing \"192.168.5.15:22\": connect tcp 192.168.5.15:22: no route to host", now().format(time::macros::format_description!("[year]/[month]/[day] [hour]:[minute]:[second]")).unwrap_or_default(), self.port);
-                debug(&format!("{line} (retrying)"));
-                info(&line);
             }
         }
-        for _ in 0..retries {
+        for _ in 0..=retries {
+            attempt();
             if self.pause(secs / (retries + 1) as f64) {
-                return true;
+                return Req::Stopped;
             }
-            info(&line);
         }
-        if self.pause(secs / (retries + 1) as f64) {
-            return true;
+        if fails {
+            // `failed to satisfy the %s requirement %d of %d %q: %s: %w`, the debug hint
+            // keeping its line breaks, the script's error (`stdout=%#q, stderr=%#q: %w`)
+            // on one line.
+            return Req::Failed(format!(
+                "failed to satisfy the {kind} requirement {i} of {n} {}: {}: stdout={}, stderr={}: exit status 1",
+                self.q(desc),
+                debug_hint(desc),
+                self.q(""),
+                "\"+ cat /run/lima-ssh-ready\\n\"",
+            ));
         }
         info(&format!("The {kind} requirement {i} of {n} is satisfied"));
-        false
+        Req::Satisfied
     }
 
     fn start_driver(&self) -> Option<std::process::Child> {
@@ -349,12 +448,11 @@ impl Agent {
         self.finish(sc, None)
     }
 
-    fn shutdown_with(&self, sc: &Scenario, driver: Option<std::process::Child>) {
+    /// `close()` and the driver's `Stop`; `vm_stopped`: the VM had already stopped.
+    fn shutdown_with(&self, sc: &Scenario, driver: Option<std::process::Child>, vm_stopped: bool) {
         info("Shutting down the host agent");
         if self.env.at_least(2, 1) {
-            event(
-                json!({"running": true, "sshLocalPort": self.port, "portForward": {"type": "stopping", "protocol": "tcp", "guestAddr": "127.0.0.1:22", "hostAddr": format!("127.0.0.1:{}", self.port)}}),
-            );
+            self.port_forward("stopping");
         }
         let driver_name = if self.vm_type == "vz" { "VZ" } else { "QEMU" };
         info(&format!("Shutting down {driver_name}"));
@@ -363,11 +461,11 @@ impl Agent {
             let _ = d.kill();
             let _ = d.wait();
         }
-        if self.vm_type == "vz" {
+        if self.vm_type == "vz" && !vm_stopped {
             info("[VZ] - vm state change: stopped");
         }
         let _ = std::fs::remove_file(self.path(&format!("{}.pid", self.vm_type)));
-        event(json!({"exiting": true}));
+        self.emit(json!({"exiting": true}));
     }
 
     fn cleanup(&self, code: i32) -> i32 {

@@ -9,6 +9,11 @@
 //! - `hangAt`: the requirement description `hang` stops at (default `ssh`).
 //! - `stopSecs`: graceful shutdown time (default 0.5).
 //! - `sshPort`: the host port reported (default: derived from the name).
+//! - `poweroffAfter`: seconds after `running` at which the guest powers itself off
+//!   (`poweroff` in the guest, a `reboot` on VZ, a driver error): the driver stops and the
+//!   host agent shuts down as Lima's does on that path, without being asked to.
+//! - `failAt`: the description of a requirement that never succeeds; the boot goes on
+//!   and ends degraded with Lima's `failed to satisfy …` error, debug hint included.
 
 use serde::Deserialize;
 use std::path::Path;
@@ -22,6 +27,8 @@ pub struct Scenario {
     pub hang_at: Option<String>,
     pub stop_secs: Option<f64>,
     pub ssh_port: Option<u16>,
+    pub poweroff_after: Option<f64>,
+    pub fail_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
