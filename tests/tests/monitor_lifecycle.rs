@@ -597,3 +597,33 @@ async fn boot_times_are_remembered_across_launches_as_an_estimate() {
     let again = Monitor::spawn(config(sim.connect().await)).unwrap();
     assert_eq!(again.snapshot().await[0].boot_estimate_secs, Some(estimate));
 }
+
+#[tokio::test]
+async fn a_failed_requirement_is_one_error_with_its_hint() {
+    // Lima joins the failures with `\n`, and a requirement's debug hint has line breaks
+    // of its own (`pkg/hostagent/requirements.go`).
+    let sim = SimLima::new("2.2.0");
+    sim.create(
+        "nixos",
+        r#"{"scenario": "degraded", "bootSecs": 1.0, "failAt": "user session is ready for ssh"}"#,
+    );
+    let (m, mut rx) = monitor(&sim).await;
+    m.begin("nixos", Operation::Start).await.unwrap();
+    let (states, _) = within(
+        Duration::from_secs(20),
+        "degraded start",
+        states_until_op_end(&mut rx, "nixos"),
+    )
+    .await;
+    let Some(VmState::Degraded { errors, .. }) = states.last() else {
+        panic!("{states:?}")
+    };
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors[0].starts_with("failed to satisfy the essential requirement 2 of 3")
+            && errors[0].contains("it must not be created until the session reset is done.")
+            && errors[0].ends_with("exit status 1"),
+        "{errors:#?}"
+    );
+    assert!(errors[1].starts_with("guest agent does not seem to be running"));
+}

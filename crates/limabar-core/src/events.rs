@@ -11,7 +11,8 @@ pub struct HaEvent {
     pub running: bool,
     pub degraded: bool,
     pub exiting: bool,
-    /// Lima joins all failures into one string with `\n`; split back into lines here.
+    /// Lima joins all failures into one string with `\n`; split back into one entry per
+    /// failure here (`split_errors`), a requirement's multi-line hint kept with it.
     pub errors: Vec<String>,
     pub ssh_local_port: Option<u16>,
 }
@@ -61,12 +62,44 @@ fn convert(raw: RawEvent) -> HaEvent {
             .errors
             .unwrap_or_default()
             .iter()
-            .flat_map(|e| e.lines())
-            .filter(|l| !l.trim().is_empty())
-            .map(str::to_string)
+            .flat_map(|e| split_errors(e))
             .collect(),
         ssh_local_port: raw.status.ssh_local_port.filter(|p| *p != 0),
     }
+}
+
+/// The failures in one `errors` entry. `startHostAgentRoutines`
+/// (`pkg/hostagent/hostagent.go`) joins them with `errors.Join`, i.e. `\n`, but a
+/// requirement's failure is itself several lines: `waitForRequirements`
+/// (`pkg/hostagent/requirements.go`) formats it as
+/// `failed to satisfy the %s requirement %d of %d %q: %s: %w` (or `…: %s; skipping
+/// further checks: %w`) with a `debugHint` that ends in `\n`, so its last line starts
+/// with `: ` (or `; skipping further checks`). Such a line closes the failure begun by
+/// the last `failed to satisfy` line, and the hint lines between belong to it.
+pub fn split_errors(joined: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    // Where the last requirement failure began in `out`.
+    let mut open: Option<usize> = None;
+    for line in joined.lines() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let closes = line.starts_with(": ") || line.starts_with("; skipping further checks");
+        if closes && !out.is_empty() {
+            let start = open.unwrap_or(out.len() - 1);
+            let mut merged = out.drain(start..).collect::<Vec<_>>().join("\n");
+            merged.push('\n');
+            merged.push_str(line);
+            out.push(merged);
+            open = None;
+            continue;
+        }
+        if line.starts_with("failed to satisfy the ") {
+            open = Some(out.len());
+        }
+        out.push(line.to_string());
+    }
+    out
 }
 
 /// One line of `ha.stdout.log`. `None` for a line that is not an event.
@@ -102,6 +135,41 @@ mod tests {
         let exit = parse_event_line(r#"{"time":"2026-08-21T10:20:00Z","status":{"exiting":true}}"#)
             .unwrap();
         assert!(exit.exiting && !exit.running);
+    }
+
+    #[test]
+    fn a_requirements_multi_line_hint_stays_with_its_error() {
+        // Lima 2.2's text: two failed requirements and the guest agent, joined with \n.
+        let joined = concat!(
+            "failed to satisfy the essential requirement 2 of 3 `user session is ready for ssh`: ",
+            "The boot sequence will terminate any existing user session after updating\n",
+            "/etc/environment to make sure the session includes the new values.\n",
+            "Terminating the session will break the persistent SSH tunnel, so\n",
+            "it must not be created until the session reset is done.\n",
+            ": stdout=``, stderr=\"+ cat /run/lima-ssh-ready\\n\": exit status 1\n",
+            "failed to satisfy the essential requirement 3 of 3 `Explicitly start ssh ControlMaster`: ",
+            "The persistent ssh ControlMaster should be started immediately.: exit status 255\n",
+            "guest agent does not seem to be running; port forwards will not work\n",
+            "failed to satisfy the optional requirement 1 of 1 `systemd must be available`: ",
+            "systemd is required to run containerd, but does not seem to be available.\n",
+            "Make sure that you use an image that supports systemd.\n",
+            "; skipping further checks: exit status 1",
+        );
+        let errors = split_errors(joined);
+        assert_eq!(errors.len(), 4, "{errors:#?}");
+        assert!(errors[0].starts_with("failed to satisfy the essential requirement 2 of 3"));
+        assert!(errors[0].contains("\n/etc/environment to make sure"));
+        assert!(errors[0].ends_with(": exit status 1"), "{}", errors[0]);
+        assert!(errors[1].ends_with("immediately.: exit status 255"));
+        assert_eq!(
+            errors[2],
+            "guest agent does not seem to be running; port forwards will not work"
+        );
+        assert!(errors[3].starts_with("failed to satisfy the optional requirement 1 of 1"));
+        assert!(errors[3].ends_with("; skipping further checks: exit status 1"));
+        // Through the event parser, as the monitor sees it.
+        let line = serde_json::json!({"time": "2026-08-21T10:16:05Z", "status": {"running": true, "degraded": true, "errors": [joined]}}).to_string();
+        assert_eq!(parse_event_line(&line).unwrap().errors, errors);
     }
 
     #[test]
