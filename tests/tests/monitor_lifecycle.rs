@@ -598,6 +598,75 @@ async fn boot_times_are_remembered_across_launches_as_an_estimate() {
     assert_eq!(again.snapshot().await[0].boot_estimate_secs, Some(estimate));
 }
 
+/// The states of `name` from now until one satisfies `done` (returned last), with a
+/// deadline.
+async fn states_until(
+    rx: &mut Receiver<Change>,
+    name: &str,
+    max: Duration,
+    what: &str,
+    done: impl Fn(&VmState) -> bool,
+) -> Vec<VmState> {
+    within(max, what, async {
+        let mut states = Vec::new();
+        loop {
+            if let Change::StateChanged { name: n, to, .. } = rx.recv().await.expect("changes") {
+                if n == name {
+                    let end = done(&to);
+                    states.push(to);
+                    if end {
+                        return states;
+                    }
+                }
+            }
+        }
+    })
+    .await
+}
+
+fn failed_reason(s: &VmState) -> Option<&str> {
+    match s {
+        VmState::Failed { reason } => Some(reason),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn a_guest_poweroff_is_a_failure_with_the_drivers_error() {
+    // A4: Lima logs `Driver stopped due to error: …`, then `Shutting down the host agent`
+    // (as on every shutdown), then writes the exiting event.
+    for version in ["2.2.0", "2.0.2"] {
+        let sim = SimLima::new(version);
+        sim.create(
+            "nixos",
+            r#"{"bootSecs": 1.0, "stopSecs": 0.1, "poweroffAfter": 1.0}"#,
+        );
+        let (m, mut rx) = monitor(&sim).await;
+        m.run("nixos", Operation::Start).await.expect("start");
+        let states = states_until(
+            &mut rx,
+            "nixos",
+            Duration::from_secs(10),
+            "the poweroff",
+            |s| matches!(s, VmState::Stopped | VmState::Failed { .. }),
+        )
+        .await;
+        let last = states.last().unwrap();
+        let reason = failed_reason(last).unwrap_or_else(|| panic!("Lima {version}: {states:?}"));
+        assert!(
+            reason.starts_with("the VM stopped unexpectedly")
+                && reason.contains("vz driver state stopped"),
+            "Lima {version}: {reason}"
+        );
+        assert!(
+            !states.iter().any(|s| matches!(s, VmState::Stopping { .. })),
+            "Lima {version}: not a requested stop: {states:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(failed_reason(&m.snapshot().await[0].state).is_some());
+    }
+}
+
 #[tokio::test]
 async fn a_failed_requirement_is_one_error_with_its_hint() {
     // Lima joins the failures with `\n`, and a requirement's debug hint has line breaks

@@ -90,11 +90,52 @@ pub fn phase_of(msg: &str) -> Option<String> {
     None
 }
 
-/// Messages that mean the host agent was asked to shut down (a stop from anywhere).
+/// Messages that mean the host agent was asked to shut down (a stop from anywhere):
+/// `Received SIGINT|SIGTERM, shutting down the host agent` (`startRoutinesAndWait` in
+/// `pkg/hostagent/hostagent.go`). Not `Shutting down the host agent`: `close()` logs it on
+/// every shutdown path, also when the VM stopped by itself.
 pub fn is_shutdown(msg: &str) -> bool {
-    msg.starts_with("Received SIGINT")
-        || msg.starts_with("Received SIGTERM")
-        || msg.starts_with("Shutting down the host agent")
+    msg.starts_with("Received SIGINT") || msg.starts_with("Received SIGTERM")
+}
+
+/// The driver's error when the VM stopped without being asked: a guest `poweroff` (on
+/// VZ also a `reboot`), a crash of the VM process, a driver failure. Lima logs
+/// `Driver stopped due to error: %q` (`%#q` from 2.2.0) in `startRoutinesAndWait`, e.g.
+/// ``Driver stopped due to error: `vz driver state stopped` `` (`pkg/driver/vz/vm_darwin.go`).
+/// QEMU reports `qCmd.Wait()`'s result, nil after a clean poweroff, which Go prints as
+/// `%!q(<nil>)`: then the error is empty.
+pub fn driver_stopped(msg: &str) -> Option<String> {
+    let rest = msg.strip_prefix("Driver stopped due to error:")?.trim();
+    if rest.starts_with("%!q(") || rest.starts_with("%!v(") {
+        return Some(String::new());
+    }
+    let unquoted = if let Some(inner) = rest.strip_prefix('`').and_then(|r| r.strip_suffix('`')) {
+        inner.to_string()
+    } else if let Some(inner) = rest.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        go_unquote(inner)
+    } else {
+        rest.to_string()
+    };
+    Some(unquoted)
+}
+
+/// The common escapes of a Go `%q` string.
+fn go_unquote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
 }
 
 /// Key/value fields of a logrus text line (`time="…" level=info msg="…" errors="[…]"`).
@@ -214,6 +255,33 @@ mod tests {
             Some("guest agent")
         );
         assert!(requirement("The essential requirement 1 of 3 is satisfied").is_none());
+    }
+
+    #[test]
+    fn only_a_signal_is_a_requested_stop_and_driver_errors_are_read_in_every_quote_style() {
+        assert!(is_shutdown("Received SIGINT, shutting down the host agent"));
+        assert!(is_shutdown(
+            "Received SIGTERM, shutting down the host agent"
+        ));
+        // Logged by close() on every path, a poweroff too.
+        assert!(!is_shutdown("Shutting down the host agent"));
+        assert_eq!(
+            driver_stopped("Driver stopped due to error: `vz driver state stopped`").as_deref(),
+            Some("vz driver state stopped")
+        );
+        assert_eq!(
+            driver_stopped(r#"Driver stopped due to error: "vz driver state stopped""#).as_deref(),
+            Some("vz driver state stopped")
+        );
+        assert_eq!(
+            driver_stopped(r#"Driver stopped due to error: "signal: killed\n""#).as_deref(),
+            Some("signal: killed\n")
+        );
+        assert_eq!(
+            driver_stopped("Driver stopped due to error: %!q(<nil>)").as_deref(),
+            Some("")
+        );
+        assert_eq!(driver_stopped("Shutting down the host agent"), None);
     }
 
     #[test]

@@ -9,11 +9,23 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::events::HaEvent;
-use crate::halog::{is_shutdown, phase_of, HaLogLine};
+use crate::halog::{driver_stopped, is_shutdown, phase_of, HaLogLine};
 use crate::inventory::LimaStatus;
 
 /// Unix milliseconds.
 pub type Millis = i64;
+
+/// How every failure of a VM that was up begins.
+pub const STOPPED_UNEXPECTEDLY: &str = "the VM stopped unexpectedly";
+/// How the failure of a VM that stopped by itself while booting begins.
+const STOPPED_DURING_BOOT: &str = "the VM stopped during boot";
+
+/// A failure after which the VM is gone for good (as opposed to, say, a start that timed
+/// out while the VM went on booting): the dead agent's last snapshots, which still say
+/// `running`, must not make it ready again.
+fn vm_gone(reason: &str) -> bool {
+    reason.starts_with(STOPPED_UNEXPECTEDLY) || reason.starts_with(STOPPED_DURING_BOOT)
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "camelCase")]
@@ -181,13 +193,16 @@ fn on_event(state: &VmState, ev: &HaEvent) -> VmState {
                 },
             },
             Ready { .. } | Degraded { .. } => Failed {
-                reason: "the VM stopped unexpectedly".into(),
+                reason: STOPPED_UNEXPECTEDLY.into(),
             },
             Failed { .. } => state.clone(),
             _ => Stopped,
         };
     }
     if ev.running {
+        if matches!(state, Failed { reason } if vm_gone(reason)) {
+            return state.clone();
+        }
         if ev.degraded {
             return match state {
                 Stopping { .. } | Degraded { .. } => state.clone(),
@@ -240,6 +255,23 @@ fn on_log(state: &VmState, line: &HaLogLine, at: Millis) -> VmState {
         return match state {
             Stopped | Failed { .. } | Stopping { .. } => state.clone(),
             _ => Stopping { since: at },
+        };
+    }
+    if let Some(error) = driver_stopped(&line.msg) {
+        // Nobody asked: the guest powered off or rebooted, or the VM process died.
+        let what = if error.is_empty() {
+            "the VM process exited (a poweroff in the guest?)".to_string()
+        } else {
+            format!("the driver reported `{error}` (a poweroff or reboot in the guest, or a driver failure)")
+        };
+        return match state {
+            Starting { .. } => Failed {
+                reason: format!("{STOPPED_DURING_BOOT}: {what}"),
+            },
+            Ready { .. } | Degraded { .. } | Unknown => Failed {
+                reason: format!("{STOPPED_UNEXPECTEDLY}: {what}"),
+            },
+            Stopped | Stopping { .. } | Failed { .. } | Broken { .. } => state.clone(),
         };
     }
     match (state, phase_of(&line.msg)) {

@@ -41,11 +41,7 @@ impl Actor {
                 name,
                 generation,
                 ev,
-            } => {
-                if self.current_generation(&name) == Some(generation) {
-                    self.update(&name, Input::Event(ev));
-                }
-            }
+            } => self.on_watched_event(&name, generation, ev),
             Msg::WatchEnded {
                 name,
                 generation,
@@ -349,6 +345,19 @@ impl Actor {
                 }),
             }
         }
+    }
+
+    fn on_watched_event(&mut self, name: &str, generation: u64, ev: HaEvent) {
+        if self.current_generation(name) != Some(generation) {
+            return;
+        }
+        if ev.exiting {
+            // The log lines written before it come first (`Received SIGINT…` makes it a
+            // stop, `Driver stopped due to error` a failure): they are read on their own
+            // notifications, which may not have arrived yet.
+            self.read_logs(name);
+        }
+        self.update(name, Input::Event(ev));
     }
 
     fn on_watch_ended(&mut self, name: &str, generation: u64, reason: String) {

@@ -343,3 +343,108 @@ fn broken_listings_are_transient_only_while_starting_or_stopping() {
     assert!(!listing_is_transient(LimaStatus::Broken, &VmState::Stopped));
     assert!(!listing_is_transient(LimaStatus::Running, &starting));
 }
+
+#[test]
+fn a_poweroff_in_the_guest_is_a_failure_with_the_drivers_error_not_a_stop() {
+    // Lima's order on that path (pkg/hostagent/hostagent.go startRoutinesAndWait, close):
+    // the driver's error, `Shutting down the host agent`, then the exiting event.
+    let s = fold(
+        ready_at_t0(),
+        &[
+            log("[VZ] - vm state change: stopped", T0 + 10),
+            log(
+                "Driver stopped due to error: `vz driver state stopped`",
+                T0 + 11,
+            ),
+            log("Shutting down the host agent", T0 + 12),
+            log("Shutting down VZ", T0 + 13),
+            ev(
+                r#"{"time":"2026-08-21T10:15:01Z","status":{"running":true,"portForward":{"type":"stopping"}}}"#,
+            ),
+            ev(r#"{"time":"2026-08-21T10:15:02Z","status":{"exiting":true}}"#),
+            Input::Listed {
+                status: LimaStatus::Stopped,
+                errors: vec![],
+            },
+        ],
+    );
+    let VmState::Failed { reason } = &s else {
+        panic!("{s:?}")
+    };
+    assert!(reason.starts_with(STOPPED_UNEXPECTEDLY), "{reason}");
+    assert!(reason.contains("`vz driver state stopped`"), "{reason}");
+    let change = crate::change::Change::StateChanged {
+        name: "nixos".into(),
+        from: ready_at_t0(),
+        to: s.clone(),
+        by_limabar: false,
+    };
+    assert!(crate::tray::notice_for(&change, true, T0).is_some());
+    // Lima ≤ 2.1 quotes with "…"; QEMU's clean exit is a nil error.
+    let old = apply(
+        &ready_at_t0(),
+        &log(
+            r#"Driver stopped due to error: \"vz driver state stopped\""#,
+            T0,
+        ),
+    );
+    assert_eq!(old, s);
+    let qemu = apply(
+        &ready_at_t0(),
+        &log("Driver stopped due to error: %!q(<nil>)", T0),
+    );
+    assert!(
+        matches!(&qemu, VmState::Failed { reason } if reason.starts_with(STOPPED_UNEXPECTEDLY) && reason.contains("process exited")),
+        "{qemu:?}"
+    );
+    // The dead agent's last snapshots say running (a port forward stopping): still gone.
+    let late = ev(
+        r#"{"time":"2026-08-21T10:15:01Z","status":{"running":true,"degraded":true,"errors":["x"]}}"#,
+    );
+    assert_eq!(apply(&s, &late), s);
+    // Unlike a start that timed out while the VM went on booting: that one may still
+    // become ready.
+    let timed_out = VmState::Failed {
+        reason: "did not receive an event with the `running` status".into(),
+    };
+    assert!(matches!(
+        apply(
+            &timed_out,
+            &ev(r#"{"time":"2026-08-21T10:25:00Z","status":{"running":true}}"#)
+        ),
+        VmState::Ready { .. }
+    ));
+    // During a boot.
+    let booting = VmState::Starting {
+        phase: Some("user session".into()),
+        since: T0,
+    };
+    assert!(matches!(
+        apply(&booting, &log("Driver stopped due to error: `vz driver state stopped`", T0)),
+        VmState::Failed { reason } if reason.contains("during boot")
+    ));
+}
+
+#[test]
+fn shutting_down_alone_is_not_a_stop_request() {
+    // `close()` logs it on every path; only the signal line says someone asked.
+    assert_eq!(
+        apply(
+            &ready_at_t0(),
+            &log("Shutting down the host agent", T0 + 10)
+        ),
+        ready_at_t0()
+    );
+    // A stop Limabar requested does not become a failure on that path either.
+    let stopping = VmState::Stopping { since: T0 };
+    assert_eq!(
+        apply(
+            &stopping,
+            &log(
+                "Driver stopped due to error: `vz driver state stopped`",
+                T0 + 10
+            )
+        ),
+        stopping
+    );
+}
