@@ -89,7 +89,7 @@ async fn a_template_lima_rejects_fails_with_the_validation_error() {
         .unwrap_err();
     assert!(
         err.to_string()
-            .contains("must be \"reverse-sshfs\" or \"virtiofs\" for VZ"),
+            .contains("must be `reverse-sshfs` or `virtiofs` for VZ"),
         "{err}"
     );
     assert_eq!(stages, [CreateStage::Checking]);

@@ -525,3 +525,29 @@ fn a_folder_the_guest_cannot_mount_is_refused_before_anything_changes() {
     assert_eq!(lima_yaml(&sim), before.0);
     assert!(!sim.calls()[before.1..].iter().any(|c| c[0] == "edit"));
 }
+
+#[test]
+fn vz_with_9p_is_listed_stopped_and_refused_at_start_like_lima() {
+    // `limactl list` only runs limayaml.Validate; the VZ driver's own check
+    // (`vz_driver_darwin.go` validateConfig) comes at start and edit.
+    let (sim, _) = setup("2.2.0");
+    let yaml = sim.lima_home.join("nixos/lima.yaml");
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    std::fs::write(&yaml, format!("vmType: vz\nmountType: 9p\n{text}")).unwrap();
+    let listed = sim
+        .limactl_cmd(&["list", "--json", "nixos"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(v["status"], "Stopped", "{v}");
+    let start = sim
+        .limactl_cmd(&["start", "--tty=false", "nixos"])
+        .output()
+        .unwrap();
+    assert_eq!(start.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&start.stderr).contains("for VZ driver"),
+        "{}",
+        String::from_utf8_lossy(&start.stderr)
+    );
+}

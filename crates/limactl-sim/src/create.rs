@@ -52,7 +52,9 @@ pub fn run(env: &SimEnv, args: &[String]) {
     }
     if let Err(e) = serde_norway::from_str::<serde_json::Value>(&text)
         .map_err(|e| e.to_string())
-        .and_then(|v| crate::store::validate(&v))
+        .and_then(|v| {
+            crate::store::validate(&v).and_then(|_| crate::store::validate_driver(env, &v))
+        })
     {
         log::fatal(&e);
     }

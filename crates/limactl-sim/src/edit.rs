@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::env::SimEnv;
 use crate::log;
-use crate::store::{validate, Inst, Status};
+use crate::store::{validate, validate_driver, Inst, Status};
 
 /// Which `mounts` entries an expression selects, evaluated like yq on the raw file
 /// (`cmd/limactl/edit.go`: before any `~` or template expansion).
@@ -160,7 +160,11 @@ pub fn set_args(args: &[String]) -> Vec<String> {
 
 pub fn run(env: &SimEnv, args: &[String]) {
     let name = positional(args).unwrap_or_else(|| "default".into());
-    let inst = Inst::existing_or_exit(env, &name);
+    let inst = Inst::new(env, &name);
+    if !inst.exists() {
+        // `cmd/limactl/edit.go` `editAction`.
+        log::fatal(&format!("instance {} not found", env.q(&name)));
+    }
     if inst.inspect(env).status == Status::Running {
         log::fatal("cannot edit a running instance");
     }
@@ -242,7 +246,7 @@ pub fn apply_edits(env: &SimEnv, inst: &Inst, sets: &[String], mounts: Vec<Value
     }
     let checked = serde_norway::from_str::<Value>(&edited)
         .map_err(|e| e.to_string())
-        .and_then(|v| validate(&v));
+        .and_then(|v| validate(&v).and_then(|_| validate_driver(env, &v)));
     if let Err(e) = checked {
         // Lima saves the rejected buffer in its working directory.
         let _ = std::fs::write("lima.REJECTED.yaml", &edited);

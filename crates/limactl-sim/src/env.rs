@@ -50,6 +50,11 @@ impl SimEnv {
     pub fn q(&self, s: &str) -> String {
         crate::log::q(self.version, s)
     }
+
+    /// Quoting of a message from Lima's `pkg/` (see `log::q_pkg`).
+    pub fn q_pkg(&self, s: &str) -> String {
+        crate::log::q_pkg(self.version, s)
+    }
 }
 
 pub fn host_os() -> &'static str {

@@ -71,9 +71,20 @@ pub fn json_line(level: &str, msg: &str) -> String {
     v.to_string()
 }
 
-/// Lima ≥ 2.1.1 prints values in backticks, older versions in double quotes.
+/// Messages of `cmd/limactl` quote values in backticks from Lima 2.1.2 (`7d9a2769`,
+/// `%q` → `%#q`), in double quotes before.
 pub fn q(version: (u32, u32, u32), s: &str) -> String {
-    if version >= (2, 1, 1) {
+    quote_from(version, (2, 1, 2), s)
+}
+
+/// Messages of `pkg/` (requirement lines, "did not receive an event …", "seems running",
+/// the inspection's errors) switched only in Lima 2.2.0.
+pub fn q_pkg(version: (u32, u32, u32), s: &str) -> String {
+    quote_from(version, (2, 2, 0), s)
+}
+
+fn quote_from(version: (u32, u32, u32), since: (u32, u32, u32), s: &str) -> String {
+    if version >= since {
         format!("`{s}`")
     } else {
         format!("\"{s}\"")

@@ -73,9 +73,13 @@ pub fn run(env: &SimEnv, args: &[String]) {
     let inst = Inst::new(env, &name);
     if !inst.exists() {
         // The pitfall Limabar must avoid: an unknown name is created from the default template.
-        log::warn(&format!(
-            "The instance {} does not exist; creating it from the default template (deprecated)",
+        // `cmd/limactl/start.go` `loadOrCreateInstance`.
+        log::info(&format!(
+            "Creating an instance {} from template:default (Not from template:{name})",
             env.q(&name)
+        ));
+        log::warn(&format!(
+            "This form is deprecated. Use `limactl create --name={name} template:default` instead"
         ));
         crate::create::write_instance(env, &name, crate::create::DEFAULT_TEMPLATE);
     }
@@ -84,8 +88,13 @@ pub fn run(env: &SimEnv, args: &[String]) {
 
 pub fn start_existing(env: &SimEnv, inst: &Inst, timeout: Duration) {
     let name = &inst.name;
-    if let Err(e) = inst.load_yaml() {
-        log::fatal(&e);
+    match inst.load_yaml() {
+        Err(e) => log::fatal(&e),
+        Ok(cfg) => {
+            if let Err(e) = crate::store::validate_driver(env, &cfg) {
+                log::fatal(&e);
+            }
+        }
     }
     let insp = inst.inspect(env);
     if insp.status == Status::Running {
@@ -111,8 +120,8 @@ pub fn start_existing(env: &SimEnv, inst: &Inst, timeout: Duration) {
         // `pkg/instance/start.go` `StartWithPaths`.
         log::fatal(&format!(
             "instance {} seems running (hint: remove {} if the instance is not actually running)",
-            env.q(name),
-            env.q(&inst.path("ha.pid").display().to_string())
+            env.q_pkg(name),
+            env.q_pkg(&inst.path("ha.pid").display().to_string())
         ));
     }
     if insp.status != Status::Stopped {
@@ -228,7 +237,7 @@ pub fn start_existing(env: &SimEnv, inst: &Inst, timeout: Duration) {
         if launched.elapsed() > timeout {
             log::fatal(&format!(
                 "did not receive an event with the {} status",
-                env.q("running")
+                env.q_pkg("running")
             ));
         }
         events.wait(Duration::from_millis(200));

@@ -86,7 +86,7 @@ pub fn graceful_stop(env: &SimEnv, inst: &Inst) -> Result<(), String> {
         if began.elapsed() > Duration::from_secs(190) {
             return Err(format!(
                 "did not receive an event with the {} status",
-                env.q("exiting")
+                env.q_pkg("exiting")
             ));
         }
         events.wait(Duration::from_millis(200));

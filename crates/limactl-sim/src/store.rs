@@ -141,7 +141,7 @@ impl Inst {
                 Ok(port) => ssh_port = Some(port),
                 Err(e) => errors.push(format!(
                     "failed to get Info from {}: {e}",
-                    env.q(&self.path("ha.sock").display().to_string())
+                    env.q_pkg(&self.path("ha.sock").display().to_string())
                 )),
             }
         }
@@ -203,10 +203,11 @@ pub fn validate(cfg: &Value) -> Result<(), String> {
                 ));
             }
             let mp = m.get("mountPoint").and_then(Value::as_str).unwrap_or(loc);
+            // An exact `switch *f.MountPoint` (`pkg/limayaml/validate.go`): `/etc/` passes.
             if [
                 "/", "/bin", "/dev", "/etc", "/home", "/opt", "/sbin", "/tmp", "/usr", "/var",
             ]
-            .contains(&mp.trim_end_matches('/').max("/"))
+            .contains(&mp)
             {
                 errs.push(format!(
                     "field `mounts[{i}].mountPoint` must not be a system path such as /etc or /usr"
@@ -214,19 +215,32 @@ pub fn validate(cfg: &Value) -> Result<(), String> {
             }
         }
     }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(errs.join("\n"))
+    }
+}
+
+/// The driver's own checks (`pkg/driver/vz/vz_driver_darwin.go` `validateConfig`), made
+/// by `start`, `edit` and `create` but not by `list` or `validate`: a VZ instance with
+/// `mountType: 9p` is listed as Stopped and fails when started.
+pub fn validate_driver(env: &SimEnv, cfg: &Value) -> Result<(), String> {
     let vm_type = cfg
         .get("vmType")
         .and_then(Value::as_str)
         .map(String::from)
         .unwrap_or_else(default_vm_type);
     if vm_type == "vz" && cfg.get("mountType").and_then(Value::as_str) == Some("9p") {
-        errs.push("field `mountType` must be \"reverse-sshfs\" or \"virtiofs\" for VZ driver , got \"9p\"".into());
+        return Err(format!(
+            "field {} must be {} or {} for VZ driver , got {}",
+            env.q_pkg("mountType"),
+            env.q_pkg("reverse-sshfs"),
+            env.q_pkg("virtiofs"),
+            env.q_pkg("9p")
+        ));
     }
-    if errs.is_empty() {
-        Ok(())
-    } else {
-        Err(errs.join("\n"))
-    }
+    Ok(())
 }
 
 /// The mounts `list` shows, as `pkg/limayaml/defaults.go` `FillDefault` makes them: the
