@@ -624,10 +624,122 @@ async fn states_until(
     .await
 }
 
+fn ha_pid(dir: &std::path::Path) -> i32 {
+    std::fs::read_to_string(dir.join("ha.pid"))
+        .expect("ha.pid while the VM is up")
+        .trim()
+        .parse()
+        .expect("a pid")
+}
+
 fn failed_reason(s: &VmState) -> Option<&str> {
     match s {
         VmState::Failed { reason } => Some(reason),
         _ => None,
+    }
+}
+
+#[tokio::test]
+async fn a_host_agent_killed_with_sigkill_is_failed_at_once() {
+    // A3: SIGKILL (OOM, jetsam, a Go panic) writes no `exiting` event and leaves ha.pid;
+    // nothing in the instance directory changes. The monitor watches the process itself.
+    for version in ["2.2.0", "2.0.2"] {
+        let sim = SimLima::new(version);
+        let dir = sim.create("nixos", FAST);
+        let (m, mut rx) = monitor(&sim).await;
+        m.run("nixos", Operation::Start).await.expect("start");
+        // The watch on the process is armed after the listing that follows the start.
+        let ready = m.snapshot().await[0].state.clone();
+        assert!(matches!(ready, VmState::Ready { .. }), "{ready:?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        while rx.try_recv().is_ok() {}
+        let pid = ha_pid(&dir);
+        // SAFETY: kill(2) on the host agent this test's sim started.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+        let killed = std::time::Instant::now();
+        let states = states_until(&mut rx, "nixos", Duration::from_secs(5), "failed", |s| {
+            failed_reason(s).is_some()
+        })
+        .await;
+        let reason = failed_reason(states.last().unwrap()).unwrap();
+        assert!(
+            reason.starts_with("the VM stopped unexpectedly"),
+            "Lima {version}: {reason}"
+        );
+        assert!(
+            killed.elapsed() < Duration::from_secs(2),
+            "Lima {version}: took {:?}",
+            killed.elapsed()
+        );
+        // Lima leaves ha.pid behind; the relist after the exit removes it (ReadPIDFile).
+        assert!(
+            !states.iter().any(|s| matches!(s, VmState::Stopped)),
+            "{states:?}"
+        );
+        let change = Change::StateChanged {
+            name: "nixos".into(),
+            from: ready.clone(),
+            to: states.last().unwrap().clone(),
+            by_limabar: false,
+        };
+        assert!(limabar_core::tray::notice_for(&change, true, 0).is_some());
+        // The failure survives the listing that follows: Stopped, once Lima's
+        // ReadPIDFile found the agent dead and removed ha.pid. Where nothing reaps
+        // orphans (a container whose init does not), the killed agent stays a zombie,
+        // which kill(pid, 0) calls alive: Lima then lists it Broken, and so does the sim.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let snap = m.snapshot().await;
+        if is_zombie(pid) {
+            assert!(
+                matches!(
+                    snap[0].state,
+                    VmState::Broken { .. } | VmState::Failed { .. }
+                ),
+                "{:?}",
+                snap[0].state
+            );
+        } else {
+            assert!(
+                failed_reason(&snap[0].state).is_some(),
+                "{:?}",
+                snap[0].state
+            );
+            assert!(!dir.join("ha.pid").exists(), "the relist cleans up ha.pid");
+        }
+    }
+}
+
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(") ").map(|(_, rest)| rest.starts_with('Z')))
+        .unwrap_or(false)
+}
+
+#[tokio::test]
+async fn stops_from_a_terminal_end_stopped_not_failed() {
+    // `limactl stop` (SIGINT: `Received SIGINT…`, then the exiting event) and
+    // `limactl stop -f` (SIGKILL, then limactl removes the pid files) are requested stops.
+    let sim = SimLima::new("2.2.0");
+    sim.create("nixos", FAST);
+    let (m, mut rx) = monitor(&sim).await;
+    for args in [["stop", "nixos"].as_slice(), &["stop", "-f", "nixos"]] {
+        m.run("nixos", Operation::Start).await.expect("start");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        while rx.try_recv().is_ok() {}
+        assert_succeeded(&sim.limactl_cmd(args).output().unwrap());
+        let states = states_until(&mut rx, "nixos", Duration::from_secs(10), "stopped", |s| {
+            matches!(s, VmState::Stopped | VmState::Failed { .. })
+        })
+        .await;
+        assert_eq!(
+            states.last(),
+            Some(&VmState::Stopped),
+            "{args:?}: {states:?}"
+        );
+        // Nothing flips it afterwards.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(m.snapshot().await[0].state, VmState::Stopped, "{args:?}");
     }
 }
 

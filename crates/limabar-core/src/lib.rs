@@ -22,6 +22,7 @@ pub mod logs;
 pub mod monitor;
 pub mod mounts;
 pub mod oplock;
+pub mod procwatch;
 pub mod quote;
 pub mod readiness;
 pub mod runner;

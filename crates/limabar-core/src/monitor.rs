@@ -6,6 +6,10 @@
 //! Invariants: at most one operation per instance (a second request gets `Busy`); every
 //! state change is emitted as `Change`; sources of a stopped instance are dropped, which
 //! kills its `limactl watch`.
+//!
+//! While an instance is listed running, the monitor also waits on its host agent's exit
+//! (`procwatch`, the pid from `ha.pid`): an agent that dies without its `exiting` event
+//! (SIGKILL, out of memory, a panic) changes nothing else the monitor would see.
 
 mod ops;
 mod sources;
@@ -28,6 +32,9 @@ use crate::readiness::{apply, listing_is_transient, Input, Millis, VmState};
 use crate::runner::Runner;
 use crate::snapshot::{HA_PID, HA_STDERR, HA_STDOUT};
 use sources::{inode_of, Sources};
+
+/// The host agent's API socket (`ha.sock`).
+const HA_SOCK: &str = "ha.sock";
 
 #[derive(Debug, Clone)]
 pub struct MonitorConfig {
@@ -87,6 +94,19 @@ pub(crate) enum Msg {
         generation: u64,
         reason: String,
     },
+    /// The host-agent process `pid` of `name` has exited.
+    AgentExited {
+        name: String,
+        pid: u32,
+    },
+    /// A short while after an agent exited without an `exiting` event: tell a crash
+    /// (ha.sock left behind) from `limactl stop -f` (which removes it after its SIGKILL).
+    AgentVerdict {
+        name: String,
+        pid: u32,
+        /// The boot it was about (`Sources::generation`), if any.
+        generation: Option<u64>,
+    },
     OpFinished {
         name: String,
         op: Operation,
@@ -110,8 +130,27 @@ struct Tracked {
     /// The host-agent log last attributed to a boot. Kept when the sources are dropped
     /// (a stop), so a late write to the old log is not taken for a new host agent.
     stdout_inode: Option<u64>,
+    /// The wait on the host agent's exit, while the VM is up.
+    agent: Option<AgentWatch>,
     waiter: Option<oneshot::Sender<Result<()>>>,
 }
+
+/// A task waiting for host agent `pid` to exit; aborted when dropped.
+struct AgentWatch {
+    pid: u32,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for AgentWatch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// How long after an agent's silent exit its files are looked at: `limactl stop -f`
+/// removes them right after its SIGKILL (`pkg/instance/stop.go` `StopForcibly`), a crash
+/// leaves them. A one-shot wait, after an exit only.
+const EXIT_VERDICT_DELAY: Duration = Duration::from_millis(200);
 
 impl Tracked {
     fn view(&self) -> InstanceView {

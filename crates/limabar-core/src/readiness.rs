@@ -130,6 +130,15 @@ pub enum Input {
     StopFinished {
         error: Option<String>,
     },
+    /// The host-agent process is gone and its log has no `exiting` event: it was killed
+    /// (SIGKILL, out of memory) or crashed, since Lima writes that event in a `defer`
+    /// (`pkg/hostagent/hostagent.go` `Run`) — or `limactl stop -f` killed it.
+    /// `files_left`: its `ha.sock` is still there, so nobody cleaned up after it. Its own
+    /// exit removes it (`cmd/limactl/hostagent.go`, `defer srv.Close()`) and so does
+    /// `limactl stop -f` after its SIGKILL (`pkg/instance/stop.go` `StopForcibly`).
+    AgentGone {
+        files_left: bool,
+    },
 }
 
 pub fn apply(state: &VmState, input: &Input) -> VmState {
@@ -168,6 +177,7 @@ pub fn apply(state: &VmState, input: &Input) -> VmState {
                 reason: msg.clone(),
             },
         },
+        Input::AgentGone { files_left } => on_agent_gone(state, *files_left),
         Input::StopFinished { error: None } => Stopped,
         Input::StopFinished { error: Some(_) } => match state {
             Stopping { .. } => Unknown,
@@ -280,6 +290,27 @@ fn on_log(state: &VmState, line: &HaLogLine, at: Millis) -> VmState {
             since: *since,
         },
         _ => state.clone(),
+    }
+}
+
+fn on_agent_gone(state: &VmState, files_left: bool) -> VmState {
+    use VmState::*;
+    match state {
+        // A stop Limabar asked for (`stop -f` kills without an exiting event).
+        Stopping { .. } => Stopped,
+        Failed { .. } | Broken { .. } => state.clone(),
+        Starting { .. } if files_left => Failed {
+            reason: "the host agent died during boot without shutting down (killed or crashed; see ha.stderr.log)".into(),
+        },
+        // Stopped too: a listing right after the death says so (Lima removes the dead
+        // agent's ha.pid) although nobody asked.
+        Ready { .. } | Degraded { .. } | Unknown | Stopped if files_left => Failed {
+            reason: format!(
+                "{STOPPED_UNEXPECTEDLY}: its host agent died without shutting down (killed or crashed; see ha.stderr.log)"
+            ),
+        },
+        // Cleaned up: `limactl stop -f` from elsewhere.
+        Starting { .. } | Ready { .. } | Degraded { .. } | Unknown | Stopped => Stopped,
     }
 }
 

@@ -47,6 +47,12 @@ impl Actor {
                 generation,
                 reason,
             } => self.on_watch_ended(&name, generation, reason),
+            Msg::AgentExited { name, pid } => self.on_agent_exited(&name, pid),
+            Msg::AgentVerdict {
+                name,
+                pid,
+                generation,
+            } => self.on_agent_verdict(&name, pid, generation),
             Msg::OpFinished { name, op, result } => self.on_op_finished(&name, op, result),
             Msg::Warn { name, message } => self.emit(Change::Warning {
                 instance: name,
@@ -226,6 +232,7 @@ impl Actor {
                     boot_estimate: self.history.estimate(&name),
                     sources: None,
                     stdout_inode: None,
+                    agent: None,
                     waiter: None,
                 };
                 self.emit(Change::Upserted { instance: t.view() });
@@ -235,6 +242,7 @@ impl Actor {
         self.update(&name, Input::Listed { status, errors });
         if status == LimaStatus::Running {
             self.activate(&name, false);
+            self.watch_agent(&name);
         }
     }
 
@@ -377,6 +385,102 @@ impl Actor {
             message: format!("{reason}; following ha.stdout.log directly"),
         });
         self.read_logs(name);
+    }
+
+    // ---- the host agent's process ----------------------------------------------
+
+    /// Waits on the exit of the host agent `ha.pid` names, unless already waiting on it.
+    fn watch_agent(&mut self, name: &str) {
+        let tx = self.tx.clone();
+        let Some(t) = self.instances.get_mut(name) else {
+            return;
+        };
+        let Some(pid) = sources::pid_in(&Path::new(&t.instance.dir).join(HA_PID)) else {
+            return;
+        };
+        if t.agent.as_ref().is_some_and(|a| a.pid == pid) {
+            return;
+        }
+        match crate::procwatch::ProcessExit::watch(pid) {
+            Ok(exit) => {
+                let name = name.to_string();
+                let task = tokio::spawn(async move {
+                    exit.exited().await;
+                    let _ = tx.send(Msg::AgentExited { name, pid });
+                });
+                t.agent = Some(AgentWatch { pid, task });
+            }
+            Err(e) => {
+                static WARNED: std::sync::atomic::AtomicBool =
+                    std::sync::atomic::AtomicBool::new(false);
+                if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    tracing::warn!(error = %e, "cannot wait on host agents' exits: a VM that dies is seen at the next change only");
+                }
+            }
+        }
+    }
+
+    /// The host agent is gone. With its `exiting` event in the log it shut down (the
+    /// event arrives through the usual source, in order). Without it, it was killed or
+    /// crashed, or `limactl stop -f` killed it: a moment later the files tell.
+    fn on_agent_exited(&mut self, name: &str, pid: u32) {
+        let Some(t) = self.instances.get_mut(name) else {
+            return;
+        };
+        if t.agent.as_ref().map(|a| a.pid) != Some(pid) {
+            return;
+        }
+        t.agent = None;
+        let dir = PathBuf::from(&t.instance.dir);
+        self.read_logs(name);
+        if sources::last_event(&dir.join(HA_STDOUT)).is_some_and(|ev| ev.exiting) {
+            self.relist_soon();
+            return;
+        }
+        // No listing before the verdict: one would say Stopped (Lima's ReadPIDFile removes
+        // a dead agent's ha.pid) before the monitor knows whether that was asked for.
+        let tx = self.tx.clone();
+        let name = name.to_string();
+        let generation = self.current_generation(&name);
+        tokio::spawn(async move {
+            tokio::time::sleep(EXIT_VERDICT_DELAY).await;
+            let _ = tx.send(Msg::AgentVerdict {
+                name,
+                pid,
+                generation,
+            });
+        });
+    }
+
+    /// After an agent's silent exit: its socket still there means nobody cleaned up, not
+    /// the agent (its `srv.Close` in `cmd/limactl/hostagent.go` runs on every return)
+    /// and not `limactl stop -f` (`StopForcibly` removes `*.pid`, `*.sock`, `*.tmp`). A
+    /// listing in between removes only the dead agent's ha.pid (`store.ReadPIDFile`).
+    fn on_agent_verdict(&mut self, name: &str, pid: u32, generation: Option<u64>) {
+        // A new boot began meanwhile (its log was recreated): that is its own story.
+        if self.current_generation(name) != generation {
+            return;
+        }
+        let Some(t) = self.instances.get(name) else {
+            return;
+        };
+        if t.agent.as_ref().is_some_and(|a| a.pid != pid) {
+            return;
+        }
+        let dir = PathBuf::from(&t.instance.dir);
+        if sources::last_event(&dir.join(HA_STDOUT)).is_some_and(|ev| ev.exiting) {
+            return;
+        }
+        let files_left = dir.join(HA_SOCK).exists();
+        self.update(name, Input::AgentGone { files_left });
+        // Whatever the dead agent's log still delivers (a watch lagging behind) is
+        // history now; a new boot recreates the log and gets new sources.
+        if let Some(t) = self.instances.get_mut(name) {
+            if !t.state.is_up() {
+                t.sources = None;
+            }
+        }
+        self.relist_soon();
     }
 
     /// Events already filtered by `concerns_the_monitor`.

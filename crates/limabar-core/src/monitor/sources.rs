@@ -11,7 +11,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use super::Msg;
-use crate::events::parse_watch_line;
+use crate::events::{parse_event_line, parse_watch_line, HaEvent};
 use crate::runner::Runner;
 use crate::snapshot::{HA_STDERR, HA_STDOUT};
 use crate::tail::Follower;
@@ -36,6 +36,32 @@ impl Drop for Sources {
 
 pub(super) fn inode_of(path: &Path) -> Option<u64> {
     std::fs::metadata(path).ok().map(|m| m.ino())
+}
+
+/// The pid a pid file (`ha.pid`: the number and `\n`) names.
+pub(super) fn pid_in(path: &Path) -> Option<u32> {
+    std::fs::read_to_string(path)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|p| *p > 0)
+}
+
+/// The last event in `ha.stdout.log` (read from its last 64 KiB): Lima's final one is
+/// `exiting`, written in a `defer` of `HostAgent.Run` when the agent shuts down.
+pub(super) fn last_event(path: &Path) -> Option<HaEvent> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    f.seek(SeekFrom::Start(len.saturating_sub(64 * 1024)))
+        .ok()?;
+    let mut buf = Vec::new();
+    f.read_to_end(&mut buf).ok()?;
+    String::from_utf8_lossy(&buf)
+        .lines()
+        .rev()
+        .find_map(parse_event_line)
 }
 
 impl Sources {

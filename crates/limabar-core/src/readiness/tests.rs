@@ -448,3 +448,49 @@ fn shutting_down_alone_is_not_a_stop_request() {
         stopping
     );
 }
+
+#[test]
+fn a_host_agent_gone_without_its_exiting_event() {
+    let gone = |s: &VmState, left| apply(s, &Input::AgentGone { files_left: left });
+    // Killed or crashed: ha.sock (and ha.pid) are left behind.
+    let s = gone(&ready_at_t0(), true);
+    assert!(
+        matches!(&s, VmState::Failed { reason } if reason.starts_with(STOPPED_UNEXPECTEDLY)),
+        "{s:?}"
+    );
+    let degraded = VmState::Degraded {
+        errors: vec!["x".into()],
+        since: T0,
+    };
+    assert!(matches!(gone(&degraded, true), VmState::Failed { .. }));
+    assert!(matches!(
+        gone(&VmState::Unknown, true),
+        VmState::Failed { .. }
+    ));
+    let starting = VmState::Starting {
+        phase: None,
+        since: T0,
+    };
+    assert!(matches!(
+        gone(&starting, true),
+        VmState::Failed { reason } if reason.contains("during boot")
+    ));
+    // `limactl stop -f` from a terminal removed them: a requested stop.
+    assert_eq!(gone(&ready_at_t0(), false), VmState::Stopped);
+    // Limabar's own force stop.
+    assert_eq!(
+        gone(&VmState::Stopping { since: T0 }, true),
+        VmState::Stopped
+    );
+    // A listing in between said Stopped (Lima removes a dead agent's ha.pid): still a
+    // failure. A failure keeps its reason.
+    assert!(matches!(
+        gone(&VmState::Stopped, true),
+        VmState::Failed { .. }
+    ));
+    assert_eq!(gone(&VmState::Stopped, false), VmState::Stopped);
+    let failed = VmState::Failed {
+        reason: "earlier".into(),
+    };
+    assert_eq!(gone(&failed, true), failed);
+}
