@@ -780,6 +780,47 @@ async fn a_guest_poweroff_is_a_failure_with_the_drivers_error() {
 }
 
 #[tokio::test]
+async fn a_malformed_event_line_makes_the_monitor_follow_the_log_itself() {
+    // A8: Lima's watch (2.1+) logs ``Watcher for instance `X` stopped`` on stderr and
+    // keeps running; the monitor must notice and read ha.stdout.log itself.
+    let sim = SimLima::new("2.2.0");
+    let dir = sim.create("nixos", FAST);
+    let (m, mut rx) = monitor(&sim).await;
+    m.run("nixos", Operation::Start).await.expect("start");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    while rx.try_recv().is_ok() {}
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("ha.stdout.log"))
+        .unwrap();
+    writeln!(f, "this is not an event").unwrap();
+    drop(f);
+    within(Duration::from_secs(5), "the fallback warning", async {
+        loop {
+            if let Change::Warning { message, .. } = rx.recv().await.unwrap() {
+                if message.contains("following ha.stdout.log") {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("ha.stdout.log"))
+        .unwrap();
+    writeln!(f, r#"{{"time":"2026-08-21T10:15:09Z","status":{{"running":true,"degraded":true,"errors":["late trouble"]}}}}"#).unwrap();
+    drop(f);
+    let states = states_until(&mut rx, "nixos", Duration::from_secs(5), "degraded", |s| {
+        matches!(s, VmState::Degraded { .. })
+    })
+    .await;
+    // The events the watch had delivered are not replayed (no flicker through starting).
+    assert_eq!(states.len(), 1, "{states:?}");
+}
+
+#[tokio::test]
 async fn a_failed_requirement_is_one_error_with_its_hint() {
     // Lima joins the failures with `\n`, and a requirement's debug hint has line breaks
     // of its own (`pkg/hostagent/requirements.go`).

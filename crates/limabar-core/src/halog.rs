@@ -187,6 +187,26 @@ pub fn text_fields(line: &str) -> Vec<(String, String)> {
     out
 }
 
+/// ``Watcher for instance `X` stopped`` on `limactl watch`'s stderr: that instance's
+/// events stopped while the command goes on (Lima ≥ 2.1, `cmd/limactl/watch.go`
+/// `watchInstance`, logrus text with the cause in `error`, e.g. a line of ha.stdout.log
+/// that is not an event). Returns the instance and the cause.
+pub fn watcher_stopped(line: &str) -> Option<(String, String)> {
+    let fields = text_fields(line);
+    let field = |key: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let msg = field("msg").unwrap_or_else(|| line.trim().to_string());
+    let name = msg
+        .strip_prefix("Watcher for instance ")?
+        .strip_suffix(" stopped")?
+        .trim_matches(['`', '"']);
+    Some((name.to_string(), field("error").unwrap_or_default()))
+}
+
 /// The human sentence of a log line: `msg` of logrus text or JSON, else the line.
 pub fn human_message(line: &str) -> String {
     let parsed = parse_line(line);
@@ -282,6 +302,17 @@ mod tests {
             Some("")
         );
         assert_eq!(driver_stopped("Shutting down the host agent"), None);
+    }
+
+    #[test]
+    fn a_stopped_watcher_is_recognised_in_both_quote_styles() {
+        let line = r#"time="2026-12-01T21:20:17Z" level=warning msg="Watcher for instance `nixos` stopped" error="failed to unmarshal `not json` as events.Event: invalid character 'o' in literal null (expecting 'u')""#;
+        let (name, error) = watcher_stopped(line).unwrap();
+        assert_eq!(name, "nixos");
+        assert!(error.starts_with("failed to unmarshal"), "{error}");
+        let old = r#"time="2026-12-01T21:20:17Z" level=warning msg="Watcher for instance \"nixos\" stopped" error="x""#;
+        assert_eq!(watcher_stopped(old).unwrap().0, "nixos");
+        assert!(watcher_stopped("2026-12-01 21:20:06 Watching for events...").is_none());
     }
 
     #[test]

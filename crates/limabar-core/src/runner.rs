@@ -131,26 +131,30 @@ impl Runner {
         Ok((child, BufReader::new(stderr).lines()))
     }
 
-    /// Starts a long-running call (e.g. `watch`) whose stdout is read line by line.
+    /// Starts a long-running call (e.g. `watch`) whose stdout and stderr are read line by
+    /// line. Both must be read: a pipe nobody drains blocks the child once it is full.
     pub fn spawn_lines(&self, args: &[String]) -> Result<LineChild> {
         std::fs::create_dir_all(&self.workdir)
             .map_err(|e| CoreError::io(format!("creating {}", self.workdir.display()), e))?;
         let mut cmd = self.command(args);
-        cmd.stderr(Stdio::null());
         die_with_parent(&mut cmd);
         let mut child = cmd.spawn().map_err(|e| spawn_error(&self.program, e))?;
         let stdout = child.stdout.take().expect("stdout is piped");
+        let stderr = child.stderr.take().expect("stderr is piped");
         Ok(LineChild {
             _child: child,
             lines: BufReader::new(stdout).lines(),
+            stderr: BufReader::new(stderr).lines(),
         })
     }
 }
 
-/// A running child whose stdout lines can be awaited; killed when dropped.
+/// A running child whose stdout and stderr lines can be awaited; killed when dropped.
 pub struct LineChild {
     _child: Child,
     pub lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    /// `limactl watch` reports a watcher that stopped only here.
+    pub stderr: tokio::io::Lines<BufReader<tokio::process::ChildStderr>>,
 }
 
 /// A long-running child (`limactl watch`) must not outlive Limabar when it is killed

@@ -325,11 +325,22 @@ impl Actor {
             return;
         };
         let log_lines = src.stderr.read_new();
-        let events: Vec<String> = src
+        let mut events: Vec<String> = src
             .stdout
             .as_mut()
             .map(|f| f.read_new())
             .unwrap_or_default();
+        // Taking over from a watch: what it delivered is not news.
+        if src.skip_events > 0 {
+            events.retain(|line| {
+                if src.skip_events > 0 && parse_event_line(line).is_some() {
+                    src.skip_events -= 1;
+                    false
+                } else {
+                    true
+                }
+            });
+        }
         let at = now_ms();
         for line in log_lines {
             self.update(
@@ -356,9 +367,15 @@ impl Actor {
     }
 
     fn on_watched_event(&mut self, name: &str, generation: u64, ev: HaEvent) {
-        if self.current_generation(name) != Some(generation) {
+        let Some(src) = self
+            .instances
+            .get_mut(name)
+            .and_then(|t| t.sources.as_mut())
+            .filter(|s| s.generation == generation)
+        else {
             return;
-        }
+        };
+        src.watched_events += 1;
         if ev.exiting {
             // The log lines written before it come first (`Received SIGINT…` makes it a
             // stop, `Driver stopped due to error` a failure): they are read on their own
@@ -372,7 +389,8 @@ impl Actor {
         if self.current_generation(name) != Some(generation) {
             return;
         }
-        // Lima's watch stops on a malformed line; keep following the file ourselves.
+        // Lima's watch stops following an instance on a malformed line (2.1+ says so on
+        // stderr and goes on; older builds exited): keep following the file ourselves.
         let Some(t) = self.instances.get_mut(name) else {
             return;
         };

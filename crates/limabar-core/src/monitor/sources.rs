@@ -1,8 +1,14 @@
 //! Where a running instance's events and phases come from. Phases: `ha.stderr.log`,
 //! followed on file-system notifications. Events: `limactl watch --json --history NAME`
-//! on Lima ≥ 2.1, else a follower of `ha.stdout.log`. One `watch` per instance because
-//! Lima's watch lists instances once, requires the log to exist and does not reopen a
-//! recreated log; a new boot therefore gets new sources (a new generation).
+//! on Lima ≥ 2.1, else a follower of `ha.stdout.log`. Each boot (a recreated
+//! `ha.stdout.log`) gets new sources, a new generation, so that nothing the old boot's
+//! log still delivers is taken for the new one.
+//!
+//! Lima's watch (2.1+, `pkg/hostagent/events/watcher.go`) follows the log by name and
+//! waits for a missing one. A line that is not an event ends that instance's watcher
+//! but not the process: it says ``Watcher for instance `X` stopped`` on stderr
+//! (`cmd/limactl/watch.go` `watchInstance`). That line, like the process's end, makes
+//! the monitor follow `ha.stdout.log` itself, past the events the watch delivered.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -12,6 +18,7 @@ use tokio::task::JoinHandle;
 
 use super::Msg;
 use crate::events::{parse_event_line, parse_watch_line, HaEvent};
+use crate::halog::watcher_stopped;
 use crate::runner::Runner;
 use crate::snapshot::{HA_STDERR, HA_STDOUT};
 use crate::tail::Follower;
@@ -22,6 +29,11 @@ pub(super) struct Sources {
     pub stderr: Follower,
     /// Set when events are read from the file (Lima 2.0, or after `watch` died).
     pub stdout: Option<Follower>,
+    /// Events `watch` delivered: a follower taking over skips that many (the watch read
+    /// the same file from its start, `--history`).
+    pub watched_events: usize,
+    /// Event lines the follower still has to skip.
+    pub skip_events: usize,
     watch: Option<JoinHandle<()>>,
 }
 
@@ -71,12 +83,15 @@ impl Sources {
             stdout_inode: inode_of(&dir.join(HA_STDOUT)),
             stderr: Follower::new(dir.join(HA_STDERR)),
             stdout: None,
+            watched_events: 0,
+            skip_events: 0,
             watch: None,
         }
     }
 
     pub fn follow_stdout(&mut self, dir: &Path) {
         self.stop_watch();
+        self.skip_events = std::mem::take(&mut self.watched_events);
         self.stdout = Some(Follower::new(dir.join(HA_STDOUT)));
     }
 
@@ -104,7 +119,32 @@ impl Sources {
                     return;
                 }
             };
-            while let Ok(Some(line)) = child.lines.next_line().await {
+            let mut stderr_open = true;
+            loop {
+                let line = tokio::select! {
+                    line = child.lines.next_line() => match line {
+                        Ok(Some(line)) => line,
+                        _ => break,
+                    },
+                    err = child.stderr.next_line(), if stderr_open => {
+                        match err {
+                            Ok(Some(err)) => {
+                                if let Some((_, cause)) =
+                                    watcher_stopped(&err).filter(|(n, _)| *n == name)
+                                {
+                                    let _ = tx.send(Msg::WatchEnded {
+                                        name,
+                                        generation,
+                                        reason: format!("limactl watch stopped following it ({cause})"),
+                                    });
+                                    return;
+                                }
+                            }
+                            _ => stderr_open = false,
+                        }
+                        continue;
+                    }
+                };
                 match parse_watch_line(&line) {
                     Some((_, ev)) => {
                         let _ = tx.send(Msg::Event {
