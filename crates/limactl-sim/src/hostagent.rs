@@ -144,8 +144,9 @@ impl Agent {
         event(st);
     }
 
+    /// Quoting in `pkg/hostagent` messages (`%q`, `%#q` from 2.2.0).
     fn q(&self, s: &str) -> String {
-        self.env.q(s)
+        self.env.q_pkg(s)
     }
 
     fn path(&self, f: &str) -> PathBuf {
@@ -195,9 +196,10 @@ impl Agent {
             "serial.log"
         };
         let driver = if self.vm_type == "vz" { "VZ" } else { "QEMU" };
+        // `pkg/driver/{vz,qemu}`: the glob, not the file; `%#q` from 2.1.2 (`e7847217`).
         info(&format!(
             "Starting {driver} (hint: to watch the boot progress, see {})",
-            self.q(&self.path(console).display().to_string())
+            self.env.q(&self.path("serial*.log").display().to_string())
         ));
         let _ = std::fs::write(
             self.path(console),

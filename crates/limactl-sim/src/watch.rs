@@ -109,7 +109,8 @@ impl Watcher {
                         Ok(ev) if ev.is_object() => ev,
                         other => {
                             // `Watch` returns `failed to unmarshal %q as %T: %w` (`%#q` from
-                            // 2.2.0); `watchInstance` logs it and this goroutine ends.
+                            // 2.2.0, pkg/); `watchInstance` logs it (`%#q` from 2.1.2, cmd/)
+                            // and this goroutine ends.
                             let why = match other {
                                 Err(e) => e.to_string(),
                                 Ok(_) => "not an object".into(),
@@ -121,7 +122,7 @@ impl Watcher {
                                     "error",
                                     &format!(
                                         "failed to unmarshal {} as events.Event: {why}",
-                                        log::q(version, &line)
+                                        log::q_pkg(version, &line)
                                     ),
                                 )],
                             );
