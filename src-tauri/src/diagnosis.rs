@@ -65,7 +65,7 @@ pub fn diagnose(view: &InstanceView, host: &Host) -> Diagnosis {
     let explanation = if errors.is_empty() {
         None
     } else {
-        let console = read_tail(&limabar_core::logs::console_file(&dir), CONSOLE_TAIL);
+        let console = read_tail(&limabar_core::logs::console_file(dir), CONSOLE_TAIL);
         explain(&Evidence {
             name: &view.instance.name,
             ha_log: &read_tail(&dir.join("ha.stderr.log"), HA_LOG_TAIL),

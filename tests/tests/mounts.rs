@@ -551,3 +551,33 @@ fn vz_with_9p_is_listed_stopped_and_refused_at_start_like_lima() {
         String::from_utf8_lossy(&start.stderr)
     );
 }
+
+#[test]
+fn two_backslashes_are_refused_because_lima_s_yq_would_write_one() {
+    let (sim, _) = setup("2.2.0");
+    let dir = sim.root.path().join("two\\\\back");
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.to_str().unwrap();
+    // What Lima itself does with the JSON-encoded path (yq decodes it twice).
+    let entry = serde_json::json!([{"location": p, "mountPoint": p, "writable": true}]);
+    let set = format!(".mounts += {entry}");
+    assert_succeeded(
+        &sim.limactl_cmd(&["edit", "--tty=false", "nixos", "--set", &set])
+            .output()
+            .unwrap(),
+    );
+    let written = lima_yaml(&sim);
+    assert!(
+        !written.contains(&serde_json::to_string(p).unwrap()),
+        "{written}"
+    );
+    assert!(
+        written.contains(&serde_json::to_string(&p.replace("\\\\", "\\")).unwrap()),
+        "{written}"
+    );
+    // Limabar refuses it before anything changes.
+    let out = sim.limabar(&["mount", "add", "nixos", p]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("two backslashes"));
+    assert_eq!(lima_yaml(&sim), written);
+}

@@ -7,7 +7,7 @@ import { view } from './lib/fixtures';
 import type { AppSnapshot } from './bindings/AppSnapshot';
 import type { LimaInfo } from './bindings/LimaInfo';
 
-const info: LimaInfo = { path: '/opt/homebrew/bin/limactl', version: { major: 2, minor: 2, patch: 0 }, features: { watch: true, restartWithEdits: true, shellFailsWhenStopped: true, setDecodesBackslash: true }, simulated: false };
+const info: LimaInfo = { path: '/opt/homebrew/bin/limactl', version: { major: 2, minor: 2, patch: 0 }, features: { watch: true, restartWithEdits: true, shellFailsWhenStopped: true, setLiteralsDecodedTwice: true }, simulated: false };
 const connected: AppSnapshot['lima'] = { kind: 'connected', info };
 
 let calls: Array<{ cmd: string; args: unknown }> = [];

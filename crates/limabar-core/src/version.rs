@@ -22,10 +22,13 @@ pub struct Features {
     pub restart_with_edits: bool,
     /// `limactl shell` on a stopped instance fails instead of exiting 0 (2.1+).
     pub shell_fails_when_stopped: bool,
-    /// `--set` string literals decode `\\` (and `\t`, `\r`): yq ≥ 4.49.2, embedded from
-    /// Lima 2.0.3 (`go.mod`). Lima 2.0.0–2.0.2 embed yq 4.48.x, whose `stringValue`
-    /// (`pkg/yqlib/lexer_participle.go`) only decodes `\"` and `\n`.
-    pub set_decodes_backslash: bool,
+    /// `--set` string literals are decoded twice: yq ≥ 4.49.2, embedded from Lima 2.0.3
+    /// (`go.mod`), runs `processEscapeCharacters` (`pkg/yqlib/lib.go`) and then string
+    /// interpolation (`interpolate`, `pkg/yqlib/operator_strings.go`), which both turn
+    /// `\\` into `\`: two backslashes in a row arrive as one. yq 4.48.x (Lima
+    /// 2.0.0–2.0.2) decodes once, but replaces `\n` in the raw text first, so a backslash
+    /// followed by `n` arrives as a backslash and a newline (docs/lima-contract.md §4.11).
+    pub set_literals_decoded_twice: bool,
 }
 
 pub const MINIMUM: LimaVersion = LimaVersion {
@@ -66,7 +69,7 @@ impl LimaVersion {
             watch: self.at_least(2, 1),
             restart_with_edits: self.at_least(2, 2),
             shell_fails_when_stopped: self.at_least(2, 1),
-            set_decodes_backslash: (self.major, self.minor, self.patch) >= (2, 0, 3),
+            set_literals_decoded_twice: (self.major, self.minor, self.patch) >= (2, 0, 3),
         }
     }
 }
@@ -105,9 +108,9 @@ mod tests {
             !LimaVersion::parse("2.0.2")
                 .unwrap()
                 .features()
-                .set_decodes_backslash
+                .set_literals_decoded_twice
         );
-        assert!(f20.set_decodes_backslash, "2.0.3 embeds yq 4.49.2");
+        assert!(f20.set_literals_decoded_twice, "2.0.3 embeds yq 4.49.2");
         let f21 = LimaVersion::parse("2.1.4").unwrap().features();
         assert!(f21.watch && !f21.restart_with_edits);
         let f22 = LimaVersion::parse("2.2.0").unwrap().features();

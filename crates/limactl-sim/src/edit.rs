@@ -144,6 +144,88 @@ fn parse(expr: &str) -> Option<Edit> {
     Some(Edit::SetWritable(parse_selector(sel)?, value.parse().ok()?))
 }
 
+/// The expression with each string literal decoded the way Lima's embedded yq decodes it,
+/// then written back as plain JSON, so the rest of the sim reads what yq would have read.
+/// A literal (`"([^"\\]*(\\.[^"\\]*)*)"`) becomes a string-interpolation operation:
+/// yq 4.48.x (Lima 2.0.0–2.0.2) first replaces `\"` and `\n` in the raw text
+/// (`pkg/yqlib/lexer_participle.go` `stringValue`); yq ≥ 4.49.2 (Lima 2.0.3+) runs
+/// `processEscapeCharacters` (`pkg/yqlib/lib.go`); both then `interpolate`
+/// (`pkg/yqlib/operator_strings.go`), which turns `\\` into `\` once more.
+pub fn yq_literals(expr: &str, version: (u32, u32, u32)) -> String {
+    let mut out = String::new();
+    let mut chars = expr.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            out.push(c);
+            continue;
+        }
+        let mut raw = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    raw.push(c);
+                    raw.extend(chars.next());
+                }
+                '"' => break,
+                c => raw.push(c),
+            }
+        }
+        let once = if version >= (2, 0, 3) {
+            process_escape_characters(&raw)
+        } else {
+            raw.replace("\\\"", "\"").replace("\\n", "\n")
+        };
+        out.push_str(&serde_json::to_string(&interpolate(&once)).unwrap_or_default());
+    }
+    out
+}
+
+/// yq's `processEscapeCharacters` (v4.49.2+).
+fn process_escape_characters(raw: &str) -> String {
+    let r: Vec<char> = raw.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < r.len() {
+        if r[i] == '\\' && i + 1 < r.len() {
+            let decoded = match r[i + 1] {
+                // `\\(` is kept whole for interpolation.
+                '\\' if r.get(i + 2) == Some(&'(') => Some("\\\\".to_string()),
+                '\\' => Some("\\".into()),
+                '"' => Some("\"".into()),
+                'n' => Some("\n".into()),
+                't' => Some("\t".into()),
+                'r' => Some("\r".into()),
+                'f' => Some("\u{c}".into()),
+                'v' => Some("\u{b}".into()),
+                'b' => Some("\u{8}".into()),
+                'a' => Some("\u{7}".into()),
+                _ => None,
+            };
+            if let Some(d) = decoded {
+                out.push_str(&d);
+                i += 2;
+                continue;
+            }
+        }
+        out.push(r[i]);
+        i += 1;
+    }
+    out
+}
+
+/// yq's `interpolate` outside `\(…)` expressions (the sim evaluates none): `\\` → `\`.
+fn interpolate(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '\\' && chars.peek() == Some(&'\\') {
+            chars.next();
+        }
+    }
+    out
+}
+
 /// The `--set` values of an argv.
 pub fn set_args(args: &[String]) -> Vec<String> {
     let mut out = Vec::new();
@@ -234,7 +316,7 @@ pub fn apply_edits(env: &SimEnv, inst: &Inst, sets: &[String], mounts: Vec<Value
         apply(&mut lines, Edit::Prepend(mounts));
     }
     for s in sets {
-        match parse_all(s) {
+        match parse_all(&yq_literals(s, env.version)) {
             Some(edits) => edits.into_iter().for_each(|e| apply(&mut lines, e)),
             None => log::fatal(&format!("failed to evaluate {}: unsupported expression (limactl-sim knows only Limabar's mount edits and the doctor's fixes)", env.q(s))),
         }
@@ -486,4 +568,28 @@ fn add_provision(lines: &mut Vec<String>, entries: Vec<Value>) {
         }
     }
     lines.splice(at..at, new);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::yq_literals;
+
+    #[test]
+    fn string_literals_decode_as_each_yq_does() {
+        // JSON for the path `a\\b` (two backslashes), `a\nb` (backslash, n), `a\b`.
+        let two = r#"["a\\\\b"]"#;
+        let before_n = r#"["a\\nb"]"#;
+        let one = r#"["a\\b"]"#;
+        assert_eq!(yq_literals(two, (2, 0, 2)), r#"["a\\\\b"]"#);
+        assert_eq!(yq_literals(two, (2, 2, 0)), r#"["a\\b"]"#, "decoded twice");
+        assert_eq!(yq_literals(before_n, (2, 0, 2)), r#"["a\\\nb"]"#);
+        assert_eq!(yq_literals(before_n, (2, 2, 0)), r#"["a\\nb"]"#);
+        for v in [(2, 0, 2), (2, 2, 0)] {
+            assert_eq!(yq_literals(one, v), one);
+            assert_eq!(
+                yq_literals(r#""it's \"q\" $(x) ü""#, v),
+                r#""it's \"q\" $(x) ü""#
+            );
+        }
+    }
 }

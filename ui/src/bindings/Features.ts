@@ -17,8 +17,11 @@ restartWithEdits: boolean,
  */
 shellFailsWhenStopped: boolean, 
 /**
- * `--set` string literals decode `\\` (and `\t`, `\r`): yq ≥ 4.49.2, embedded from
- * Lima 2.0.3 (`go.mod`). Lima 2.0.0–2.0.2 embed yq 4.48.x, whose `stringValue`
- * (`pkg/yqlib/lexer_participle.go`) only decodes `\"` and `\n`.
+ * `--set` string literals are decoded twice: yq ≥ 4.49.2, embedded from Lima 2.0.3
+ * (`go.mod`), runs `processEscapeCharacters` (`pkg/yqlib/lib.go`) and then string
+ * interpolation (`interpolate`, `pkg/yqlib/operator_strings.go`), which both turn
+ * `\\` into `\`: two backslashes in a row arrive as one. yq 4.48.x (Lima
+ * 2.0.0–2.0.2) decodes once, but replaces `\n` in the raw text first, so a backslash
+ * followed by `n` arrives as a backslash and a newline (docs/lima-contract.md §4.11).
  */
-setDecodesBackslash: boolean, };
+setLiteralsDecodedTwice: boolean, };

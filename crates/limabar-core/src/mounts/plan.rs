@@ -124,6 +124,24 @@ impl Plan {
     }
 }
 
+/// Why Lima's yq would not write `path` into lima.yaml as it is (docs/lima-contract.md
+/// §4.11): from Lima 2.0.3 the `--set` literal is decoded twice (`\\\\` becomes `\`), and
+/// Lima 2.0.0–2.0.2 turn a backslash before `n` into a line break.
+fn set_literal_problem(path: &str, lima: Features) -> Option<String> {
+    let (broken, what) = if lima.set_literals_decoded_twice {
+        (
+            path.contains("\\\\"),
+            "two backslashes in a row would arrive as one",
+        )
+    } else {
+        (
+            path.contains("\\n"),
+            "a backslash before `n` would arrive as a line break (Lima 2.0.0–2.0.2)",
+        )
+    };
+    broken.then(|| format!("`{path}` cannot be mounted through Lima's `limactl edit --set`: {what}. Rename the folder, or mount a folder higher up whose path does not have it."))
+}
+
 /// Why an existing mount cannot be edited through lima.yaml, or how lima.yaml writes it.
 fn written_entry(
     sources: &Sources,
@@ -218,11 +236,8 @@ pub fn plan_add(input: &PlanInput, paths: &[PathBuf], probe: &impl PathProbe) ->
             plan.errors.push(PlanError::Unmountable { path, reason });
             continue;
         }
-        if path.contains('\\') && input.lima.is_some_and(|f| !f.set_decodes_backslash) {
-            plan.errors.push(PlanError::Unmountable {
-                reason: format!("`{path}` cannot be mounted through Lima 2.0.0–2.0.2: their `limactl edit --set` would write its backslash doubled into lima.yaml (their yq does not decode `\\\\`). Upgrade Lima (`brew upgrade lima`), or rename the folder."),
-                path,
-            });
+        if let Some(reason) = input.lima.and_then(|f| set_literal_problem(&path, f)) {
+            plan.errors.push(PlanError::Unmountable { reason, path });
             continue;
         }
         if RESERVED.contains(&path.as_str()) {

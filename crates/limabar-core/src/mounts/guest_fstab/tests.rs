@@ -716,3 +716,16 @@ fn findmnt_targets(fstab: &Path) -> Vec<String> {
         .map(|f| f["target"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// The script reaches lima.yaml as a `--set` string literal: yq decodes its backslashes
+/// twice from Lima 2.0.3 and leaves `\t` undecoded before (docs/lima-contract.md §4.11).
+/// Only `\n` and `\"`, which every version decodes, may appear in its JSON form.
+#[test]
+fn the_script_survives_every_lima_s_set_decoding() {
+    assert!(!SCRIPT.contains('\\'), "a backslash would be decoded twice");
+    assert!(
+        !SCRIPT.contains('\t'),
+        "an escaped tab stays `\\t` on Lima 2.0.0-2.0.2"
+    );
+    assert!(SCRIPT.chars().all(|c| c == '\n' || !c.is_control()));
+}
