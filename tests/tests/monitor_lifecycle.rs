@@ -640,6 +640,27 @@ fn failed_reason(s: &VmState) -> Option<&str> {
 }
 
 #[tokio::test]
+async fn a_host_agent_killed_right_after_ready_is_failed_too() {
+    // The exit is watched from the boot on: a kill before any listing says Running (the
+    // user clicks Start, sees ready, the agent dies) is a failure, not a stop.
+    let sim = SimLima::new("2.2.0");
+    let dir = sim.create("nixos", FAST);
+    let (m, mut rx) = monitor(&sim).await;
+    m.run("nixos", Operation::Start).await.expect("start");
+    while rx.try_recv().is_ok() {}
+    // SAFETY: kill(2) on the host agent this test's sim started.
+    assert_eq!(unsafe { libc::kill(ha_pid(&dir), libc::SIGKILL) }, 0);
+    let states = states_until(&mut rx, "nixos", Duration::from_secs(5), "failed", |s| {
+        failed_reason(s).is_some()
+    })
+    .await;
+    assert!(
+        !states.iter().any(|s| matches!(s, VmState::Stopped)),
+        "{states:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_host_agent_killed_with_sigkill_is_failed_at_once() {
     // A3: SIGKILL (OOM, jetsam, a Go panic) writes no `exiting` event and leaves ha.pid;
     // nothing in the instance directory changes. The monitor watches the process itself.

@@ -106,10 +106,17 @@ impl Actor {
                 by_limabar,
             });
         }
+        let up = after.state.is_up();
         if before != after {
             self.emit(Change::Upserted { instance: after });
         }
         self.settle_sources(name);
+        // Armed as soon as a boot is seen, not only by the next Running listing: an agent
+        // killed in between would otherwise be seen by a listing that says Stopped (its
+        // ha.pid removed by Lima's ReadPIDFile), which reads as an ordinary stop.
+        if up {
+            self.watch_agent(name);
+        }
     }
 
     // ---- listing ----------------------------------------------------------------
@@ -239,11 +246,31 @@ impl Actor {
                 self.instances.insert(name.clone(), t);
             }
         }
+        if status == LimaStatus::Stopped && self.died_unseen(&name) {
+            self.update(&name, Input::AgentGone { files_left: true });
+        }
         self.update(&name, Input::Listed { status, errors });
         if status == LimaStatus::Running {
             self.activate(&name, false);
             self.watch_agent(&name);
         }
+    }
+
+    /// A listing says Stopped while the VM was ready, with no `exiting` event and its
+    /// `ha.sock` still there: the agent died and a listing got there before the exit's
+    /// verdict (Lima's ReadPIDFile removed its ha.pid). `limactl stop` writes the event,
+    /// `stop -f` removes the socket; a crash does neither (see `on_agent_verdict`).
+    fn died_unseen(&self, name: &str) -> bool {
+        let Some(t) = self.instances.get(name) else {
+            return false;
+        };
+        let dir = Path::new(&t.instance.dir);
+        // Not while Starting: a boot's first moments list Stopped too, next to a socket
+        // an earlier crash left.
+        matches!(t.state, VmState::Ready { .. } | VmState::Degraded { .. })
+            && t.operation.is_none()
+            && dir.join(HA_SOCK).exists()
+            && !sources::last_event(&dir.join(HA_STDOUT)).is_some_and(|ev| ev.exiting)
     }
 
     fn remove(&mut self, name: &str) {
