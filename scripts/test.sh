@@ -28,9 +28,15 @@ if ! git diff --exit-code --stat -- ui/src/bindings || [ -n "$(git status --porc
   exit 1
 fi
 
+# Tests kill host agents with SIGKILL, as the OOM killer would. On a Mac launchd reaps the
+# orphan; where PID 1 reaps nothing (containers) it would linger as a zombie, which Lima's
+# signal-0 liveness check (and the sim's) counts as alive. tini -s reaps it, as init does.
+REAPER=(tini -s -g --)
+command -v tini >/dev/null 2>&1 || REAPER=()
+
 say "Rust unit and integration tests"
-cargo test --workspace --exclude limabar-e2e
+${REAPER[@]+"${REAPER[@]}"} cargo test --workspace --exclude limabar-e2e
 
 say "End-to-end tests (Xvfb, D-Bus, dunst, tauri-driver)"
 cargo build --quiet -p limabar-e2e --tests
-xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash scripts/e2e-session.sh
+${REAPER[@]+"${REAPER[@]}"} xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash scripts/e2e-session.sh
