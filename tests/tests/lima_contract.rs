@@ -196,10 +196,52 @@ fn a_nixos_vm_from_create_to_delete() {
     let out = guest(&lima, Path::new("/"), name, "true");
     assert!(!out.status.success(), "a stopped VM ran a command");
 
-    ok(
-        "limactl delete",
-        &lima.limactl_cmd(&["delete", name]).output().unwrap(),
+    // A host agent killed with SIGKILL (the OOM killer, a crash) writes no `exiting`
+    // event: Limabar's monitor still says at once that the VM stopped unexpectedly.
+    ok("limabar start", &lima.limabar(&["start", name]));
+    let mut watch = lima
+        .limabar_cmd(&["watch", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(watch.stdout.take().unwrap()));
+    // The watch is listening once it has printed the instance's current state.
+    let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["type"], "upserted", "{first}");
+    let ha_pid = lima.lima_home.join(name).join("ha.pid");
+    let pid: i32 = std::fs::read_to_string(&ha_pid)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // SAFETY: kill(2) on the host agent of this suite's own VM.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let v: Value = serde_json::from_str(&line).unwrap_or_default();
+            if v["type"] == "stateChanged" && v["to"]["kind"] == "failed" {
+                let _ = tx.send(v["to"]["reason"].as_str().unwrap_or("").to_string());
+                return;
+            }
+        }
+    });
+    let reason = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the killed VM never showed as failed");
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert!(
+        reason.starts_with("the VM stopped unexpectedly"),
+        "{reason}"
     );
+
+    // A broken VM (an unreadable ha.pid, as after a crash) is deleted too: Lima needs
+    // `delete -f` for anything not Stopped, and Limabar passes it after the user said so.
+    std::fs::write(&ha_pid, "12ab\n").unwrap();
+    assert_eq!(listed(&lima, name)["state"], "broken");
+    ok("limabar delete", &lima.limabar(&["delete", name]));
     let out = ok("limabar list", &lima.limabar(&["list", "--json"]));
     assert_eq!(out.trim(), "[]");
 }
