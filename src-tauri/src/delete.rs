@@ -1,8 +1,8 @@
-//! Deleting an instance (after the popover's confirmation): the core's delete, which
-//! forces a Broken or invalid VM (Lima refuses those without `-f`) and refuses a running
-//! or protected one with its reason. The monitor sees the folder go and removes the row.
+//! Deleting an instance (after the popover's confirmation): the core's delete, a monitor
+//! operation ("Deleting…") that forces a Broken or invalid VM (Lima refuses those without
+//! `-f`) and refuses a running or protected one with its reason.
 
-use limabar_core::{CoreError, ErrorInfo};
+use limabar_core::ErrorInfo;
 use tauri::State;
 
 use crate::state::AppState;
@@ -11,15 +11,7 @@ use crate::state::AppState;
 pub async fn delete_vm(state: State<'_, AppState>, name: String) -> Result<(), ErrorInfo> {
     let m = state.monitor()?;
     let view = state.view(&name).await?;
-    if let Some(op) = view.operation {
-        return Err(CoreError::Busy {
-            name,
-            operation: op.verb().to_string(),
-        }
-        .info());
-    }
-    let locks = state.env.op_locks_dir();
-    limabar_core::delete::delete(m.limactl(), Some(&locks), &view)
+    limabar_core::delete::delete(m, &view)
         .await
         .map_err(|e| e.info())
 }

@@ -84,6 +84,7 @@ fn fill(app: &AppHandle, menu: &Menu<Wry>, model: &TrayModel) -> tauri::Result<(
                 Operation::Start => "Start",
                 Operation::Restart => "Restart",
                 Operation::Stop | Operation::ForceStop | Operation::Mounts => "Stop",
+                Operation::Delete => "Delete",
             };
             let id = format!("op:{}:{}", action.verb(), it.name);
             let text = format!("    {verb} {}", it.name);

@@ -870,3 +870,35 @@ async fn a_failed_requirement_is_one_error_with_its_hint() {
     );
     assert!(errors[1].starts_with("guest agent does not seem to be running"));
 }
+
+#[tokio::test]
+async fn a_delete_is_an_operation_that_ends_with_the_vm_gone() {
+    // Issue 9: deletes go through the monitor like start and stop (one at a time, shown
+    // as busy), and the instance's disappearance is the delete's success, not an error.
+    let sim = SimLima::new("2.2.0");
+    let dir = sim.create("old", FAST);
+    let (m, mut rx) = monitor(&sim).await;
+    let done = m.begin("old", Operation::Delete).await.expect("accepted");
+    let busy = m.begin("old", Operation::Start).await.unwrap_err();
+    assert_eq!(busy.code(), limabar_core::ErrorCode::Busy);
+    done.await.unwrap().expect("deleted");
+    assert!(!dir.exists());
+    let mut ended = None;
+    let mut removed = false;
+    within(Duration::from_secs(5), "the delete's changes", async {
+        while ended.is_none() || !removed {
+            match rx.recv().await.unwrap() {
+                Change::OperationEnded {
+                    operation: Operation::Delete,
+                    error,
+                    ..
+                } => ended = Some(error),
+                Change::Removed { name } if name == "old" => removed = true,
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert_eq!(ended, Some(None), "the delete ended without an error");
+    assert!(m.snapshot().await.is_empty());
+}

@@ -230,7 +230,13 @@ async fn delete(limactl: &Limactl, env: &HostEnv, name: &str) -> Result<(), Core
         .into_iter()
         .find(|v| v.instance.name == name)
         .ok_or_else(|| CoreError::InstanceNotFound { name: name.into() })?;
-    limabar_core::delete::delete(limactl, Some(&env.op_locks_dir()), &view).await?;
+    let config = MonitorConfig {
+        op_locks: Some(env.op_locks_dir()),
+        ..MonitorConfig::new(limactl.clone())
+    };
+    let monitor = Monitor::spawn(config)?;
+    monitor.snapshot().await;
+    limabar_core::delete::delete(&monitor, &view).await?;
     eprintln!("deleted {name}");
     Ok(())
 }

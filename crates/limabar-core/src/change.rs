@@ -21,6 +21,8 @@ pub enum Operation {
     Restart,
     /// Applying mount changes (a restart when the VM runs).
     Mounts,
+    /// Deleting the VM (`delete -f` when Lima lists it as anything but Stopped).
+    Delete,
 }
 
 impl Operation {
@@ -30,6 +32,7 @@ impl Operation {
             Operation::Stop | Operation::ForceStop => "stop",
             Operation::Restart => "restart",
             Operation::Mounts => "mount",
+            Operation::Delete => "delete",
         }
     }
 
@@ -37,7 +40,9 @@ impl Operation {
     pub fn argv(self, name: &str, start_timeout: &str) -> Vec<String> {
         let rest: Vec<&str> = match self {
             Operation::Start => vec!["--timeout", start_timeout, name],
-            Operation::Stop | Operation::Restart | Operation::Mounts => vec![name],
+            Operation::Stop | Operation::Restart | Operation::Mounts | Operation::Delete => {
+                vec![name]
+            }
             Operation::ForceStop => vec!["-f", name],
         };
         crate::runner::Runner::argv(self.verb(), &rest)

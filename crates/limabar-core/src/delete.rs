@@ -6,14 +6,10 @@
 //! (`StopForcibly`). A running VM is refused before Lima is asked (stop it first); a
 //! protected one is refused by Lima, with how to unprotect it.
 
-use std::path::Path;
-use std::time::Duration;
-
-use crate::change::InstanceView;
+use crate::change::{InstanceView, Operation};
 use crate::error::{CoreError, Result};
 use crate::inventory::LimaStatus;
-use crate::locate::Limactl;
-use crate::oplock;
+use crate::monitor::Monitor;
 use crate::runner::Runner;
 
 /// The argv that deletes `view`, or why Limabar will not ask Lima.
@@ -25,32 +21,24 @@ pub fn argv(view: &InstanceView) -> Result<Vec<String>> {
     if view.instance.protected {
         return Err(CoreError::Protected { name: name.into() });
     }
-    Ok(if view.instance.status == LimaStatus::Stopped {
+    Ok(argv_for(name, view.instance.status == LimaStatus::Stopped))
+}
+
+/// `delete NAME`, or `delete -f NAME` for an instance Lima does not list as Stopped.
+pub fn argv_for(name: &str, stopped: bool) -> Vec<String> {
+    if stopped {
         Runner::argv("delete", &[name])
     } else {
         Runner::argv("delete", &["-f", name])
-    })
+    }
 }
 
-/// Deletes `view` under its operation lock (`locks`: the cross-process lock directory),
-/// and removes the lock file with the VM.
-pub async fn delete(limactl: &Limactl, locks: Option<&Path>, view: &InstanceView) -> Result<()> {
-    let args = argv(view)?;
-    let name = &view.instance.name;
-    let lock = locks
-        .map(|dir| oplock::acquire(dir, &limactl.runner.lima_home, name, "delete"))
-        .transpose()?;
-    let out = limactl.runner.run(&args, Duration::from_secs(120)).await?;
-    if !out.success() {
-        return Err(CoreError::Failed {
-            command: args.join(" "),
-            detail: out.failure_message(),
-        });
-    }
-    if let Some(lock) = lock {
-        lock.release_and_remove();
-    }
-    Ok(())
+/// Deletes `view` through the monitor: one operation like Start and Stop (shown as
+/// "Deleting…", under the per-VM lock, whose file goes with the VM), after Limabar's own
+/// refusals. `-f` is decided on a fresh listing when the operation runs.
+pub async fn delete(monitor: &Monitor, view: &InstanceView) -> Result<()> {
+    argv(view)?;
+    monitor.run(&view.instance.name, Operation::Delete).await
 }
 
 #[cfg(test)]

@@ -276,21 +276,20 @@ impl Actor {
     fn remove(&mut self, name: &str) {
         if let Some(mut t) = self.instances.remove(name) {
             self.watcher.unwatch_dir(Path::new(&t.instance.dir));
+            // Gone under a delete: that is the delete's success, even if the folder went
+            // before limactl exited.
+            let deleted = t.operation == Some(Operation::Delete);
+            let gone = CoreError::InstanceNotFound {
+                name: name.to_string(),
+            };
             if let Some(w) = t.waiter.take() {
-                let _ = w.send(Err(CoreError::InstanceNotFound {
-                    name: name.to_string(),
-                }));
+                let _ = w.send(if deleted { Ok(()) } else { Err(gone.clone()) });
             }
             if let Some(op) = t.operation {
                 self.emit(Change::OperationEnded {
                     name: name.to_string(),
                     operation: op,
-                    error: Some(
-                        CoreError::InstanceNotFound {
-                            name: name.to_string(),
-                        }
-                        .info(),
-                    ),
+                    error: (!deleted).then(|| gone.info()),
                 });
             }
             self.emit(Change::Removed {
@@ -614,6 +613,11 @@ impl Actor {
                     name: name.to_string(),
                 })
             }
+            Operation::Delete if t.view().vm_up() => {
+                return Err(CoreError::NotStopped {
+                    name: name.to_string(),
+                })
+            }
             _ => {}
         }
         // Another process (the app, the `limabar` command) may be changing this VM.
@@ -655,6 +659,7 @@ impl Actor {
         let input = match op {
             Operation::Start => Some(Input::StartRequested { at }),
             Operation::Mounts if !vm_up => None,
+            Operation::Delete => None,
             _ => Some(Input::StopRequested { at }),
         };
         // Sources for the new boot start when `limactl start` recreates the logs; the
@@ -671,7 +676,7 @@ impl Actor {
             op,
             start_timeout: self.config.start_timeout,
             mounts: job,
-            _lock: lock,
+            lock,
         };
         let tx = self.tx.clone();
         let name = name.to_string();
@@ -705,7 +710,7 @@ impl Actor {
                 error: error_text,
                 at: now_ms(),
             }),
-            Operation::Mounts => None,
+            Operation::Mounts | Operation::Delete => None,
             Operation::Stop | Operation::ForceStop => {
                 Some(Input::StopFinished { error: error_text })
             }

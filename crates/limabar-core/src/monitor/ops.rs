@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::change::{MountStatus, Operation};
 use crate::error::{CoreError, Result};
-use crate::inventory::Mount;
+use crate::inventory::{parse_list, LimaStatus, Mount};
 use crate::locate::Limactl;
 use crate::mounts::{apply, verify};
 use crate::runner::Runner;
@@ -17,8 +17,9 @@ pub(super) struct OpPlan {
     pub op: Operation,
     pub start_timeout: Duration,
     pub mounts: Option<MountsJob>,
-    /// Released when the plan is dropped, at the end of `run`.
-    pub _lock: Option<crate::oplock::OpLock>,
+    /// Released when the plan is dropped, at the end of `run` (removed with a VM that
+    /// was deleted).
+    pub lock: Option<crate::oplock::OpLock>,
 }
 
 /// A mount change: the limactl calls, and the writable mounts to check afterwards
@@ -33,7 +34,7 @@ fn go_duration(d: Duration) -> String {
 }
 
 /// Runs the operation; a mount change returns its in-guest checks.
-pub(super) async fn run(plan: OpPlan) -> Result<Vec<MountStatus>> {
+pub(super) async fn run(mut plan: OpPlan) -> Result<Vec<MountStatus>> {
     let runner = &plan.limactl.runner;
     let list = Runner::argv("list", &["--json", &plan.name]);
     let listed = runner.run(&list, Duration::from_secs(30)).await?;
@@ -52,16 +53,34 @@ pub(super) async fn run(plan: OpPlan) -> Result<Vec<MountStatus>> {
             })
             .collect());
     }
-    let argv = plan.op.argv(&plan.name, &go_duration(plan.start_timeout));
+    let argv = match plan.op {
+        // Decided on the listing just made: Lima refuses anything but Stopped without -f.
+        Operation::Delete => {
+            let listed = parse_list(&listed.stdout, &listed.stderr);
+            let stopped = listed
+                .instances
+                .iter()
+                .any(|i| i.name == plan.name && i.status == LimaStatus::Stopped);
+            crate::delete::argv_for(&plan.name, stopped)
+        }
+        op => op.argv(&plan.name, &go_duration(plan.start_timeout)),
+    };
     // Our own deadline is past limactl's, so its clearer message normally wins.
     let deadline = match plan.op {
         Operation::Start | Operation::Restart => plan.start_timeout + Duration::from_secs(60),
         Operation::Stop => Duration::from_secs(4 * 60),
         Operation::ForceStop => Duration::from_secs(60),
         Operation::Mounts => plan.start_timeout + Duration::from_secs(4 * 60),
+        Operation::Delete => Duration::from_secs(120),
     };
     let out = runner.run(&argv, deadline).await?;
     if out.success() {
+        if plan.op == Operation::Delete {
+            // The VM is gone: so is its lock file.
+            if let Some(lock) = plan.lock.take() {
+                lock.release_and_remove();
+            }
+        }
         return Ok(Vec::new());
     }
     let detail = out.failure_message();
