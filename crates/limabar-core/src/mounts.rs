@@ -5,9 +5,9 @@
 pub mod apply;
 pub mod expr;
 pub mod guest_fstab;
-pub mod source;
 pub mod plan;
 pub mod probe;
+pub mod source;
 pub mod verify;
 
 pub use plan::{plan_add, plan_remove, Plan, PlanError, PlanInput};
