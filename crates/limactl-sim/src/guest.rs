@@ -6,7 +6,7 @@
 //! "0"]`, tags from `pkg/limayaml/defaults.go` `MountTag`, options from
 //! `pkg/cidata/cidata.go`). nixos-lima's `lima-init.nix` (v0.2.1, 46b73698) copies those
 //! lines into `/etc/fstab` between `#LIMA-START` and `#LIMA-END` with an awk program
-//! (below, verbatim), runs lima.yaml's system provision scripts, then restarts
+//! (the core's verbatim copy), runs lima.yaml's system provision scripts, then restarts
 //! `local-fs.target`. libmount splits fstab fields on any whitespace, so a mount point
 //! with a space leaves a line it cannot parse and skips (lima-vm/lima#5136).
 //!
@@ -26,24 +26,10 @@ use sha2::{Digest, Sha256};
 use crate::env::SimEnv;
 use crate::store::{fill_defaults, Inst};
 
-/// nixos-lima `lima-init.nix`, the awk program that turns user-data into fstab lines.
-const LIMA_INIT_AWK: &str = r#"/^mounts:/ {
-    flag = 1
-    next
-}
-/^[^:]*:/ {
-    flag = 0
-}
-/^ *$/ {
-    flag = 0
-}
-flag {
-    sub(/^ *- \[/, "")
-    sub(/"?\] *$/, "")
-    gsub("\"?, \"?", "\t")
-    print $0
-}
-"#;
+/// nixos-lima `lima-init.nix`, the awk program that turns user-data into fstab lines:
+/// the verbatim copy the core's fstab-script tests run too.
+const LIMA_INIT_AWK: &str =
+    include_str!("../../limabar-core/src/mounts/guest_fstab/lima-init-fstab.awk");
 
 pub const FSTAB: &str = "guest-fstab";
 

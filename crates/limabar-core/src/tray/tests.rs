@@ -1,32 +1,13 @@
 use super::*;
-use crate::inventory::{Instance, LimaStatus};
+use crate::inventory::LimaStatus;
 
 fn view(name: &str, state: VmState) -> InstanceView {
-    InstanceView {
-        instance: Instance {
-            name: name.into(),
-            status: if state.is_running() {
-                LimaStatus::Running
-            } else {
-                LimaStatus::Stopped
-            },
-            dir: format!("/l/{name}"),
-            vm_type: "vz".into(),
-            arch: "aarch64".into(),
-            cpus: Some(4),
-            memory: None,
-            disk: None,
-            ssh_local_port: None,
-            errors: vec![],
-            mounts: vec![],
-            guest_home: None,
-            protected: false,
-            lima_version: "2.2.0".into(),
-        },
-        state,
-        operation: None,
-        boot_estimate_secs: None,
-    }
+    let status = if state.is_running() {
+        LimaStatus::Running
+    } else {
+        LimaStatus::Stopped
+    };
+    crate::testutil::view(name, status, state)
 }
 
 fn ready(secs: Option<f64>) -> VmState {
