@@ -77,8 +77,9 @@ pub fn q(version: (u32, u32, u32), s: &str) -> String {
     quote_from(version, (2, 1, 2), s)
 }
 
-/// Messages of `pkg/` (requirement lines, "did not receive an event …", "seems running",
-/// the inspection's errors) switched only in Lima 2.2.0.
+/// Messages of `pkg/hostagent`, `pkg/instance` and `pkg/store` (requirement lines, "did
+/// not receive an event …", "seems running", the inspection's errors) switched only in
+/// Lima 2.2.0; `pkg/limayaml`, `pkg/driver`, `pkg/cidata` with `cmd/limactl` in 2.1.2.
 pub fn q_pkg(version: (u32, u32, u32), s: &str) -> String {
     quote_from(version, (2, 2, 0), s)
 }

@@ -222,7 +222,8 @@ pub fn validate(cfg: &Value) -> Result<(), String> {
     }
 }
 
-/// The driver's own checks (`pkg/driver/vz/vz_driver_darwin.go` `validateConfig`), made
+/// The driver's own checks (`pkg/driver/vz/vz_driver_darwin.go` `validateConfig`; its
+/// messages switched to backticks in 2.1.2 with `cmd/limactl`, `e7847217`), made
 /// by `start`, `edit` and `create` but not by `list` or `validate`: a VZ instance with
 /// `mountType: 9p` is listed as Stopped and fails when started.
 pub fn validate_driver(env: &SimEnv, cfg: &Value) -> Result<(), String> {
@@ -234,10 +235,10 @@ pub fn validate_driver(env: &SimEnv, cfg: &Value) -> Result<(), String> {
     if vm_type == "vz" && cfg.get("mountType").and_then(Value::as_str) == Some("9p") {
         return Err(format!(
             "field {} must be {} or {} for VZ driver , got {}",
-            env.q_pkg("mountType"),
-            env.q_pkg("reverse-sshfs"),
-            env.q_pkg("virtiofs"),
-            env.q_pkg("9p")
+            env.q("mountType"),
+            env.q("reverse-sshfs"),
+            env.q("virtiofs"),
+            env.q("9p")
         ));
     }
     Ok(())
