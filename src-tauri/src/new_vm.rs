@@ -2,7 +2,7 @@
 //! folders, created by Lima (`limactl create`, stages pushed as `limabar://create`), then
 //! started like any Start (boot phases, then the ready notification).
 
-use limabar_core::create::{create, template_yaml, CreateStage, NewVm};
+use limabar_core::create::{template_yaml, CreateStage, NewVm};
 use limabar_core::mounts::probe::HostFs;
 use limabar_core::{CoreError, ErrorInfo, Operation};
 use serde::{Deserialize, Serialize};
@@ -79,27 +79,12 @@ pub async fn create_vm(
         return Err(CoreError::io("Limabar", "still connecting to Lima").info());
     };
     let name = request.name.trim().to_string();
-    if monitor
-        .snapshot()
-        .await
-        .iter()
-        .any(|v| v.instance.name == name)
-    {
-        return Err(failed(format!(
-            "there is already an instance named `{name}`"
-        )));
-    }
     let text = template(&state, &request)?;
     let file = dev.data_dir.join("templates").join(format!("{name}.yaml"));
     limabar_core::fsutil::write_atomic(&file, text.as_bytes())
         .map_err(|e| CoreError::io(format!("writing {}", file.display()), e).info())?;
-    let locks = state.env.op_locks_dir();
-    create(
-        &monitor.limactl().runner,
-        Some(&locks),
-        &name,
-        &file,
-        |stage, t| {
+    monitor
+        .create(&name, &file, |stage, t| {
             let _ = app.emit(
                 CREATE_EVENT,
                 CreateProgress {
@@ -109,10 +94,9 @@ pub async fn create_vm(
                     secs: t.as_secs_f64(),
                 },
             );
-        },
-    )
-    .await
-    .map_err(|e| e.info())?;
+        })
+        .await
+        .map_err(|e| e.info())?;
     // The first boot: phases and the ready notification like any Start from Limabar.
     let mut tries = 0;
     loop {

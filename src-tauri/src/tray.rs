@@ -85,6 +85,7 @@ fn fill(app: &AppHandle, menu: &Menu<Wry>, model: &TrayModel) -> tauri::Result<(
                 Operation::Restart => "Restart",
                 Operation::Stop | Operation::ForceStop | Operation::Mounts => "Stop",
                 Operation::Delete => "Delete",
+                Operation::Create => "Create",
             };
             let id = format!("op:{}:{}", action.verb(), it.name);
             let text = format!("    {verb} {}", it.name);

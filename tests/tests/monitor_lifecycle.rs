@@ -902,3 +902,40 @@ async fn a_delete_is_an_operation_that_ends_with_the_vm_gone() {
     assert_eq!(ended, Some(None), "the delete ended without an error");
     assert!(m.snapshot().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_vm_being_created_is_a_busy_row_until_lima_is_done() {
+    // Issue 9 A7: Lima writes lima.yaml before it downloads the image, so the VM is listed
+    // (Stopped) for minutes; the monitor shows it as being created and refuses the rest.
+    let sim = SimLima::new("2.2.0");
+    sim.export("LIMACTL_SIM_CREATE_SECS", "2");
+    let file = sim.root.path().join("new.yaml");
+    std::fs::write(&file, limabar_tests::NIXOS_YAML).unwrap();
+    let (m, mut rx) = monitor(&sim).await;
+    let creating = {
+        let m = m.clone();
+        let file = file.clone();
+        tokio::spawn(async move { m.create("fresh", &file, |_, _| {}).await })
+    };
+    let row = within(Duration::from_secs(10), "the new row", async {
+        loop {
+            if let Change::Upserted { instance } = rx.recv().await.unwrap() {
+                if instance.instance.name == "fresh" {
+                    return instance;
+                }
+            }
+        }
+    })
+    .await;
+    assert_eq!(row.operation, Some(Operation::Create), "{row:?}");
+    let busy = m.begin("fresh", Operation::Start).await.unwrap_err();
+    assert_eq!(busy.code(), ErrorCode::Busy);
+    let again = m.create("fresh", &file, |_, _| {}).await.unwrap_err();
+    assert_eq!(again.code(), ErrorCode::AlreadyExists);
+    creating.await.unwrap().expect("created");
+    let view = m.snapshot().await.remove(0);
+    assert_eq!(view.operation, None);
+    m.run("fresh", Operation::Start)
+        .await
+        .expect("starts once created");
+}

@@ -23,6 +23,8 @@ pub enum Operation {
     Mounts,
     /// Deleting the VM (`delete -f` when Lima lists it as anything but Stopped).
     Delete,
+    /// `limactl create` is under way (Lima lists the VM as Stopped meanwhile).
+    Create,
 }
 
 impl Operation {
@@ -33,6 +35,7 @@ impl Operation {
             Operation::Restart => "restart",
             Operation::Mounts => "mount",
             Operation::Delete => "delete",
+            Operation::Create => "create",
         }
     }
 
@@ -40,9 +43,11 @@ impl Operation {
     pub fn argv(self, name: &str, start_timeout: &str) -> Vec<String> {
         let rest: Vec<&str> = match self {
             Operation::Start => vec!["--timeout", start_timeout, name],
-            Operation::Stop | Operation::Restart | Operation::Mounts | Operation::Delete => {
-                vec![name]
-            }
+            Operation::Stop
+            | Operation::Restart
+            | Operation::Mounts
+            | Operation::Delete
+            | Operation::Create => vec![name],
             Operation::ForceStop => vec!["-f", name],
         };
         crate::runner::Runner::argv(self.verb(), &rest)

@@ -24,6 +24,7 @@ pub enum ErrorCode {
     NothingChanged,
     NotStopped,
     Protected,
+    AlreadyExists,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -62,6 +63,8 @@ pub enum CoreError {
     NotStopped { name: String },
     #[error("`{name}` is protected against deletion")]
     Protected { name: String },
+    #[error("there is already an instance named `{name}`")]
+    AlreadyExists { name: String },
 }
 
 /// What crosses to the UI and to `--json` stderr: `{code, message, hint}`.
@@ -92,6 +95,7 @@ impl CoreError {
             CoreError::NothingChanged { .. } => ErrorCode::NothingChanged,
             CoreError::NotStopped { .. } => ErrorCode::NotStopped,
             CoreError::Protected { .. } => ErrorCode::Protected,
+            CoreError::AlreadyExists { .. } => ErrorCode::AlreadyExists,
         }
     }
 

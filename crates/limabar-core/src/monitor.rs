@@ -112,6 +112,13 @@ pub(crate) enum Msg {
         op: Operation,
         result: Result<Vec<MountStatus>>,
     },
+    /// A `limactl create` of `name` began (`Some(reply)`) or ended (`None`, with its
+    /// result): its row shows the operation, and other operations are refused meanwhile.
+    Creating {
+        name: String,
+        began: Option<oneshot::Sender<Result<()>>>,
+        error: Option<crate::error::ErrorInfo>,
+    },
     Warn {
         name: Option<String>,
         message: String,
@@ -219,6 +226,7 @@ impl Monitor {
             instances: BTreeMap::new(),
             loaded: false,
             pending_snapshots: Vec::new(),
+            creating: Default::default(),
             relist_armed: false,
             listing: false,
             relist_again: false,
@@ -298,6 +306,40 @@ impl Monitor {
             .unwrap_or_else(|_| Err(CoreError::io("monitor", "stopped")))
     }
 
+    /// Creates `name` from `file` through `limactl create` (stages to `on_stage`) as an
+    /// operation: the new row shows it from the moment Lima lists the VM (lima.yaml comes
+    /// first, the image download after), and Start, Delete and mount changes are refused
+    /// as busy until Lima is done — in other processes too, by the operation lock.
+    pub async fn create(
+        &self,
+        name: &str,
+        file: &Path,
+        on_stage: impl FnMut(crate::create::CreateStage, Duration),
+    ) -> Result<()> {
+        let (began, rx) = oneshot::channel();
+        let _ = self.tx.send(Msg::Creating {
+            name: name.to_string(),
+            began: Some(began),
+            error: None,
+        });
+        rx.await
+            .unwrap_or_else(|_| Err(CoreError::io("monitor", "stopped")))?;
+        let result = crate::create::create(
+            &self.limactl.runner,
+            self.op_locks.as_deref(),
+            name,
+            file,
+            on_stage,
+        )
+        .await;
+        let _ = self.tx.send(Msg::Creating {
+            name: name.to_string(),
+            began: None,
+            error: result.as_ref().err().map(CoreError::info),
+        });
+        result
+    }
+
     /// Runs an operation to its end.
     pub async fn run(&self, name: &str, op: Operation) -> Result<()> {
         let done = self.begin(name, op).await?;
@@ -315,6 +357,8 @@ struct Actor {
     instances: BTreeMap<String, Tracked>,
     loaded: bool,
     pending_snapshots: Vec<oneshot::Sender<Vec<InstanceView>>>,
+    /// Instances a `limactl create` of this monitor is making.
+    creating: std::collections::BTreeSet<String>,
     relist_armed: bool,
     listing: bool,
     relist_again: bool,

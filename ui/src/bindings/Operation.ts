@@ -3,4 +3,4 @@
 /**
  * A lifecycle operation Limabar runs through limactl.
  */
-export type Operation = "start" | "stop" | "forceStop" | "restart" | "mounts" | "delete";
+export type Operation = "start" | "stop" | "forceStop" | "restart" | "mounts" | "delete" | "create";

@@ -54,6 +54,18 @@ impl Actor {
                 generation,
             } => self.on_agent_verdict(&name, pid, generation),
             Msg::OpFinished { name, op, result } => self.on_op_finished(&name, op, result),
+            Msg::Creating {
+                name,
+                began: Some(reply),
+                ..
+            } => {
+                let _ = reply.send(self.begin_create(&name));
+            }
+            Msg::Creating {
+                name,
+                began: None,
+                error,
+            } => self.end_create(&name, error),
             Msg::Warn { name, message } => self.emit(Change::Warning {
                 instance: name,
                 message,
@@ -233,7 +245,8 @@ impl Actor {
                         },
                     ),
                     instance: inst,
-                    operation: None,
+                    // Lima lists it as soon as lima.yaml is written, before the download.
+                    operation: self.creating.contains(&name).then_some(Operation::Create),
                     by_limabar: false,
                     restarting: false,
                     boot_estimate: self.history.estimate(&name),
@@ -271,6 +284,55 @@ impl Actor {
             && t.operation.is_none()
             && dir.join(HA_SOCK).exists()
             && !sources::last_event(&dir.join(HA_STDOUT)).is_some_and(|ev| ev.exiting)
+    }
+
+    fn catch_up_on_the_verdict(&mut self, name: &str) {
+        let Some(t) = self.instances.get(name) else {
+            return;
+        };
+        if !matches!(t.state, VmState::Starting { .. }) {
+            return;
+        }
+        let stdout = Path::new(&t.instance.dir).join(HA_STDOUT);
+        self.read_logs(name);
+        if let Some(ev) = sources::last_event(&stdout).filter(|ev| ev.running && ev.degraded) {
+            self.update(name, Input::Event(ev));
+        }
+    }
+
+    /// A create of `name` begins: refused for a name Lima already lists or one being
+    /// created; a row that appears meanwhile carries the operation.
+    fn begin_create(&mut self, name: &str) -> Result<()> {
+        if self.instances.contains_key(name) {
+            return Err(CoreError::AlreadyExists {
+                name: name.to_string(),
+            });
+        }
+        if !self.creating.insert(name.to_string()) {
+            return Err(CoreError::Busy {
+                name: name.to_string(),
+                operation: Operation::Create.verb().to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    fn end_create(&mut self, name: &str, error: Option<crate::error::ErrorInfo>) {
+        self.creating.remove(name);
+        let Some(t) = self.instances.get_mut(name) else {
+            return;
+        };
+        if t.operation != Some(Operation::Create) {
+            return;
+        }
+        t.operation = None;
+        let view = t.view();
+        self.emit(Change::OperationEnded {
+            name: name.to_string(),
+            operation: Operation::Create,
+            error,
+        });
+        self.emit(Change::Upserted { instance: view });
     }
 
     fn remove(&mut self, name: &str) {
@@ -602,6 +664,11 @@ impl Actor {
         }
         let running = t.state.is_up();
         match op {
+            Operation::Create => {
+                return Err(CoreError::AlreadyExists {
+                    name: name.to_string(),
+                })
+            }
             // The state, not the last listing: a listing can lag behind a stop.
             Operation::Start if running => {
                 return Err(CoreError::AlreadyRunning {
@@ -701,6 +768,14 @@ impl Actor {
                 (t.waiter.take(), std::mem::take(&mut t.restarting))
             })
             .unwrap_or((None, false));
+        // `limactl start` read the verdict (a degraded `running` event) from the same log
+        // before exiting 1; our own source (a watch's pipe, an inotify wake-up) may not
+        // have delivered it yet. Then it comes first, so a degraded boot is not a failure.
+        let boot_ended = matches!(op, Operation::Start | Operation::Restart)
+            || (op == Operation::Mounts && restarting);
+        if boot_ended && error_text.is_some() {
+            self.catch_up_on_the_verdict(name);
+        }
         let input = match op {
             Operation::Start | Operation::Restart => Some(Input::StartFinished {
                 error: error_text,
@@ -710,7 +785,7 @@ impl Actor {
                 error: error_text,
                 at: now_ms(),
             }),
-            Operation::Mounts | Operation::Delete => None,
+            Operation::Mounts | Operation::Delete | Operation::Create => None,
             Operation::Stop | Operation::ForceStop => {
                 Some(Input::StopFinished { error: error_text })
             }

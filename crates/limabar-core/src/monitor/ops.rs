@@ -72,6 +72,8 @@ pub(super) async fn run(mut plan: OpPlan) -> Result<Vec<MountStatus>> {
         Operation::ForceStop => Duration::from_secs(60),
         Operation::Mounts => plan.start_timeout + Duration::from_secs(4 * 60),
         Operation::Delete => Duration::from_secs(120),
+        // Never run here: `Monitor::create` runs it, and `begin` refuses it.
+        Operation::Create => crate::create::run::CREATE_TIMEOUT,
     };
     let out = runner.run(&argv, deadline).await?;
     if out.success() {
