@@ -169,33 +169,14 @@ fn merge(path: &str, d: Option<&Value>, y: Option<&Value>, o: Option<&Value>) ->
     Some(Value::Object(out))
 }
 
-/// Lima's `filepath.Clean` of a location (`~` and templates are left as written).
-fn clean(p: &str) -> String {
-    let abs = p.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in p.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." if parts.last().is_some_and(|l| *l != "..") => {
-                parts.pop();
-            }
-            ".." if abs => {}
-            s => parts.push(s),
-        }
-    }
-    let joined = parts.join("/");
-    match (abs, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".into(),
-        (false, false) => joined,
-    }
-}
-
 /// What Lima merges mounts by: the mount point, which defaults to the cleaned location.
 fn mount_key(m: &Map<String, Value>) -> Option<String> {
     match m.get("mountPoint").and_then(Value::as_str) {
         Some(p) => Some(p.to_string()),
-        None => m.get("location").and_then(Value::as_str).map(clean),
+        None => m
+            .get("location")
+            .and_then(Value::as_str)
+            .map(crate::fsutil::go_clean),
     }
 }
 

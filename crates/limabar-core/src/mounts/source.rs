@@ -107,27 +107,6 @@ fn execute_template(format: &str, data: &[(&str, Option<String>)]) -> Option<Str
     Some(out)
 }
 
-/// Go's `filepath.Clean`: no `.`, resolved `..`, no doubled or trailing slashes.
-fn clean(path: &str) -> String {
-    let absolute = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for p in path.split('/') {
-        match p {
-            "" | "." => {}
-            ".." if parts.last().is_some_and(|l| *l != "..") => {
-                parts.pop();
-            }
-            ".." if absolute => {}
-            p => parts.push(p),
-        }
-    }
-    match (absolute, parts.is_empty()) {
-        (true, _) => format!("/{}", parts.join("/")),
-        (false, true) => ".".into(),
-        (false, false) => parts.join("/"),
-    }
-}
-
 impl Context {
     fn name(&self) -> Option<String> {
         self.dir
@@ -147,7 +126,7 @@ impl Context {
             ("LimaHome", Some(self.lima_home.display().to_string())),
             ("GlobalTempDir", Some("/tmp".into())),
         ];
-        let expanded = clean(&execute_template(raw, &data)?);
+        let expanded = crate::fsutil::go_clean(&execute_template(raw, &data)?);
         if expanded == "~" {
             return home;
         }

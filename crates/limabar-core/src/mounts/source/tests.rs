@@ -83,6 +83,7 @@ fn provision_scripts_are_collected() {
 
 #[test]
 fn clean_follows_go() {
+    use crate::fsutil::go_clean as clean;
     assert_eq!(clean("/a//b/./c/../d/"), "/a/b/d");
     assert_eq!(clean("/.."), "/");
     assert_eq!(clean("~/src/"), "~/src");
