@@ -113,11 +113,7 @@ impl Plan {
             .mounts
             .iter()
             .any(|m| guest_fstab::needs_fix(&m.mount_point));
-        let installed = sources
-            .provision_scripts
-            .iter()
-            .any(|s| s.contains(guest_fstab::MARKER));
-        if self.changes_anything() && needed && !installed {
+        if self.changes_anything() && needed && !sources.fstab_fix_installed {
             self.adds_fstab_fix = true;
             self.notes.push("a folder's path has a space, which nixos-lima cannot write into the guest's fstab (lima-vm/lima#5136): Limabar adds a small boot script to the VM's lima.yaml that escapes it, so the folder is mounted".into());
         }

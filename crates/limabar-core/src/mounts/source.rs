@@ -66,12 +66,12 @@ struct Located {
     mount_point: Option<String>,
 }
 
-/// The mount entries of all three files, and the instance's provision scripts.
+/// The mount entries of all three files, and whether lima.yaml has the fstab script.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
     entries: Vec<Located>,
-    /// The `script` texts of lima.yaml's `provision` entries.
-    pub provision_scripts: Vec<String>,
+    /// lima.yaml already runs Limabar's fstab script (`guest_fstab::is_installed`).
+    pub fstab_fix_installed: bool,
 }
 
 fn entries_of(v: &Value) -> Vec<RawEntry> {
@@ -179,19 +179,9 @@ impl Sources {
                 raw,
             }));
         }
-        let provision_scripts = own
-            .get("provision")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|p| p.get("script").and_then(Value::as_str))
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
         Sources {
             entries,
-            provision_scripts,
+            fstab_fix_installed: super::guest_fstab::is_installed(&own),
         }
     }
 

@@ -72,13 +72,15 @@ fn garbage_files_hold_no_mounts() {
 }
 
 #[test]
-fn provision_scripts_are_collected() {
-    let text = "provision:\n- mode: system\n  script: |\n    #!/bin/sh\n    echo hi\n- mode: data\n  path: /x\n";
-    let s = Sources::from_texts(&ctx(), text, None, None);
-    assert_eq!(
-        s.provision_scripts,
-        vec!["#!/bin/sh\necho hi\n".to_string()]
+fn the_fstab_script_is_found_in_a_system_provision_entry() {
+    let with = format!(
+        "provision:\n- mode: system\n  script: |\n    #!/bin/sh\n    {}\n",
+        crate::mounts::guest_fstab::MARKER
     );
+    assert!(Sources::from_texts(&ctx(), &with, None, None).fstab_fix_installed);
+    let user = with.replace("mode: system", "mode: user");
+    assert!(!Sources::from_texts(&ctx(), &user, None, None).fstab_fix_installed);
+    assert!(!Sources::from_texts(&ctx(), TEMPLATE, None, None).fstab_fix_installed);
 }
 
 #[test]
