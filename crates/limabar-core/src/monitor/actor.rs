@@ -109,6 +109,8 @@ impl Actor {
             t.boot_estimate = self.history.estimate(name);
         }
         let after = t.view();
+        // Only while no exit is awaited: each update of a boot would read ha.pid again.
+        let unwatched_boot = after.state.is_up() && t.agent.is_none();
         if before.state != after.state {
             let by_limabar = t.by_limabar;
             self.emit(Change::StateChanged {
@@ -118,7 +120,6 @@ impl Actor {
                 by_limabar,
             });
         }
-        let up = after.state.is_up();
         if before != after {
             self.emit(Change::Upserted { instance: after });
         }
@@ -126,7 +127,7 @@ impl Actor {
         // Armed as soon as a boot is seen, not only by the next Running listing: an agent
         // killed in between would otherwise be seen by a listing that says Stopped (its
         // ha.pid removed by Lima's ReadPIDFile), which reads as an ordinary stop.
-        if up {
+        if unwatched_boot {
             self.watch_agent(name);
         }
     }
