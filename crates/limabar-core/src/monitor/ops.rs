@@ -61,7 +61,7 @@ pub(super) async fn run(mut plan: OpPlan) -> Result<Vec<MountStatus>> {
                 .instances
                 .iter()
                 .any(|i| i.name == plan.name && i.status == LimaStatus::Stopped);
-            crate::delete::argv_for(&plan.name, stopped)
+            crate::delete::argv(&plan.name, stopped)
         }
         op => op.argv(&plan.name, &go_duration(plan.start_timeout)),
     };
