@@ -155,11 +155,11 @@ fn written_entry(
         Some(raw) if writable.is_some() || elsewhere.is_empty() => Ok(raw.clone()),
         Some(_) => Err(format!(
             "{} mounts it too, for every VM: remove it there",
-            elsewhere[0].describe()
+            elsewhere[0].file()
         )),
         None if !elsewhere.is_empty() => Err(format!(
             "it comes from {}, which Lima merges into every VM, not from this VM's lima.yaml: change it there",
-            elsewhere[0].describe()
+            elsewhere[0].file()
         )),
         None if sources.has_unknown_templates() => Err("Limabar cannot tell which lima.yaml entry it is (an entry uses a template Limabar does not expand): edit lima.yaml with `limactl edit`".into()),
         None => Err("lima.yaml has no entry for it: edit lima.yaml with `limactl edit`".into()),

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::doctor::{Global, Layer};
 use crate::error::CoreError;
 use crate::inventory::Instance;
 
@@ -26,24 +27,6 @@ pub struct RawEntry {
     pub mount_point: Option<String>,
     #[serde(default)]
     pub writable: Option<bool>,
-}
-
-/// The files Lima reads an instance's configuration from, lowest priority first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConfigFile {
-    Default,
-    LimaYaml,
-    Override,
-}
-
-impl ConfigFile {
-    pub fn describe(self) -> &'static str {
-        match self {
-            ConfigFile::Default => "$LIMA_HOME/_config/default.yaml",
-            ConfigFile::LimaYaml => "lima.yaml",
-            ConfigFile::Override => "$LIMA_HOME/_config/override.yaml",
-        }
-    }
 }
 
 /// What the expansion needs to know (Lima's host and guest template data).
@@ -60,7 +43,7 @@ pub struct Context {
 
 #[derive(Debug, Clone)]
 struct Located {
-    file: ConfigFile,
+    file: Layer,
     raw: RawEntry,
     /// The mount point Lima derives; None when it uses a template Limabar cannot expand.
     mount_point: Option<String>,
@@ -153,27 +136,17 @@ impl Context {
 }
 
 impl Sources {
-    /// From the three files' texts (a missing or unparsable file holds no mounts).
-    pub fn from_texts(
-        ctx: &Context,
-        lima_yaml: &str,
-        default: Option<&str>,
-        over: Option<&str>,
-    ) -> Sources {
-        let own = parse_yaml(lima_yaml);
+    /// From lima.yaml and the global files as the doctor reads them (`Global`: a
+    /// missing or unusable file holds no mounts).
+    pub fn from_values(ctx: &Context, own: &Value, global: &Global) -> Sources {
         let mut entries = Vec::new();
-        for (file, text) in [
-            (ConfigFile::Default, default),
-            (ConfigFile::LimaYaml, Some(lima_yaml)),
-            (ConfigFile::Override, over),
+        for (file, v) in [
+            (Layer::Default, global.default.as_ref()),
+            (Layer::Instance, Some(own)),
+            (Layer::Override, global.over.as_ref()),
         ] {
-            let Some(text) = text else { continue };
-            let v = if file == ConfigFile::LimaYaml {
-                own.clone()
-            } else {
-                parse_yaml(text)
-            };
-            entries.extend(entries_of(&v).into_iter().map(|raw| Located {
+            let Some(v) = v else { continue };
+            entries.extend(entries_of(v).into_iter().map(|raw| Located {
                 mount_point: ctx.mount_point(&raw),
                 file,
                 raw,
@@ -181,19 +154,32 @@ impl Sources {
         }
         Sources {
             entries,
-            fstab_fix_installed: super::guest_fstab::is_installed(&own),
+            fstab_fix_installed: super::guest_fstab::is_installed(own),
         }
+    }
+
+    /// From the three files' texts.
+    pub fn from_texts(
+        ctx: &Context,
+        lima_yaml: &str,
+        default: Option<&str>,
+        over: Option<&str>,
+    ) -> Sources {
+        let read = |t: Option<&str>| {
+            t.map(str::to_string)
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))
+        };
+        let global = Global::from_reads(read(default), read(over));
+        Sources::from_values(ctx, &parse_yaml(lima_yaml), &global)
     }
 
     /// Reads `DIR/lima.yaml` and `LIMA_HOME/_config/{default,override}.yaml`.
     pub fn read(ctx: &Context) -> std::io::Result<Sources> {
         let own = std::fs::read_to_string(ctx.dir.join("lima.yaml"))?;
-        let config = |f: &str| std::fs::read_to_string(ctx.lima_home.join("_config").join(f)).ok();
-        Ok(Sources::from_texts(
+        Ok(Sources::from_values(
             ctx,
-            &own,
-            config("default.yaml").as_deref(),
-            config("override.yaml").as_deref(),
+            &parse_yaml(&own),
+            &Global::read(&ctx.lima_home),
         ))
     }
 
@@ -206,17 +192,17 @@ impl Sources {
     /// The lima.yaml entry Lima turned into this mount point, as written.
     pub fn lima_yaml_entry<'a>(&'a self, mount_point: &'a str) -> Option<&'a RawEntry> {
         self.at(mount_point)
-            .filter(|e| e.file == ConfigFile::LimaYaml)
+            .filter(|e| e.file == Layer::Instance)
             .map(|e| &e.raw)
             .last()
     }
 
     /// The `_config` files that also hold this mount point.
-    pub fn config_files_with(&self, mount_point: &str) -> Vec<ConfigFile> {
-        let mut files: Vec<ConfigFile> = self
+    pub fn config_files_with(&self, mount_point: &str) -> Vec<Layer> {
+        let mut files: Vec<Layer> = self
             .at(mount_point)
             .map(|e| e.file)
-            .filter(|f| *f != ConfigFile::LimaYaml)
+            .filter(|f| *f != Layer::Instance)
             .collect();
         files.dedup();
         files
@@ -225,7 +211,7 @@ impl Sources {
     /// `writable` as override.yaml forces it (it wins over lima.yaml).
     pub fn forced_writable(&self, mount_point: &str) -> Option<bool> {
         self.at(mount_point)
-            .filter(|e| e.file == ConfigFile::Override)
+            .filter(|e| e.file == Layer::Override)
             .filter_map(|e| e.raw.writable)
             .last()
     }

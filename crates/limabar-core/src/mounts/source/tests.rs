@@ -52,13 +52,10 @@ fn mounts_from_config_files_are_told_apart() {
     let over = "mounts:\n- location: \"~\"\n  writable: true\n";
     let s = Sources::from_texts(&ctx(), TEMPLATE, Some(default), Some(over));
     assert!(s.lima_yaml_entry("/opt/shared").is_none());
-    assert_eq!(
-        s.config_files_with("/opt/shared"),
-        vec![ConfigFile::Default]
-    );
+    assert_eq!(s.config_files_with("/opt/shared"), vec![Layer::Default]);
     assert_eq!(
         s.config_files_with("/Users/me"),
-        vec![ConfigFile::Default, ConfigFile::Override]
+        vec![Layer::Default, Layer::Override]
     );
     assert_eq!(s.forced_writable("/Users/me"), Some(true));
     assert_eq!(s.forced_writable("/Users/me/src/app"), None);
