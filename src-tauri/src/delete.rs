@@ -11,7 +11,7 @@ use crate::state::AppState;
 pub async fn delete_vm(state: State<'_, AppState>, name: String) -> Result<(), ErrorInfo> {
     let m = state.monitor()?;
     let view = state.view(&name).await?;
-    limabar_core::delete::delete(m, &view)
+    limabar_core::features::delete::delete(m, &view)
         .await
         .map_err(|e| e.info())
 }

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use limabar_core::develop::{pick_terminal, plan_open};
-use limabar_core::terminal::{self, Platform, SystemProbe, TerminalChoice};
+use limabar_core::features::develop::{pick_terminal, plan_open};
+use limabar_core::features::terminal::{self, Platform, SystemProbe, TerminalChoice};
 use limabar_core::{
     quote, Change, CoreError, ErrorInfo, InstanceView, Monitor, Operation, VmState,
 };
@@ -140,7 +140,8 @@ pub async fn dev_shell_command(
 ) -> Result<String, ErrorInfo> {
     let dev = dev(&state)?;
     let v = state.view(&name).await?;
-    let guest_dir = limabar_core::develop::guest_dir_of(&v.instance, &dir).map_err(|e| e.info())?;
+    let guest_dir =
+        limabar_core::features::develop::guest_dir_of(&v.instance, &dir).map_err(|e| e.info())?;
     Ok(quote::join(
         &dev.core.command(&name, &dir, &guest_dir, &shell).copyable,
     ))

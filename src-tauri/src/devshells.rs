@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use limabar_core::develop::catalog::FlakeView;
-use limabar_core::develop::{discover, DevShells, Discovery};
+use limabar_core::features::develop::catalog::FlakeView;
+use limabar_core::features::develop::{discover, DevShells, Discovery};
 use limabar_core::fswatch::FsWatch;
-use limabar_core::inventory::Instance;
-use limabar_core::runner::Runner;
-use limabar_core::version::Features;
+use limabar_core::lima::inventory::Instance;
+use limabar_core::lima::runner::Runner;
+use limabar_core::lima::version::Features;
 use notify::EventKind;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};

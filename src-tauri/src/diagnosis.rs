@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
-use limabar_core::doctor::{examine_with, parse, Finding, Global, Host};
-use limabar_core::explain::{explain, Evidence, Explanation};
+use limabar_core::features::doctor::{examine_with, parse, Finding, Global, Host};
+use limabar_core::features::explain::{explain, Evidence, Explanation};
 use limabar_core::fsutil::read_tail;
-use limabar_core::runner::Runner;
+use limabar_core::lima::runner::Runner;
 use limabar_core::{CoreError, ErrorInfo, InstanceView, VmState};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, State};
@@ -65,7 +65,10 @@ pub fn diagnose(view: &InstanceView, host: &Host) -> Diagnosis {
     let explanation = if errors.is_empty() {
         None
     } else {
-        let console = read_tail(&limabar_core::logs::console_file(dir), CONSOLE_TAIL);
+        let console = read_tail(
+            &limabar_core::features::logs::console_file(dir),
+            CONSOLE_TAIL,
+        );
         explain(&Evidence {
             name: &view.instance.name,
             ha_log: &read_tail(&dir.join("ha.stderr.log"), HA_LOG_TAIL),

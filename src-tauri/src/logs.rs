@@ -6,9 +6,9 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use limabar_core::doctor::Finding;
+use limabar_core::features::doctor::Finding;
+use limabar_core::features::logs::{recent, LogLine, LogView};
 use limabar_core::fswatch::FsWatch;
-use limabar_core::logs::{recent, LogLine, LogView};
 use limabar_core::{CoreError, ErrorInfo, InstanceView};
 use notify::EventKind;
 use serde::Serialize;
@@ -141,7 +141,7 @@ fn report(view: &InstanceView, limactl: &str, lima_version: &str, findings: &[Fi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use limabar_core::inventory::{Instance, LimaStatus};
+    use limabar_core::lima::inventory::{Instance, LimaStatus};
     use limabar_core::VmState;
 
     #[test]
@@ -176,7 +176,7 @@ mod tests {
             operation: None,
             boot_estimate_secs: None,
         };
-        let host = limabar_core::doctor::Host::default();
+        let host = limabar_core::features::doctor::Host::default();
         let d = crate::diagnosis::diagnose(&view, &host);
         let text = without_home(
             report(&view, "/opt/homebrew/bin/limactl", "2.2.0", &d.findings),

@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use limabar_core::mounts::apply::{invocations, with_program};
-use limabar_core::mounts::probe::HostFs;
-use limabar_core::mounts::source::Sources;
-use limabar_core::mounts::{plan_add, plan_remove, Plan, PlanInput};
+use limabar_core::features::mounts::apply::{invocations, with_program};
+use limabar_core::features::mounts::probe::HostFs;
+use limabar_core::features::mounts::source::Sources;
+use limabar_core::features::mounts::{plan_add, plan_remove, Plan, PlanInput};
 use limabar_core::quote;
 use limabar_core::{ErrorInfo, InstanceView, Monitor};
 use tauri::{AppHandle, State};

@@ -2,8 +2,8 @@
 //! folders, created by Lima (`limactl create`, stages pushed as `limabar://create`), then
 //! started like any Start (boot phases, then the ready notification).
 
-use limabar_core::create::{template_yaml, CreateStage, NewVm};
-use limabar_core::mounts::probe::HostFs;
+use limabar_core::features::create::{template_yaml, CreateStage, NewVm};
+use limabar_core::features::mounts::probe::HostFs;
 use limabar_core::{CoreError, ErrorInfo, Operation};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, State};

@@ -1,7 +1,7 @@
 //! Desktop notifications behind a trait, so the relay can be tested with a fake and a
 //! missing notification server is logged instead of crashing anything.
 
-use limabar_core::tray::Notice;
+use limabar_core::live::tray::Notice;
 
 pub trait Notifier: Send + Sync {
     fn notify(&self, notice: Notice);

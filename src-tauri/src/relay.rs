@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use limabar_core::env::HostEnv;
-use limabar_core::locate::{connect, Limactl};
-use limabar_core::tray::{notice_for, tray_model};
+use limabar_core::lima::locate::{connect, Limactl};
+use limabar_core::live::tray::{notice_for, tray_model};
 use limabar_core::{
     Change, CoreError, ErrorCode, InstanceView, Monitor, MonitorConfig, Operation, VmState,
 };
@@ -225,10 +225,12 @@ pub fn begin_from_tray(app: &AppHandle, name: String, op: Operation) {
             return;
         };
         if let Err(e) = monitor.begin(&name, op).await {
-            DesktopNotifier::new(&app.config().identifier).notify(limabar_core::tray::Notice {
-                title: format!("Could not {} {name}", op.verb()),
-                body: e.to_string(),
-            });
+            DesktopNotifier::new(&app.config().identifier).notify(
+                limabar_core::live::tray::Notice {
+                    title: format!("Could not {} {name}", op.verb()),
+                    body: e.to_string(),
+                },
+            );
         }
     });
 }

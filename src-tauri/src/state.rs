@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
-use limabar_core::locate::LimaInfo;
+use limabar_core::lima::locate::LimaInfo;
 use limabar_core::{CoreError, ErrorInfo, InstanceView, Monitor};
 use serde::Serialize;
 use ts_rs::TS;

@@ -2,7 +2,7 @@
 //! the menu is the only way in (no click events), so every action is a menu item. The
 //! menu is kept and its items replaced, because Linux cannot swap a menu once set.
 
-use limabar_core::tray::{TrayIcon, TrayModel};
+use limabar_core::live::tray::{TrayIcon, TrayModel};
 use limabar_core::Operation;
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};

@@ -5,8 +5,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use limabar_core::change::{Change, Operation};
-use limabar_core::events::rfc3339_ms;
+use limabar_core::lima::events::rfc3339_ms;
+use limabar_core::live::change::{Change, Operation};
 use limabar_core::{Monitor, MonitorConfig, VmState};
 use limabar_tests::SimLima;
 

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use limabar_core::env::HostEnv;
-use limabar_core::locate::{connect, Limactl};
+use limabar_core::lima::locate::{connect, Limactl};
 
 /// A binary built by this workspace (`cargo build --workspace` runs before the tests).
 pub fn workspace_bin(name: &str) -> PathBuf {

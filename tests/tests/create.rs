@@ -1,7 +1,7 @@
 //! Creating a NixOS VM and the doctor, through the `limabar` CLI and the core against
 //! limactl-sim as a real process.
 
-use limabar_core::create::{create, CreateStage};
+use limabar_core::features::create::{create, CreateStage};
 use limabar_tests::{assert_succeeded, SimLima};
 use serde_json::Value;
 

@@ -5,10 +5,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use limabar_core::develop::catalog::PrebuiltState;
-use limabar_core::develop::{DevShells, GitTracking};
-use limabar_core::inventory::Instance;
-use limabar_core::snapshot::list_views;
+use limabar_core::features::develop::catalog::PrebuiltState;
+use limabar_core::features::develop::{DevShells, GitTracking};
+use limabar_core::lima::inventory::Instance;
+use limabar_core::live::snapshot::list_views;
 use limabar_tests::{assert_succeeded, FlakeRepo, SimLima};
 use serde_json::Value;
 
@@ -268,7 +268,7 @@ async fn an_untracked_flake_is_evaluated_again_once_added_to_git() {
         "{:?}",
         found.visited
     );
-    let names = |f: &limabar_core::develop::catalog::FlakeView| {
+    let names = |f: &limabar_core::features::develop::catalog::FlakeView| {
         f.shells.iter().map(|s| s.name.clone()).collect::<Vec<_>>()
     };
     // nix cannot see an untracked flake.nix: no shell list from the guest.

@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use limabar_core::doctor::{examine, parse, Host};
-use limabar_core::version::LimaVersion;
+use limabar_core::features::doctor::{examine, parse, Host};
+use limabar_core::lima::version::LimaVersion;
 
 fn corpus() -> (PathBuf, Vec<PathBuf>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lima-templates");

@@ -139,7 +139,7 @@ fn a_nixos_vm_from_create_to_delete() {
     // drops such fstab lines otherwise: lima-vm/lima#5136).
     let yaml = std::fs::read_to_string(lima.lima_home.join(name).join("lima.yaml")).unwrap();
     assert!(
-        yaml.contains(limabar_core::mounts::guest_fstab::MARKER),
+        yaml.contains(limabar_core::features::mounts::guest_fstab::MARKER),
         "{yaml}"
     );
 

@@ -2,7 +2,7 @@
 
 use limabar_core::env::HostEnv;
 use limabar_core::error::ErrorCode;
-use limabar_core::locate::connect;
+use limabar_core::lima::locate::connect;
 use limabar_tests::{write_executable, SimLima};
 
 fn env_with(
@@ -85,7 +85,7 @@ async fn a_hanging_limactl_times_out_and_is_killed() {
         &format!("#!/bin/sh\nsleep 30; touch '{}'\n", marker.display()),
     );
     let env = env_with(None, vec![bin], root.path());
-    let runner = limabar_core::runner::Runner {
+    let runner = limabar_core::lima::runner::Runner {
         program: env.path[0].join("limactl"),
         workdir: root.path().join("cwd"),
         path_env: env.child_path(),

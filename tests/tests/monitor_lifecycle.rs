@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use limabar_core::change::{Change, Operation};
 use limabar_core::error::ErrorCode;
+use limabar_core::live::change::{Change, Operation};
 use limabar_core::{Monitor, MonitorConfig, VmState};
 use limabar_tests::{assert_succeeded, within, SimLima};
 use tokio::sync::broadcast::Receiver;
@@ -370,7 +370,7 @@ async fn a_start_from_a_terminal_is_seen_live_and_not_attributed_to_limabar() {
     );
     assert_eq!(
         view.instance.status,
-        limabar_core::inventory::LimaStatus::Running
+        limabar_core::lima::inventory::LimaStatus::Running
     );
 }
 
@@ -412,10 +412,12 @@ async fn an_instance_already_running_when_the_monitor_starts_is_ready_and_not_ne
         to: state.clone(),
         by_limabar: false,
     };
-    assert!(
-        limabar_core::tray::notice_for(&replay, false, now + limabar_core::tray::STALE_MS)
-            .is_none()
-    );
+    assert!(limabar_core::live::tray::notice_for(
+        &replay,
+        false,
+        now + limabar_core::live::tray::STALE_MS
+    )
+    .is_none());
 }
 
 #[tokio::test]
@@ -532,7 +534,7 @@ async fn a_crashing_limactl_list_is_a_warning_not_a_crash() {
     );
     let mut env = sim.host_env();
     env.limactl = Some(crashing);
-    let limactl = limabar_core::locate::connect(&env, None, &env.limactl_workdir())
+    let limactl = limabar_core::lima::locate::connect(&env, None, &env.limactl_workdir())
         .await
         .expect("--version still works");
     let m = Monitor::spawn(MonitorConfig::new(limactl)).unwrap();
@@ -703,7 +705,7 @@ async fn a_host_agent_killed_with_sigkill_is_failed_at_once() {
             to: states.last().unwrap().clone(),
             by_limabar: false,
         };
-        assert!(limabar_core::tray::notice_for(&change, true, 0).is_some());
+        assert!(limabar_core::live::tray::notice_for(&change, true, 0).is_some());
         // The failure survives the listing that follows: Stopped, once Lima's
         // ReadPIDFile found the agent dead and removed ha.pid. Where nothing reaps
         // orphans (a container whose init does not), the killed agent stays a zombie,

@@ -4,10 +4,10 @@
 
 use std::path::PathBuf;
 
-use limabar_core::inventory::Mount;
-use limabar_core::mounts::apply::{apply, invocations};
-use limabar_core::mounts::source::Sources;
-use limabar_core::mounts::Plan;
+use limabar_core::features::mounts::apply::{apply, invocations};
+use limabar_core::features::mounts::source::Sources;
+use limabar_core::features::mounts::Plan;
+use limabar_core::lima::inventory::Mount;
 use limabar_tests::{assert_succeeded, SimLima};
 use serde_json::Value;
 
@@ -54,10 +54,10 @@ fn adding_to_a_stopped_instance_keeps_the_templates_comments() {
     );
     // The new entry's three lines were added, and (the test's folders are under a path
     // with a space) Limabar's fstab script once; every original line is kept, in order.
-    let fix = limabar_core::mounts::guest_fstab::SCRIPT;
+    let fix = limabar_core::features::mounts::guest_fstab::SCRIPT;
     assert_eq!(
         after
-            .matches(limabar_core::mounts::guest_fstab::MARKER)
+            .matches(limabar_core::features::mounts::guest_fstab::MARKER)
             .count(),
         1
     );
@@ -232,10 +232,10 @@ fn the_sim_refuses_what_lima_refuses() {
 
 mod through_the_monitor {
     use super::*;
-    use limabar_core::change::{Change, Operation};
     use limabar_core::error::ErrorCode;
-    use limabar_core::mounts::probe::HostFs;
-    use limabar_core::mounts::{plan_add, PlanInput};
+    use limabar_core::features::mounts::probe::HostFs;
+    use limabar_core::features::mounts::{plan_add, PlanInput};
+    use limabar_core::live::change::{Change, Operation};
     use limabar_core::{Monitor, MonitorConfig, VmState};
     use limabar_tests::within;
     use std::time::Duration;
@@ -344,9 +344,9 @@ mod through_the_monitor {
 
 #[tokio::test]
 async fn a_restart_that_fails_keeps_the_edit_and_shows_the_failure() {
-    use limabar_core::change::Operation;
-    use limabar_core::mounts::probe::HostFs;
-    use limabar_core::mounts::{plan_add, PlanInput};
+    use limabar_core::features::mounts::probe::HostFs;
+    use limabar_core::features::mounts::{plan_add, PlanInput};
+    use limabar_core::live::change::Operation;
     use limabar_core::{Monitor, MonitorConfig, VmState};
 
     let (sim, project) = setup("2.2.0");
@@ -488,7 +488,7 @@ fn a_folder_with_a_space_is_mounted_in_the_guest_through_the_fstab_script() {
     let out = sim.limabar(&["mount", "add", "nixos", p, "--read-only"]);
     assert_succeeded(&out);
     assert!(
-        lima_yaml(&sim).contains(limabar_core::mounts::guest_fstab::MARKER),
+        lima_yaml(&sim).contains(limabar_core::features::mounts::guest_fstab::MARKER),
         "{}",
         lima_yaml(&sim)
     );
@@ -506,7 +506,7 @@ fn a_folder_with_a_space_is_mounted_in_the_guest_through_the_fstab_script() {
     assert_succeeded(&sim.limabar(&["mount", "add", "nixos", other.to_str().unwrap()]));
     assert_eq!(
         lima_yaml(&sim)
-            .matches(limabar_core::mounts::guest_fstab::MARKER)
+            .matches(limabar_core::features::mounts::guest_fstab::MARKER)
             .count(),
         1
     );

@@ -5,8 +5,8 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use limabar_core::change::{Change, Operation};
 use limabar_core::error::CoreError;
+use limabar_core::live::change::{Change, Operation};
 use limabar_core::{Monitor, MonitorConfig, VmState};
 use limabar_tests::{assert_succeeded, within, SimLima};
 use serde_json::Value;

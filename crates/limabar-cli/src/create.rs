@@ -4,10 +4,10 @@
 
 use std::path::PathBuf;
 
-use limabar_core::create::{self, template_yaml, NewVm};
 use limabar_core::env::HostEnv;
-use limabar_core::locate::Limactl;
-use limabar_core::mounts::probe::HostFs;
+use limabar_core::features::create::{self, template_yaml, NewVm};
+use limabar_core::features::mounts::probe::HostFs;
+use limabar_core::lima::locate::Limactl;
 use limabar_core::{CoreError, Operation};
 
 pub struct CreateArgs {

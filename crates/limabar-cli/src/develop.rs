@@ -2,15 +2,16 @@
 //! mounts, and a dev shell opened in the user's terminal (or, with `--dry-run`, what
 //! would be spawned: `{"terminal", "argv", "command"}`).
 
-use limabar_core::develop::catalog::FlakeView;
-use limabar_core::develop::{discover, pick_terminal, plan_open, DevShells};
 use limabar_core::env::HostEnv;
-use limabar_core::inventory::Instance;
-use limabar_core::locate::Limactl;
-use limabar_core::readiness::VmState;
+use limabar_core::features::develop::catalog::FlakeView;
+use limabar_core::features::develop::{discover, pick_terminal, plan_open, DevShells};
+use limabar_core::features::terminal;
+use limabar_core::lima::inventory::Instance;
+use limabar_core::lima::locate::Limactl;
+use limabar_core::live::readiness::VmState;
+use limabar_core::live::snapshot::list_views;
 use limabar_core::settings::{self, Settings};
-use limabar_core::snapshot::list_views;
-use limabar_core::{terminal, CoreError, Operation};
+use limabar_core::{CoreError, Operation};
 
 fn dev_shells(limactl: &Limactl, env: &HostEnv) -> DevShells {
     DevShells::new(limactl.runner.clone(), limactl.features, &env.data_dir)

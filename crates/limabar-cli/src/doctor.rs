@@ -7,10 +7,12 @@
 
 use std::path::Path;
 
-use limabar_core::doctor::{examine_with, parse, Finding, Global, Host, Report, Severity};
 use limabar_core::env::HostEnv;
-use limabar_core::locate::Limactl;
-use limabar_core::snapshot::list_views;
+use limabar_core::features::doctor::{
+    examine_with, parse, Finding, Global, Host, Report, Severity,
+};
+use limabar_core::lima::locate::Limactl;
+use limabar_core::live::snapshot::list_views;
 use limabar_core::CoreError;
 
 fn read(path: &Path) -> Result<serde_json::Value, CoreError> {
@@ -100,8 +102,8 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use limabar_core::runner::Runner;
-    use limabar_core::version::LimaVersion;
+    use limabar_core::lima::runner::Runner;
+    use limabar_core::lima::version::LimaVersion;
 
     #[tokio::test]
     async fn a_file_is_examined_with_the_global_config_of_lima_home() {

@@ -11,8 +11,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use limabar_core::env::HostEnv;
-use limabar_core::locate::{connect, Limactl};
-use limabar_core::snapshot::list_views;
+use limabar_core::lima::locate::{connect, Limactl};
+use limabar_core::live::snapshot::list_views;
 use limabar_core::{Change, CoreError, Monitor, MonitorConfig, Operation, VmState};
 
 #[derive(Parser)]
@@ -236,7 +236,7 @@ async fn delete(limactl: &Limactl, env: &HostEnv, name: &str) -> Result<(), Core
     };
     let monitor = Monitor::spawn(config)?;
     monitor.snapshot().await;
-    limabar_core::delete::delete(&monitor, &view).await?;
+    limabar_core::features::delete::delete(&monitor, &view).await?;
     eprintln!("deleted {name}");
     Ok(())
 }

@@ -4,14 +4,14 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use limabar_core::env::HostEnv;
-use limabar_core::locate::Limactl;
-use limabar_core::mounts::apply::{apply, invocations, with_program};
-use limabar_core::mounts::probe::HostFs;
-use limabar_core::mounts::source::Sources;
-use limabar_core::mounts::verify::verify;
-use limabar_core::mounts::{plan_add, plan_remove, Plan, PlanInput};
-use limabar_core::oplock;
-use limabar_core::snapshot::list_views;
+use limabar_core::features::mounts::apply::{apply, invocations, with_program};
+use limabar_core::features::mounts::probe::HostFs;
+use limabar_core::features::mounts::source::Sources;
+use limabar_core::features::mounts::verify::verify;
+use limabar_core::features::mounts::{plan_add, plan_remove, Plan, PlanInput};
+use limabar_core::lima::locate::Limactl;
+use limabar_core::live::oplock;
+use limabar_core::live::snapshot::list_views;
 use limabar_core::{CoreError, InstanceView};
 use serde_json::json;
 

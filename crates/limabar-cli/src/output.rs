@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::json;
 
-use limabar_core::tray::state_label;
+use limabar_core::live::tray::state_label;
 use limabar_core::{Change, CoreError, InstanceView, VmState};
 
 /// One object of `limabar list --json`.
@@ -11,7 +11,7 @@ use limabar_core::{Change, CoreError, InstanceView, VmState};
 #[serde(rename_all = "camelCase")]
 struct ListEntry<'a> {
     name: &'a str,
-    status: limabar_core::inventory::LimaStatus,
+    status: limabar_core::lima::inventory::LimaStatus,
     state: &'static str,
     phase: Option<&'a str>,
     vm_type: &'a str,

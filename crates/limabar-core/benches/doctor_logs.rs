@@ -7,8 +7,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use limabar_core::doctor::{examine, parse, Host};
-use limabar_core::logs::{LogView, WINDOW};
+use limabar_core::features::doctor::{examine, parse, Host};
+use limabar_core::features::logs::{LogView, WINDOW};
 use std::hint::black_box;
 
 fn corpus() -> Vec<(String, String)> {

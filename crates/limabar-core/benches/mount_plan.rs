@@ -7,11 +7,11 @@
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use limabar_core::inventory::Mount;
-use limabar_core::mounts::apply::expressions;
-use limabar_core::mounts::probe::HostFs;
-use limabar_core::mounts::source::{context, Sources};
-use limabar_core::mounts::{plan_add, PlanInput};
+use limabar_core::features::mounts::apply::expressions;
+use limabar_core::features::mounts::probe::HostFs;
+use limabar_core::features::mounts::source::{context, Sources};
+use limabar_core::features::mounts::{plan_add, PlanInput};
+use limabar_core::lima::inventory::Mount;
 use std::hint::black_box;
 
 fn bench(c: &mut Criterion) {

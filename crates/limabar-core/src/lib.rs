@@ -1,41 +1,29 @@
 //! Limabar's domain core: find and run `limactl`, parse what it prints, fold host-agent
 //! events into VM state, and publish every change. No Tauri, no GUI: the app and the
 //! `limabar` CLI are two front ends over this crate.
+//!
+//! Its folders are its floors, each using only the ones below it:
+//! - `lima`: the limactl boundary (find it, run it, parse what it prints and logs);
+//! - `live`: live state (the readiness fold, the monitor, what changed, boot history);
+//! - `features`: mounts, dev shells, terminals, creation, the doctor, explanations, logs;
+//! - `actions`: the use cases both front ends call, one function each.
+//!
+//! Beside them, what every floor may use: the captured environment, errors, settings,
+//! quoting, atomic files and file watching.
 
-pub mod boots;
-pub mod change;
-pub mod create;
-pub mod delete;
-pub mod develop;
-pub mod doctor;
 pub mod env;
 pub mod error;
-pub mod events;
-pub mod explain;
+pub mod features;
 pub mod fsutil;
 pub mod fswatch;
-pub mod guest;
-pub mod halog;
-pub mod inventory;
-pub mod locate;
-pub mod logs;
-pub mod monitor;
-pub mod mounts;
-pub mod oplock;
-pub mod procwatch;
+pub mod lima;
+pub mod live;
 pub mod quote;
-pub mod readiness;
-pub mod runner;
 pub mod settings;
-pub mod snapshot;
-pub mod tail;
-pub mod terminal;
 #[cfg(test)]
 mod testutil;
-pub mod tray;
-pub mod version;
 
-pub use change::{Change, InstanceView, Operation};
 pub use error::{CoreError, ErrorCode, ErrorInfo};
-pub use monitor::{Monitor, MonitorConfig};
-pub use readiness::VmState;
+pub use live::change::{Change, InstanceView, Operation};
+pub use live::monitor::{Monitor, MonitorConfig};
+pub use live::readiness::VmState;

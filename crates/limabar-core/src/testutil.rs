@@ -30,11 +30,11 @@ pub fn write_script(path: &Path, text: &str) {
 /// A listed instance in `state`, with Lima's `status`.
 pub fn view(
     name: &str,
-    status: crate::inventory::LimaStatus,
+    status: crate::lima::inventory::LimaStatus,
     state: crate::VmState,
 ) -> crate::InstanceView {
     crate::InstanceView {
-        instance: crate::inventory::Instance {
+        instance: crate::lima::inventory::Instance {
             name: name.into(),
             status,
             dir: format!("/l/{name}"),

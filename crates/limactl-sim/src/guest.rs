@@ -29,7 +29,7 @@ use crate::store::{fill_defaults, Inst};
 /// nixos-lima `lima-init.nix`, the awk program that turns user-data into fstab lines:
 /// the verbatim copy the core's fstab-script tests run too.
 const LIMA_INIT_AWK: &str =
-    include_str!("../../limabar-core/src/mounts/guest_fstab/lima-init-fstab.awk");
+    include_str!("../../limabar-core/src/features/mounts/guest_fstab/lima-init-fstab.awk");
 
 pub const FSTAB: &str = "guest-fstab";
 

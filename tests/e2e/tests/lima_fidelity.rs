@@ -10,7 +10,7 @@ use fantoccini::Locator;
 use limabar_e2e::{choose_in_dialog, wait_notification, AppSession};
 use limabar_tests::SimLima;
 
-const MARKER: &str = limabar_core::mounts::guest_fstab::MARKER;
+const MARKER: &str = limabar_core::features::mounts::guest_fstab::MARKER;
 
 /// A stopped `nixos` from nixos-lima's template (`~` read-only), the app's home.
 async fn launch() -> (AppSession, std::path::PathBuf) {

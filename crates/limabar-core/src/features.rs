@@ -1,0 +1,12 @@
+//! What Limabar does with a VM besides starting and stopping it: shared folders, dev
+//! shells and terminals, creating and deleting VMs, the doctor, failure explanations,
+//! and logs. Each is planned as data and run through the `lima` floor.
+
+pub mod create;
+pub mod delete;
+pub mod develop;
+pub mod doctor;
+pub mod explain;
+pub mod logs;
+pub mod mounts;
+pub mod terminal;

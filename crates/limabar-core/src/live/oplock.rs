@@ -1,0 +1,157 @@
+//! One operation per instance across processes. The monitor already refuses a second
+//! operation within one process; the app and the `limabar` command are separate
+//! processes, so a restart begun in one while the other edits mounts would interleave
+//! `limactl` calls on the same VM. Each operation holds an advisory lock (`flock`) on a
+//! file named after the instance and its `$LIMA_HOME`, released when the operation ends
+//! or its process dies (the kernel drops the lock with the descriptor, so a crash never
+//! leaves an instance locked). The holder writes what it is doing into the file, so the
+//! refused side can say what is in progress.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::CoreError;
+use crate::features::develop::shells::fnv1a_hex;
+
+/// Held for the duration of one operation; dropping it releases the lock.
+#[derive(Debug)]
+pub struct OpLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl OpLock {
+    /// Releases the lock and removes its file: for an operation that deleted the
+    /// instance, so lock files do not pile up for VMs that are gone. Safe against a
+    /// process that opened the file just before: `acquire` only trusts a lock on the
+    /// file still at the path, so a lock taken on the removed file is retried.
+    pub fn release_and_remove(self) {
+        let _ = std::fs::remove_file(&self.path);
+        drop(self.file);
+    }
+}
+
+/// Takes the lock for `name` in `lima_home`, or says who holds it. `locks_dir` is
+/// created when missing.
+pub fn acquire(
+    locks_dir: &Path,
+    lima_home: &Path,
+    name: &str,
+    verb: &str,
+) -> Result<OpLock, CoreError> {
+    let io = |e: std::io::Error| CoreError::io(format!("lock {}", locks_dir.display()), e);
+    std::fs::create_dir_all(locks_dir).map_err(io)?;
+    // Instance names are `[A-Za-z0-9][A-Za-z0-9._-]*` (Lima's rule), so they are safe in a
+    // file name; the hash keeps two Lima homes with the same instance name apart. The
+    // home is resolved first: the monitor and the CLI may spell it differently.
+    let lima_home = lima_home
+        .canonicalize()
+        .unwrap_or_else(|_| lima_home.to_path_buf());
+    let home = fnv1a_hex([lima_home.as_os_str().as_encoded_bytes()]);
+    let path = locks_dir.join(format!("{name}.{home}.lock"));
+    let mut file = loop {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) if is_still_at(&file, &path) => break file,
+            // The holder removed the file between our open and our lock
+            // (`release_and_remove`): that lock guards nothing, open the path again.
+            Ok(()) => continue,
+            Err(TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                return Err(CoreError::Busy {
+                    name: name.to_string(),
+                    operation: if holder.is_empty() {
+                        "an operation in another Limabar process".to_string()
+                    } else {
+                        holder.to_string()
+                    },
+                });
+            }
+            Err(TryLockError::Error(e)) => return Err(io(e)),
+        }
+    };
+    // Only the holder writes, after locking; a reader sees the old or the new text.
+    let who = format!(
+        "{verb} (Limabar process {}, {})",
+        std::process::id(),
+        process_label()
+    );
+    let _ = file.set_len(0);
+    let _ = file.rewind();
+    let _ = file.write_all(who.as_bytes());
+    Ok(OpLock { file, path })
+}
+
+/// Whether `file` is the file now at `path` (same device and inode).
+fn is_still_at(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(open), Ok(now)) => open.dev() == now.dev() && open.ino() == now.ino(),
+        _ => false,
+    }
+}
+
+fn process_label() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_holder_is_refused_with_the_first_ones_operation_until_it_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Path::new("/lima home");
+        let first = acquire(dir.path(), home, "nixos", "restart").unwrap();
+        match acquire(dir.path(), home, "nixos", "stop") {
+            Err(CoreError::Busy { name, operation }) => {
+                assert_eq!(name, "nixos");
+                assert!(
+                    operation.starts_with("restart (Limabar process "),
+                    "{operation}"
+                );
+            }
+            other => panic!("expected Busy, got {other:?}"),
+        }
+        // Other instances, and the same name in another Lima home, are independent.
+        let _other = acquire(dir.path(), home, "default", "start").unwrap();
+        let _elsewhere = acquire(dir.path(), Path::new("/other"), "nixos", "start").unwrap();
+        drop(first);
+        assert!(acquire(dir.path(), home, "nixos", "stop").is_ok());
+    }
+
+    #[test]
+    fn a_lock_released_with_its_file_leaves_nothing_and_cannot_be_shared() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Path::new("/lima home");
+        let deleting = acquire(dir.path(), home, "nixos", "delete").unwrap();
+        let path = deleting.path.clone();
+        // Another process opened the file just before the delete finished.
+        let early = File::open(&path).unwrap();
+        deleting.release_and_remove();
+        assert!(!path.exists(), "the lock file is removed");
+        // That process's lock would be on the removed file: not a lock on `nixos`.
+        early.try_lock().unwrap();
+        assert!(!is_still_at(&early, &path));
+        // The next operation gets a fresh file, and a third is refused as usual.
+        let next = acquire(dir.path(), home, "nixos", "create").unwrap();
+        assert!(is_still_at(&next.file, &path));
+        assert!(matches!(
+            acquire(dir.path(), home, "nixos", "start"),
+            Err(CoreError::Busy { .. })
+        ));
+    }
+}
