@@ -6,6 +6,7 @@ import App from './App.svelte';
 import { view } from './lib/fixtures';
 import type { AppSnapshot } from './bindings/AppSnapshot';
 import type { LimaInfo } from './bindings/LimaInfo';
+import type { Plan } from './bindings/Plan';
 
 const info: LimaInfo = { path: '/opt/homebrew/bin/limactl', version: { major: 2, minor: 2, patch: 0 }, features: { watch: true, restartWithEdits: true, shellFailsWhenStopped: true, setLiteralsDecodedTwice: true }, simulated: false };
 const connected: AppSnapshot['lima'] = { kind: 'connected', info };
@@ -15,12 +16,32 @@ let mounted = false;
 let fixed = false;
 let settingsLimactl = '';
 let snapshot: AppSnapshot;
+/** The mount change the mocked backend holds per instance, as Rust does. */
+let held: Record<string, { paths: string[]; writable: boolean }> = {};
+
+const instance = (name: string) => snapshot.instances.find((v) => v.name === name);
+
+/** What the backend plans for sharing `paths` with `name`. */
+function planFor(name: string, paths: string[], writable: boolean): Plan {
+  if (paths[0].includes(', ')) {
+    const reason = `The guest path "${paths[0]}" can't be mounted in a NixOS guest: it contains ",". Rename the folder, or mount a folder higher up whose path does not have it.`;
+    return { mounts: [], added: [], toggled: [], removed: [], notes: [], errors: [{ code: 'unmountable', path: paths[0], reason }] };
+  }
+  const mounts = instance(name)?.mounts ?? [];
+  const toggled = mounts.filter((m) => paths.includes(m.mountPoint) && m.writable !== writable).map((m) => ({ ...m, writable }));
+  const added = paths.filter((p) => !mounts.some((m) => m.mountPoint === p)).map((p) => ({ location: p, mountPoint: p, writable }));
+  const notes = added.length > 0 ? [`\`${paths[0]}\` will be mounted writable on top of the read-only \`/Users/me\``] : [];
+  return { mounts: [...mounts, ...added], added, toggled, removed: [], notes, errors: [] };
+}
+
+const changes = (plan: Plan) => plan.errors.length === 0 && plan.added.length + plan.toggled.length > 0;
 
 beforeEach(() => {
   calls = [];
   mounted = false;
   fixed = false;
-  snapshot = { lima: connected, popoverVisible: true, instances: [view('nixos'), view('web', { kind: 'ready', sshPort: 50122, bootSecs: 9.8, since: Date.now() - 5000 })] };
+  held = {};
+  snapshot = { lima: connected, popoverVisible: true, pendingMounts: {}, instances: [view('nixos'), view('web', { kind: 'ready', sshPort: 50122, bootSecs: 9.8, since: Date.now() - 5000 })] };
   mockIPC(
     (cmd, args) => {
       calls.push({ cmd, args });
@@ -30,14 +51,26 @@ beforeEach(() => {
         if (a.name === 'web') throw { code: 'busy', message: '`web` is busy: start is still in progress', hint: 'Wait for the current operation to finish.' };
         return null;
       }
-      if (cmd === 'plan_mounts' || cmd === 'apply_mounts') {
-        const a = args as { paths: string[] };
-        if (a.paths[0].includes(', ')) {
-          const reason = `The guest path "${a.paths[0]}" can't be mounted in a NixOS guest: it contains ",". Rename the folder, or mount a folder higher up whose path does not have it.`;
-          return { mounts: [], added: [], toggled: [], removed: [], notes: [], errors: [{ code: 'unmountable', path: a.paths[0], reason }] };
+      if (cmd === 'share_folders') {
+        const a = args as { name: string; paths: string[]; writable: boolean };
+        const plan = planFor(a.name, a.paths, a.writable);
+        held[a.name] = { paths: a.paths, writable: a.writable };
+        // A stopped VM is edited at once.
+        return { plan, applied: instance(a.name)?.state.kind === 'stopped' && changes(plan) };
+      }
+      if (cmd === 'apply_pending_mounts') {
+        const a = args as { name: string };
+        const h = held[a.name];
+        const plan = h ? planFor(a.name, h.paths, h.writable) : null;
+        if (!plan || !changes(plan)) {
+          delete held[a.name];
+          return { plan: { mounts: [], added: [], toggled: [], removed: [], notes: [], errors: [] }, applied: false };
         }
-        const added = a.paths.map((p) => ({ location: p, mountPoint: p, writable: true }));
-        return { mounts: added, added, toggled: [], removed: [], notes: [`\`${a.paths[0]}\` will be mounted writable on top of the read-only \`/Users/me\``], errors: [] };
+        return { plan, applied: true };
+      }
+      if (cmd === 'discard_pending_mounts') {
+        delete held[(args as { name: string }).name];
+        return null;
       }
       if (cmd === 'pick_folders') return ['/Users/me/picked'];
       if (cmd === 'flakes') {
@@ -101,7 +134,7 @@ beforeEach(() => {
         return { terminal: 'XTerm', prebuilt: true, spawnMs: 4.2, startedVm: false };
       }
       if (cmd === 'dev_shell_command') return "/opt/homebrew/bin/limactl shell --workdir /Users/me/src/app web nix develop '.#rust'";
-      if (cmd === 'mount_commands') return ["/opt/homebrew/bin/limactl restart --tty=false web --set '.mounts += [{\"location\":\"/Users/me/src/app\"}]'"];
+      if (cmd === 'pending_mount_commands') return ["/opt/homebrew/bin/limactl restart --tty=false web --set '.mounts += [{\"location\":\"/Users/me/src/app\"}]'"];
       if (cmd === 'limactl_command') {
         const a = args as { name: string; operation: string };
         return a.operation === 'start'
@@ -164,14 +197,14 @@ describe('App', () => {
   });
 
   it('shows onboarding with the install command when limactl is missing', async () => {
-    snapshot = { lima: { kind: 'failed', error: { code: 'limactl-not-found', message: 'limactl was not found (looked in /usr/bin)', hint: null } }, instances: [], popoverVisible: true };
+    snapshot = { lima: { kind: 'failed', error: { code: 'limactl-not-found', message: 'limactl was not found (looked in /usr/bin)', hint: null } }, instances: [], popoverVisible: true, pendingMounts: {} };
     render(App);
     const ob = await screen.findByTestId('onboarding');
     expect(ob.textContent).toContain('brew install lima');
   });
 
   it('checks again without a relaunch: still missing, then found', async () => {
-    const missing: AppSnapshot = { lima: { kind: 'failed', error: { code: 'limactl-not-found', message: 'limactl was not found (looked in /usr/bin)', hint: null } }, instances: [], popoverVisible: true };
+    const missing: AppSnapshot = { lima: { kind: 'failed', error: { code: 'limactl-not-found', message: 'limactl was not found (looked in /usr/bin)', hint: null } }, instances: [], popoverVisible: true, pendingMounts: {} };
     snapshot = missing;
     render(App);
     await fireEvent.click(await screen.findByText('Check again'));
@@ -181,7 +214,7 @@ describe('App', () => {
     // The hint's other way out, a limactl path, is reachable too.
     expect(screen.getByText('Settings…')).toBeTruthy();
     // The user installs Lima and checks again: the app connects and lists the VMs.
-    snapshot = { lima: connected, popoverVisible: true, instances: [view('nixos')] };
+    snapshot = { lima: connected, popoverVisible: true, pendingMounts: {}, instances: [view('nixos')] };
     await fireEvent.click(screen.getByText('Check again'));
     await emit('limabar://lima', connected);
     expect(await screen.findByText('nixos')).toBeTruthy();
@@ -249,7 +282,7 @@ describe('dropping folders', () => {
     expect((await screen.findByTestId('drop-hint')).textContent).toContain('Drop');
     // happy-dom has no layout: the drop names no row, and with two VMs none is guessed.
     await emit('limabar://drag', { kind: 'drop', paths: ['/Users/me/src/app'], x: 1, y: 1 });
-    expect(calls.some((c) => c.cmd === 'plan_mounts')).toBe(false);
+    expect(calls.some((c) => c.cmd === 'share_folders')).toBe(false);
     snapshot = { ...snapshot, instances: [snapshot.instances[1]] };
     cleanup();
     render(App);
@@ -257,20 +290,20 @@ describe('dropping folders', () => {
     await emit('limabar://change', { type: 'upserted', instance: view('web', { kind: 'ready', sshPort: 1, bootSecs: 10.6, since: Date.now() }, { bootEstimateSecs: 10.6 }) });
     await emit('limabar://drag', { kind: 'drop', paths: ['/Users/me/src/app'], x: 1, y: 1 });
     const box = await screen.findByTestId('pending');
-    expect(calls).toContainEqual({ cmd: 'plan_mounts', args: { name: 'web', paths: ['/Users/me/src/app'], writable: true, confirmed: false } });
+    expect(calls).toContainEqual({ cmd: 'share_folders', args: { name: 'web', paths: ['/Users/me/src/app'], writable: true, confirmed: false } });
     expect(box.textContent).toContain('on top of the read-only');
     expect(row('web').querySelector('[data-mount="/Users/me/src/app"]')!.getAttribute('data-pending')).toBe('true');
     await fireEvent.click(box.querySelector('[data-action="mount-commands"]')!);
     const line = (await screen.findByLabelText('limactl command for the mount change')) as HTMLInputElement;
     expect(line.value).toContain('limactl restart --tty=false web --set');
-    expect(calls).toContainEqual({ cmd: 'mount_commands', args: { name: 'web', paths: ['/Users/me/src/app'], writable: true, confirmed: false } });
+    expect(calls).toContainEqual({ cmd: 'pending_mount_commands', args: { name: 'web' } });
     const apply = box.querySelector('[data-action="apply-mounts"]')!;
     expect(apply.textContent).toContain('Restart to apply (about 11 s)');
-    expect(calls.some((c) => c.cmd === 'apply_mounts')).toBe(false);
+    expect(calls.some((c) => c.cmd === 'apply_pending_mounts')).toBe(false);
     await fireEvent.click(screen.getByText('Later'));
     expect(screen.getByTestId('pending').dataset.deferred).toBe('true');
     await fireEvent.click(screen.getByTestId('pending').querySelector('[data-action="apply-mounts"]')!);
-    expect(calls.some((c) => c.cmd === 'apply_mounts')).toBe(true);
+    expect(calls).toContainEqual({ cmd: 'apply_pending_mounts', args: { name: 'web', confirmed: false } });
     await emit('limabar://change', { type: 'operationEnded', name: 'web', operation: 'mounts', error: null });
     await emit('limabar://change', { type: 'mountsChecked', name: 'web', checks: [{ mountPoint: '/Users/me/src/app', check: { status: 'verified' }, explanation: 'ok' }] });
     await emit('limabar://change', { type: 'upserted', instance: view('web', { kind: 'ready', sshPort: 1, bootSecs: 10.6, since: Date.now() }, { mounts: [{ location: '/Users/me/src/app', mountPoint: '/Users/me/src/app', writable: true }] }) });
@@ -291,7 +324,9 @@ describe('dropping folders', () => {
     expect(box.querySelector('[data-action="mount-commands"]')).toBeNull();
     await fireEvent.click(screen.getByText('Dismiss'));
     expect(screen.queryByTestId('pending')).toBeNull();
-    expect(calls.some((c) => c.cmd === 'apply_mounts')).toBe(false);
+    expect(calls.some((c) => c.cmd === 'apply_pending_mounts')).toBe(false);
+    // The backend lets go of it too.
+    expect(calls).toContainEqual({ cmd: 'discard_pending_mounts', args: { name: 'nixos' } });
   });
 
   it('toggles a mount read-only on a stopped VM at once', async () => {
@@ -300,8 +335,9 @@ describe('dropping folders', () => {
     await screen.findByText('nixos');
     await fireEvent.click(row('nixos').querySelector('[data-action="toggle-writable"]')!);
     await new Promise((r) => setTimeout(r, 0));
-    expect(calls).toContainEqual({ cmd: 'plan_mounts', args: { name: 'nixos', paths: ['/Users/me/src'], writable: false, confirmed: true } });
-    expect(calls).toContainEqual({ cmd: 'apply_mounts', args: { name: 'nixos', paths: ['/Users/me/src'], writable: false, confirmed: true } });
+    // One round trip: the backend edits a stopped VM itself.
+    expect(calls.filter((c) => c.cmd === 'share_folders')).toEqual([{ cmd: 'share_folders', args: { name: 'nixos', paths: ['/Users/me/src'], writable: false, confirmed: true } }]);
+    expect(calls.some((c) => c.cmd === 'apply_pending_mounts')).toBe(false);
   });
 
   it('"Add folder…" plans the picked folders like a drop', async () => {
@@ -310,7 +346,7 @@ describe('dropping folders', () => {
     await screen.findByText('nixos');
     await fireEvent.click(row('nixos').querySelector('[data-action="add-folder"]')!);
     await new Promise((r) => setTimeout(r, 0));
-    expect(calls).toContainEqual({ cmd: 'plan_mounts', args: { name: 'nixos', paths: ['/Users/me/picked'], writable: true, confirmed: false } });
+    expect(calls).toContainEqual({ cmd: 'share_folders', args: { name: 'nixos', paths: ['/Users/me/picked'], writable: true, confirmed: false } });
   });
 
   it('applies a drop on a stopped VM at once (no restart to wait for)', async () => {
@@ -318,8 +354,52 @@ describe('dropping folders', () => {
     render(App);
     await screen.findByText('nixos');
     await emit('limabar://drag', { kind: 'drop', paths: ['/Users/me/a b ü'], x: 1, y: 1 });
+    // Shown as pending while the backend edits it…
+    expect((await screen.findByTestId('pending')).textContent).not.toContain('Restart to apply');
+    expect(calls.filter((c) => c.cmd === 'share_folders')).toEqual([{ cmd: 'share_folders', args: { name: 'nixos', paths: ['/Users/me/a b ü'], writable: true, confirmed: false } }]);
+    expect(calls.some((c) => c.cmd === 'apply_pending_mounts')).toBe(false);
+    // …and gone once the edit has ended.
+    await emit('limabar://change', { type: 'operationEnded', name: 'nixos', operation: 'mounts', error: null });
+    await emit('limabar://change', { type: 'upserted', instance: view('nixos', { kind: 'stopped' }, { mounts: [{ location: '/Users/me/a b ü', mountPoint: '/Users/me/a b ü', writable: true }] }) });
+    await waitFor(() => expect(screen.queryByTestId('pending')).toBeNull());
+    expect(row('nixos').querySelector('[data-mount="/Users/me/a b ü"]')!.getAttribute('data-pending')).toBe('false');
+    expect(calls.filter((c) => c.cmd === 'share_folders')).toHaveLength(1);
+  });
+
+  it('waits for "Restart to apply" after a drop on a running VM', async () => {
+    snapshot = { ...snapshot, instances: [snapshot.instances[1]] };
+    render(App);
+    await screen.findByText('web');
+    await emit('limabar://drag', { kind: 'drop', paths: ['/Users/me/src/app'], x: 1, y: 1 });
+    const box = await screen.findByTestId('pending');
+    expect(box.querySelector('[data-action="apply-mounts"]')!.textContent).toBe('Restart to apply');
+    expect(screen.getByText('Later')).toBeTruthy();
+    expect(calls.filter((c) => c.cmd === 'share_folders')).toHaveLength(1);
+    expect(calls.some((c) => c.cmd === 'apply_pending_mounts')).toBe(false);
+  });
+
+  it('shows the pending change the backend holds, from the snapshot and after a reload', async () => {
+    const app = { location: '/Users/me/src/app', mountPoint: '/Users/me/src/app', writable: true };
+    held.web = { paths: [app.mountPoint], writable: true };
+    snapshot = { ...snapshot, pendingMounts: { web: { mounts: [app], added: [app], toggled: [], removed: [], notes: [], errors: [] } } };
+    render(App);
+    const box = await screen.findByTestId('pending');
+    expect(box.closest('li')!.dataset.name).toBe('web');
+    expect(box.querySelector('[data-action="apply-mounts"]')!.textContent).toContain('Restart to apply');
+    expect(row('web').querySelector('[data-mount="/Users/me/src/app"]')!.getAttribute('data-pending')).toBe('true');
+    expect(row('nixos').querySelector('[data-testid="pending"]')).toBeNull();
+    await fireEvent.click(screen.getByText('Later'));
+    // A reload (Lima found again) takes the backend's word, and keeps "Later".
+    await emit('limabar://lima', connected);
+    await waitFor(() => expect(calls.filter((c) => c.cmd === 'snapshot')).toHaveLength(2));
     await new Promise((r) => setTimeout(r, 0));
-    expect(calls).toContainEqual({ cmd: 'apply_mounts', args: { name: 'nixos', paths: ['/Users/me/a b ü'], writable: true, confirmed: false } });
+    expect(screen.getByTestId('pending').dataset.deferred).toBe('true');
+    await fireEvent.click(screen.getByTestId('pending').querySelector('[data-action="apply-mounts"]')!);
+    expect(calls).toContainEqual({ cmd: 'apply_pending_mounts', args: { name: 'web', confirmed: false } });
+    // Once the backend no longer holds it, a reload drops it.
+    snapshot = { ...snapshot, pendingMounts: {} };
+    await emit('limabar://lima', connected);
+    await waitFor(() => expect(screen.queryByTestId('pending')).toBeNull());
   });
 
   it('lists dev shells per flake, opens one in the terminal, and explains a failure', async () => {
@@ -365,7 +445,7 @@ describe('dropping folders', () => {
     const offer = await screen.findByTestId('mount-offer');
     expect(offer.textContent).toContain('/Users/me/other app is not shared with web');
     await fireEvent.click(offer.querySelector('[data-action="mount-and-open"]')!);
-    expect(calls).toContainEqual({ cmd: 'plan_mounts', args: { name: 'web', paths: ['/Users/me/other app'], writable: true, confirmed: false } });
+    expect(calls).toContainEqual({ cmd: 'share_folders', args: { name: 'web', paths: ['/Users/me/other app'], writable: true, confirmed: false } });
     mounted = true;
     await emit('limabar://change', { type: 'operationEnded', name: 'web', operation: 'mounts', error: null });
     await waitFor(() => {
@@ -403,7 +483,7 @@ describe('dropping folders', () => {
     await waitFor(() => {
       if (!form.querySelector('[data-folder="/Users/me/src/app"]')) throw new Error('no folder yet');
     });
-    expect(calls.some((c) => c.cmd === 'plan_mounts')).toBe(false);
+    expect(calls.some((c) => c.cmd === 'share_folders')).toBe(false);
     await fireEvent.input(name, { target: { value: 'my vm' } });
     await fireEvent.submit(form);
     expect((await screen.findByTestId('new-vm-error')).textContent).toContain('not a valid instance name');

@@ -7,6 +7,7 @@ import type { ErrorInfo } from '../bindings/ErrorInfo';
 import type { LimaConnection } from '../bindings/LimaConnection';
 import type { Operation } from '../bindings/Operation';
 import type { Plan } from '../bindings/Plan';
+import type { MountProposal } from '../bindings/MountProposal';
 import type { InstanceFlakes } from '../bindings/InstanceFlakes';
 import type { OpenedShell } from '../bindings/OpenedShell';
 import type { TerminalSettings } from '../bindings/TerminalSettings';
@@ -48,11 +49,20 @@ export function asErrorInfo(e: unknown): ErrorInfo {
   return { code: 'failed', message: String(e), hint: null };
 }
 
-export const planMounts = (name: string, paths: string[], writable: boolean, confirmed: boolean): Promise<Plan> =>
-  invoke('plan_mounts', { name, paths, writable, confirmed });
+/** Plans sharing `paths` and keeps the plan as the instance's pending change; a stopped
+ *  VM is edited at once (`applied`), a running one waits for "Restart to apply". */
+export const shareFolders = (name: string, paths: string[], writable: boolean, confirmed: boolean): Promise<MountProposal> =>
+  invoke('share_folders', { name, paths, writable, confirmed });
 
-export const applyMounts = (name: string, paths: string[], writable: boolean, confirmed: boolean): Promise<Plan> =>
-  invoke('apply_mounts', { name, paths, writable, confirmed });
+/** Re-plans the pending change and applies it; with nothing left to change it is
+ *  discarded (`applied` false, an empty plan). */
+export const applyPendingMounts = (name: string, confirmed: boolean): Promise<MountProposal> =>
+  invoke('apply_pending_mounts', { name, confirmed });
+
+/** The exact limactl lines of the pending change. */
+export const pendingMountCommands = (name: string): Promise<string[]> => invoke('pending_mount_commands', { name });
+
+export const discardPendingMounts = (name: string): Promise<void> => invoke('discard_pending_mounts', { name });
 
 export const removeMount = (name: string, mountPoint: string): Promise<Plan> => invoke('remove_mount', { name, mountPoint });
 
@@ -64,9 +74,6 @@ export type DragEvent =
   | { kind: 'leave' };
 
 export const onDrag = (f: (d: DragEvent) => void): Promise<UnlistenFn> => listen<DragEvent>('limabar://drag', (e) => f(e.payload));
-
-export const mountCommands = (name: string, paths: string[], writable: boolean, confirmed: boolean): Promise<string[]> =>
-  invoke('mount_commands', { name, paths, writable, confirmed });
 
 /** The native folder picker ("Add folder…"); [] if cancelled. */
 export const pickFolders = (): Promise<string[]> => invoke('pick_folders');

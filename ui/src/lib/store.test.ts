@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apply, initialModel, withError, type Model } from './store';
+import { apply, initialModel, seedPending, withError, type Model } from './store';
 import { view } from './fixtures';
 
 const base: Model = { ...initialModel, instances: [view('nixos'), view('zeta')] };
@@ -38,5 +38,21 @@ describe('apply', () => {
     const from = { kind: 'stopped' as const };
     expect(apply(base, { type: 'stateChanged', name: 'nixos', from, to: from, byLimabar: false })).toBe(base);
     expect(apply(base, { type: 'warning', instance: null, message: 'x' })).toBe(base);
+  });
+});
+
+describe('seedPending', () => {
+  const plan = (mountPoint: string) => {
+    const m = { location: mountPoint, mountPoint, writable: true };
+    return { mounts: [m], added: [m], toggled: [], removed: [], notes: [], errors: [] };
+  };
+
+  it('takes the backend\'s pending changes and keeps what only the UI knows', () => {
+    const current = { web: { plan: plan('/a'), confirmed: true, deferred: true }, gone: { plan: plan('/b'), confirmed: false, deferred: false } };
+    const next = seedPending({ web: plan('/c'), nixos: plan('/d') }, current);
+    expect(next).toEqual({
+      web: { plan: plan('/c'), confirmed: true, deferred: true },
+      nixos: { plan: plan('/d'), confirmed: false, deferred: false },
+    });
   });
 });

@@ -5,6 +5,16 @@ import type { ErrorInfo } from '../bindings/ErrorInfo';
 import type { InstanceView } from '../bindings/InstanceView';
 import type { LimaConnection } from '../bindings/LimaConnection';
 import type { MountStatus } from '../bindings/MountStatus';
+import type { Plan } from '../bindings/Plan';
+
+/** A mount change the backend holds for an instance until it is applied or discarded. */
+export interface PendingMounts {
+  plan: Plan;
+  /** The user already agreed to a broad folder (or asked for this exact one). */
+  confirmed: boolean;
+  /** "Later": left for the next restart. The backend does not know; the UI does. */
+  deferred: boolean;
+}
 
 export interface Model {
   lima: LimaConnection;
@@ -50,3 +60,17 @@ export function withError(model: Model, name: string, error: ErrorInfo | null): 
   else delete errors[name];
   return { ...model, errors };
 }
+
+/** The pending changes the backend reports, keeping what only the UI knows ("Later"). */
+export function seedPending(held: { [name in string]?: Plan }, current: Record<string, PendingMounts>): Record<string, PendingMounts> {
+  const next: Record<string, PendingMounts> = {};
+  for (const [name, plan] of Object.entries(held)) {
+    if (!plan) continue;
+    const was = current[name];
+    next[name] = { plan, confirmed: was?.confirmed ?? false, deferred: was?.deferred ?? false };
+  }
+  return next;
+}
+
+/** Nothing to add or flip: applying it would change nothing. */
+export const changesNothing = (plan: Plan): boolean => plan.added.length + plan.toggled.length === 0;
