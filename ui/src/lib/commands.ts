@@ -1,0 +1,58 @@
+// Every Tauri command the UI calls, by name: its arguments (camelCase, as `invoke` sends
+// them) and what it returns, in the bindings' types. ipc.ts calls through this map and
+// App.test.ts mocks against it, so a renamed command or field fails type checking.
+import type { AppSnapshot } from '../bindings/AppSnapshot';
+import type { Diagnosis } from '../bindings/Diagnosis';
+import type { InstanceFlakes } from '../bindings/InstanceFlakes';
+import type { LogLine } from '../bindings/LogLine';
+import type { MountProposal } from '../bindings/MountProposal';
+import type { NewVmRequest } from '../bindings/NewVmRequest';
+import type { OpenedShell } from '../bindings/OpenedShell';
+import type { Operation } from '../bindings/Operation';
+import type { Plan } from '../bindings/Plan';
+import type { SettingsUpdate } from '../bindings/SettingsUpdate';
+import type { SettingsView } from '../bindings/SettingsView';
+import type { TerminalSettings } from '../bindings/TerminalSettings';
+
+/** A command without arguments has `args: void`; one without a result `result: void`. */
+export interface Commands {
+  snapshot: { args: void; result: AppSnapshot };
+  reconnect: { args: void; result: void };
+  run_operation: { args: { name: string; operation: Operation }; result: void };
+  limactl_command: { args: { name: string; operation: Operation }; result: string };
+  hide_popover: { args: void; result: void };
+  set_pinned: { args: { pinned: boolean }; result: void };
+
+  share_folders: { args: { name: string; paths: string[]; writable: boolean; confirmed: boolean }; result: MountProposal };
+  apply_pending_mounts: { args: { name: string; confirmed: boolean }; result: MountProposal };
+  pending_mount_commands: { args: { name: string }; result: string[] };
+  discard_pending_mounts: { args: { name: string }; result: void };
+  remove_mount: { args: { name: string; mountPoint: string }; result: Plan };
+  pick_folders: { args: void; result: string[] };
+
+  flakes: { args: { name: string }; result: InstanceFlakes };
+  open_dev_shell: { args: { name: string; dir: string; shell: string }; result: OpenedShell };
+  dev_shell_command: { args: { name: string; dir: string; shell: string }; result: string };
+  terminals: { args: void; result: TerminalSettings };
+  set_terminal: { args: { id: string }; result: void };
+  pick_flake_folder: { args: void; result: string | null };
+
+  diagnosis: { args: { name: string }; result: Diagnosis };
+  apply_fix: { args: { name: string; id: string }; result: void };
+
+  create_vm: { args: { request: NewVmRequest }; result: void };
+  new_vm_yaml: { args: { request: NewVmRequest }; result: string };
+
+  open_logs: { args: { name: string }; result: LogLine[] };
+  close_logs: { args: void; result: void };
+  diagnostics: { args: { name: string }; result: string };
+
+  delete_vm: { args: { name: string }; result: void };
+
+  get_settings: { args: void; result: SettingsView };
+  save_settings: { args: { update: SettingsUpdate }; result: void };
+}
+
+export type Command = keyof Commands;
+export type ArgsOf<K extends Command> = Commands[K]['args'];
+export type ResultOf<K extends Command> = Commands[K]['result'];
