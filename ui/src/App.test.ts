@@ -4,14 +4,25 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import App from './App.svelte';
 import { view } from './lib/fixtures';
+import type { ArgsOf, Command, ResultOf } from './lib/commands';
+import { EVENTS, type EventPayloads } from './bindings/events';
 import type { AppSnapshot } from './bindings/AppSnapshot';
+import type { ErrorInfo } from './bindings/ErrorInfo';
 import type { LimaInfo } from './bindings/LimaInfo';
+import type { LogLine } from './bindings/LogLine';
 import type { Plan } from './bindings/Plan';
 
 const info: LimaInfo = { path: '/opt/homebrew/bin/limactl', version: { major: 2, minor: 2, patch: 0 }, features: { watch: true, restartWithEdits: true, shellFailsWhenStopped: true, setLiteralsDecodedTwice: true }, simulated: false };
 const connected: AppSnapshot['lima'] = { kind: 'connected', info };
 
-let calls: Array<{ cmd: string; args: unknown }> = [];
+/** The mocked backend: one handler per command, typed by the Commands map the UI calls
+ *  through, so a renamed command, argument or binding field fails type checking here. */
+type Handlers = { [K in Command]: (args: ArgsOf<K>) => ResultOf<K> | Promise<ResultOf<K>> };
+/** One recorded invoke, its arguments typed by its command. */
+type Call = { [K in Command]: { cmd: K; args: ArgsOf<K> } }[Command];
+
+let calls: Call[] = [];
+let backend: Handlers;
 let mounted = false;
 let fixed = false;
 let settingsLimactl = '';
@@ -19,13 +30,26 @@ let snapshot: AppSnapshot;
 /** The mount change the mocked backend holds per instance, as Rust does. */
 let held: Record<string, { paths: string[]; writable: boolean }> = {};
 
+/** What the backend rejects with. */
+const fail = (e: ErrorInfo): never => {
+  throw e;
+};
+/** Pushes an event as the backend does, its payload typed by the event's name. */
+const push = <K extends keyof EventPayloads>(event: K, payload: EventPayloads[K]) => emit(EVENTS[event], payload);
+/** The arguments of every call to `cmd`, in order. */
+const callsTo = <K extends Command>(cmd: K): ArgsOf<K>[] => calls.filter((c) => c.cmd === cmd).map((c) => c.args as ArgsOf<K>);
+/** Asserts one call to `cmd` had exactly these arguments. */
+const expectCalled = <K extends Command>(cmd: K, args: ArgsOf<K>) => expect(callsTo(cmd)).toContainEqual(args);
+
 const instance = (name: string) => snapshot.instances.find((v) => v.name === name);
+
+const noChange: Plan = { mounts: [], added: [], toggled: [], removed: [], notes: [], errors: [] };
 
 /** What the backend plans for sharing `paths` with `name`. */
 function planFor(name: string, paths: string[], writable: boolean): Plan {
   if (paths[0].includes(', ')) {
     const reason = `The guest path "${paths[0]}" can't be mounted in a NixOS guest: it contains ",". Rename the folder, or mount a folder higher up whose path does not have it.`;
-    return { mounts: [], added: [], toggled: [], removed: [], notes: [], errors: [{ code: 'unmountable', path: paths[0], reason }] };
+    return { ...noChange, errors: [{ code: 'unmountable', path: paths[0], reason }] };
   }
   const mounts = instance(name)?.mounts ?? [];
   const toggled = mounts.filter((m) => paths.includes(m.mountPoint) && m.writable !== writable).map((m) => ({ ...m, writable }));
@@ -42,106 +66,108 @@ beforeEach(() => {
   fixed = false;
   held = {};
   snapshot = { lima: connected, popoverVisible: true, pendingMounts: {}, instances: [view('nixos'), view('web', { kind: 'ready', sshPort: 50122, bootSecs: 9.8, since: Date.now() - 5000 })] };
+  backend = {
+    snapshot: () => snapshot,
+    reconnect: () => {},
+    run_operation: ({ name }) => {
+      if (name === 'web') fail({ code: 'busy', message: '`web` is busy: start is still in progress', hint: 'Wait for the current operation to finish.' });
+    },
+    limactl_command: ({ name, operation }) =>
+      operation === 'start' ? `/opt/homebrew/bin/limactl start --tty=false --timeout 15m ${name}` : `/opt/homebrew/bin/limactl stop --tty=false -f ${name}`,
+    hide_popover: () => {},
+    set_pinned: () => {},
+
+    share_folders: ({ name, paths, writable }) => {
+      const plan = planFor(name, paths, writable);
+      held[name] = { paths, writable };
+      // A stopped VM is edited at once.
+      return { plan, applied: instance(name)?.state.kind === 'stopped' && changes(plan) };
+    },
+    apply_pending_mounts: ({ name }) => {
+      const h = held[name];
+      const plan = h ? planFor(name, h.paths, h.writable) : null;
+      if (!plan || !changes(plan)) {
+        delete held[name];
+        return { plan: noChange, applied: false };
+      }
+      return { plan, applied: true };
+    },
+    pending_mount_commands: ({ name }) =>
+      held[name] ? [`/opt/homebrew/bin/limactl restart --tty=false ${name} --set '.mounts += [{"location":"${held[name].paths[0]}"}]'`] : [],
+    discard_pending_mounts: ({ name }) => {
+      delete held[name];
+    },
+    remove_mount: ({ name }) => ({ ...noChange, mounts: instance(name)?.mounts ?? [] }),
+    pick_folders: () => ['/Users/me/picked'],
+
+    flakes: ({ name }) => {
+      if (name !== 'web') return { name, flakes: [], truncated: false };
+      return {
+        name: 'web',
+        truncated: false,
+        flakes: [
+          {
+            dir: '/Users/me/src/app', guestDir: '/Users/me/src/app', writable: true, git: 'untracked', evaluated: true, error: null,
+            warning: 'flake.nix is not tracked by git, so nix will not see it: run `git add flake.nix`',
+            shells: [{ name: 'default', prebuilt: 'ready' }, { name: 'rust', prebuilt: 'none' }],
+          },
+        ],
+      };
+    },
+    open_dev_shell: ({ dir, shell }) => {
+      if (dir === '/Users/me/other app' && !mounted) fail({ code: 'not-mounted', message: '`/Users/me/other app` is not shared with `web`', hint: null });
+      if (shell === 'rust') fail({ code: 'terminal-failed', message: 'XTerm could not be started: cannot open display', hint: 'Choose another terminal, or use Copy command and paste it into your own.' });
+      return { terminal: 'XTerm', prebuilt: true, spawnMs: 4.2, startedVm: false };
+    },
+    dev_shell_command: () => "/opt/homebrew/bin/limactl shell --workdir /Users/me/src/app web nix develop '.#rust'",
+    terminals: () => ({ choices: [{ id: 'xterm', label: 'XTerm' }, { id: 'kitty', label: 'kitty' }], selected: { id: 'xterm', label: 'XTerm' } }),
+    set_terminal: () => {},
+    pick_flake_folder: () => '/Users/me/other app',
+
+    diagnosis: ({ name }) => {
+      if (name !== 'nixos') return { name, findings: [], explanation: null };
+      return {
+        name: 'nixos',
+        explanation: fixed ? null : { id: 'guest-agent-not-running', cause: 'Plain mode is on: there is no guest agent.', fix: 'Turn plain mode off, then restart.' },
+        findings: fixed ? [] : [
+          { id: 'plain-mode', severity: 'error', message: 'Plain mode is on (`plain: true`).', why: 'No mounts.', fix: 'Turn plain mode off.', set: '.plain = false' },
+          { id: 'image-without-digest', severity: 'info', message: '1 image(s) have no digest.', why: 'Unverified.', fix: 'Add the digest.', set: null },
+        ],
+      };
+    },
+    apply_fix: () => {
+      fixed = true;
+    },
+
+    create_vm: () => new Promise(() => {}), // still creating
+    new_vm_yaml: ({ request }) => {
+      if (request.name.includes(' ')) fail({ code: 'failed', message: '`limactl create` failed: `my vm` is not a valid instance name', hint: null });
+      return `# A NixOS dev VM\nimages: []\n`;
+    },
+
+    open_logs: () => [
+      { source: 'hostAgent', level: 'info', time: null, msg: 'Waiting for the essential requirement 1 of 3: "ssh"' },
+      { source: 'hostAgent', level: 'error', time: null, msg: 'failed to start VZ' },
+      { source: 'console', level: '', time: null, msg: '[    0.0] Linux version 6.12' },
+    ],
+    close_logs: () => {},
+    diagnostics: () => 'Limabar 0.1.0 · Lima 2.2.0',
+
+    delete_vm: () => fail({ code: 'failed', message: '`nixos` is protected against deletion', hint: 'If you really mean it: `limactl unprotect nixos`, then delete again.' }),
+
+    get_settings: () => ({ limactl: settingsLimactl, limactlInUse: '/opt/homebrew/bin/limactl', notifyReady: true, notifyProblems: true, openAtLogin: false }),
+    save_settings: ({ update }) => {
+      if (update.limactl === '/nope') fail({ code: 'io', message: 'limactl: `/nope` is not a file', hint: null });
+      settingsLimactl = update.limactl;
+    },
+  };
   mockIPC(
     (cmd, args) => {
-      calls.push({ cmd, args });
-      if (cmd === 'snapshot') return snapshot;
-      if (cmd === 'run_operation') {
-        const a = args as { name: string };
-        if (a.name === 'web') throw { code: 'busy', message: '`web` is busy: start is still in progress', hint: 'Wait for the current operation to finish.' };
-        return null;
-      }
-      if (cmd === 'share_folders') {
-        const a = args as { name: string; paths: string[]; writable: boolean };
-        const plan = planFor(a.name, a.paths, a.writable);
-        held[a.name] = { paths: a.paths, writable: a.writable };
-        // A stopped VM is edited at once.
-        return { plan, applied: instance(a.name)?.state.kind === 'stopped' && changes(plan) };
-      }
-      if (cmd === 'apply_pending_mounts') {
-        const a = args as { name: string };
-        const h = held[a.name];
-        const plan = h ? planFor(a.name, h.paths, h.writable) : null;
-        if (!plan || !changes(plan)) {
-          delete held[a.name];
-          return { plan: { mounts: [], added: [], toggled: [], removed: [], notes: [], errors: [] }, applied: false };
-        }
-        return { plan, applied: true };
-      }
-      if (cmd === 'discard_pending_mounts') {
-        delete held[(args as { name: string }).name];
-        return null;
-      }
-      if (cmd === 'pick_folders') return ['/Users/me/picked'];
-      if (cmd === 'flakes') {
-        const a = args as { name: string };
-        if (a.name !== 'web') return { name: a.name, flakes: [], truncated: false };
-        return {
-          name: 'web',
-          truncated: false,
-          flakes: [
-            {
-              dir: '/Users/me/src/app', guestDir: '/Users/me/src/app', writable: true, git: 'untracked', evaluated: true, error: null,
-              warning: 'flake.nix is not tracked by git, so nix will not see it: run `git add flake.nix`',
-              shells: [{ name: 'default', prebuilt: 'ready' }, { name: 'rust', prebuilt: 'none' }],
-            },
-          ],
-        };
-      }
-      if (cmd === 'terminals') return { choices: [{ id: 'xterm', label: 'XTerm' }, { id: 'kitty', label: 'kitty' }], selected: { id: 'xterm', label: 'XTerm' } };
-      if (cmd === 'pick_flake_folder') return '/Users/me/other app';
-      if (cmd === 'diagnosis') {
-        const a = args as { name: string };
-        if (a.name !== 'nixos') return { name: a.name, findings: [], explanation: null };
-        return {
-          name: 'nixos',
-          explanation: fixed ? null : { id: 'guest-agent-not-running', cause: 'Plain mode is on: there is no guest agent.', fix: 'Turn plain mode off, then restart.' },
-          findings: fixed ? [] : [
-            { id: 'plain-mode', severity: 'error', message: 'Plain mode is on (`plain: true`).', why: 'No mounts.', fix: 'Turn plain mode off.', set: '.plain = false' },
-            { id: 'image-without-digest', severity: 'info', message: '1 image(s) have no digest.', why: 'Unverified.', fix: 'Add the digest.', set: null },
-          ],
-        };
-      }
-      if (cmd === 'new_vm_yaml') {
-        const r = (args as { request: { name: string } }).request;
-        if (r.name.includes(' ')) throw { code: 'failed', message: '`limactl create` failed: `my vm` is not a valid instance name', hint: null };
-        return `# A NixOS dev VM\nimages: []\n`;
-      }
-      if (cmd === 'create_vm') return new Promise(() => {}); // still creating
-      if (cmd === 'open_logs')
-        return [
-          { source: 'hostAgent', level: 'info', time: null, msg: 'Waiting for the essential requirement 1 of 3: "ssh"' },
-          { source: 'hostAgent', level: 'error', time: null, msg: 'failed to start VZ' },
-          { source: 'console', level: '', time: null, msg: '[    0.0] Linux version 6.12' },
-        ];
-      if (cmd === 'diagnostics') return 'Limabar 0.1.0 · Lima 2.2.0';
-      if (cmd === 'get_settings') return { limactl: settingsLimactl, limactlInUse: '/opt/homebrew/bin/limactl', notifyReady: true, notifyProblems: true, openAtLogin: false };
-      if (cmd === 'save_settings') {
-        const u = (args as { update: { limactl: string } }).update;
-        if (u.limactl === '/nope') throw { code: 'io', message: 'limactl: `/nope` is not a file', hint: null };
-        settingsLimactl = u.limactl;
-        return null;
-      }
-      if (cmd === 'delete_vm') throw { code: 'failed', message: '`nixos` is protected against deletion', hint: 'If you really mean it: `limactl unprotect nixos`, then delete again.' };
-      if (cmd === 'apply_fix') {
-        fixed = true;
-        return null;
-      }
-      if (cmd === 'open_dev_shell') {
-        const a = args as { shell: string; dir: string };
-        if (a.dir === '/Users/me/other app' && !mounted) throw { code: 'not-mounted', message: '`/Users/me/other app` is not shared with `web`', hint: null };
-        if (a.shell === 'rust') throw { code: 'terminal-failed', message: 'XTerm could not be started: cannot open display', hint: 'Choose another terminal, or use Copy command and paste it into your own.' };
-        return { terminal: 'XTerm', prebuilt: true, spawnMs: 4.2, startedVm: false };
-      }
-      if (cmd === 'dev_shell_command') return "/opt/homebrew/bin/limactl shell --workdir /Users/me/src/app web nix develop '.#rust'";
-      if (cmd === 'pending_mount_commands') return ["/opt/homebrew/bin/limactl restart --tty=false web --set '.mounts += [{\"location\":\"/Users/me/src/app\"}]'"];
-      if (cmd === 'limactl_command') {
-        const a = args as { name: string; operation: string };
-        return a.operation === 'start'
-          ? `/opt/homebrew/bin/limactl start --tty=false --timeout 15m ${a.name}`
-          : `/opt/homebrew/bin/limactl stop --tty=false -f ${a.name}`;
-      }
-      return null;
+      if (!(cmd in backend)) throw new Error(`the UI called ${cmd}, which the backend does not have`);
+      const name = cmd as Command;
+      calls.push({ cmd: name, args } as Call);
+      // One dispatch point: each handler's own signature was checked above.
+      return (backend[name] as (a: unknown) => unknown)(args);
     },
     { shouldMockEvents: true },
   );
@@ -173,15 +199,15 @@ describe('App', () => {
     render(App);
     await screen.findByText('nixos');
     await fireEvent.click(row('nixos').querySelector('[data-action="start"]')!);
-    expect(calls).toContainEqual({ cmd: 'run_operation', args: { name: 'nixos', operation: 'start' } });
-    await emit('limabar://change', {
+    expectCalled('run_operation', { name: 'nixos', operation: 'start' });
+    await push('change', {
       type: 'upserted',
       instance: view('nixos', { kind: 'starting', phase: 'user session', since: Date.now() - 2000 }, { operation: 'start' }),
     });
     await screen.findByText(/Starting — user session/);
     expect(row('nixos').querySelector('[data-action="busy"]')!.textContent).toBe('Starting…');
     // Lima's listing can still carry the dead boot's SSH port: a failed VM has no SSH.
-    await emit('limabar://change', { type: 'upserted', instance: view('nixos', { kind: 'failed', reason: 'exiting, status={Running:false}' }, { sshLocalPort: 50641 }) });
+    await push('change', { type: 'upserted', instance: view('nixos', { kind: 'failed', reason: 'exiting, status={Running:false}' }, { sshLocalPort: 50641 }) });
     await screen.findByText('exiting, status={Running:false}');
     expect(row('nixos').dataset.state).toBe('failed');
     expect(row('nixos').textContent).not.toContain('ssh :');
@@ -196,6 +222,16 @@ describe('App', () => {
     expect(err.textContent).toContain('Wait for the current operation');
   });
 
+  it('shows a rejection that is not an ErrorInfo as its message', async () => {
+    backend.run_operation = () => {
+      throw 'command run_operation not found';
+    };
+    render(App);
+    await screen.findByText('nixos');
+    await fireEvent.click(row('nixos').querySelector('[data-action="start"]')!);
+    expect((await screen.findByTestId('error')).textContent).toBe('command run_operation not found');
+  });
+
   it('shows onboarding with the install command when limactl is missing', async () => {
     snapshot = { lima: { kind: 'failed', error: { code: 'limactl-not-found', message: 'limactl was not found (looked in /usr/bin)', hint: null } }, instances: [], popoverVisible: true, pendingMounts: {} };
     render(App);
@@ -208,15 +244,15 @@ describe('App', () => {
     snapshot = missing;
     render(App);
     await fireEvent.click(await screen.findByText('Check again'));
-    expect(calls.filter((c) => c.cmd === 'reconnect')).toHaveLength(1);
-    await emit('limabar://lima', missing.lima);
+    expect(callsTo('reconnect')).toHaveLength(1);
+    await push('lima', missing.lima);
     expect((await screen.findByTestId('recheck-result')).textContent).toContain('still not usable');
     // The hint's other way out, a limactl path, is reachable too.
     expect(screen.getByText('Settings…')).toBeTruthy();
     // The user installs Lima and checks again: the app connects and lists the VMs.
     snapshot = { lima: connected, popoverVisible: true, pendingMounts: {}, instances: [view('nixos')] };
     await fireEvent.click(screen.getByText('Check again'));
-    await emit('limabar://lima', connected);
+    await push('lima', connected);
     expect(await screen.findByText('nixos')).toBeTruthy();
     expect(screen.queryByTestId('onboarding')).toBeNull();
   });
@@ -235,14 +271,14 @@ describe('App', () => {
     expect(start.value).toBe('/opt/homebrew/bin/limactl start --tty=false --timeout 15m nixos');
     const force = screen.getByLabelText('limactl command to force stop') as HTMLInputElement;
     expect(force.value).toBe('/opt/homebrew/bin/limactl stop --tty=false -f nixos');
-    expect(calls.filter((c) => c.cmd === 'limactl_command').map((c) => (c.args as { operation: string }).operation)).toEqual(['start', 'forceStop']);
+    expect(callsTo('limactl_command').map((a) => a.operation)).toEqual(['start', 'forceStop']);
   });
 
   it('closes on Escape', async () => {
     render(App);
     await screen.findByText('nixos');
     await fireEvent.keyDown(window, { key: 'Escape' });
-    expect(calls.some((c) => c.cmd === 'hide_popover')).toBe(true);
+    expect(callsTo('hide_popover')).not.toEqual([]);
   });
 });
 
@@ -257,7 +293,7 @@ describe('the clock', () => {
       render(App);
       await screen.findByText('web');
       expect(intervals).toBe(0);
-      await emit('limabar://popover', true);
+      await push('popover', true);
       await new Promise((r) => setTimeout(r, 0));
       expect(intervals).toBe(1);
     } finally {
@@ -278,35 +314,35 @@ describe('dropping folders', () => {
   it('plans a drop on a running VM and restarts only when asked', async () => {
     render(App);
     await screen.findByText('web');
-    await emit('limabar://drag', { kind: 'enter', paths: ['/Users/me/src/app'], x: 1, y: 1 });
+    await push('drag', { kind: 'enter', paths: ['/Users/me/src/app'], x: 1, y: 1 });
     expect((await screen.findByTestId('drop-hint')).textContent).toContain('Drop');
     // happy-dom has no layout: the drop names no row, and with two VMs none is guessed.
-    await emit('limabar://drag', { kind: 'drop', paths: ['/Users/me/src/app'], x: 1, y: 1 });
-    expect(calls.some((c) => c.cmd === 'share_folders')).toBe(false);
+    await push('drag', { kind: 'drop', paths: ['/Users/me/src/app'], x: 1, y: 1 });
+    expect(callsTo('share_folders')).toEqual([]);
     snapshot = { ...snapshot, instances: [snapshot.instances[1]] };
     cleanup();
     render(App);
     await screen.findByText('web');
-    await emit('limabar://change', { type: 'upserted', instance: view('web', { kind: 'ready', sshPort: 1, bootSecs: 10.6, since: Date.now() }, { bootEstimateSecs: 10.6 }) });
-    await emit('limabar://drag', { kind: 'drop', paths: ['/Users/me/src/app'], x: 1, y: 1 });
+    await push('change', { type: 'upserted', instance: view('web', { kind: 'ready', sshPort: 1, bootSecs: 10.6, since: Date.now() }, { bootEstimateSecs: 10.6 }) });
+    await push('drag', { kind: 'drop', paths: ['/Users/me/src/app'], x: 1, y: 1 });
     const box = await screen.findByTestId('pending');
-    expect(calls).toContainEqual({ cmd: 'share_folders', args: { name: 'web', paths: ['/Users/me/src/app'], writable: true, confirmed: false } });
+    expectCalled('share_folders', { name: 'web', paths: ['/Users/me/src/app'], writable: true, confirmed: false });
     expect(box.textContent).toContain('on top of the read-only');
     expect(row('web').querySelector('[data-mount="/Users/me/src/app"]')!.getAttribute('data-pending')).toBe('true');
     await fireEvent.click(box.querySelector('[data-action="mount-commands"]')!);
     const line = (await screen.findByLabelText('limactl command for the mount change')) as HTMLInputElement;
     expect(line.value).toContain('limactl restart --tty=false web --set');
-    expect(calls).toContainEqual({ cmd: 'pending_mount_commands', args: { name: 'web' } });
+    expectCalled('pending_mount_commands', { name: 'web' });
     const apply = box.querySelector('[data-action="apply-mounts"]')!;
     expect(apply.textContent).toContain('Restart to apply (about 11 s)');
-    expect(calls.some((c) => c.cmd === 'apply_pending_mounts')).toBe(false);
+    expect(callsTo('apply_pending_mounts')).toEqual([]);
     await fireEvent.click(screen.getByText('Later'));
     expect(screen.getByTestId('pending').dataset.deferred).toBe('true');
     await fireEvent.click(screen.getByTestId('pending').querySelector('[data-action="apply-mounts"]')!);
-    expect(calls).toContainEqual({ cmd: 'apply_pending_mounts', args: { name: 'web', confirmed: false } });
-    await emit('limabar://change', { type: 'operationEnded', name: 'web', operation: 'mounts', error: null });
-    await emit('limabar://change', { type: 'mountsChecked', name: 'web', checks: [{ mountPoint: '/Users/me/src/app', check: { status: 'verified' }, explanation: 'ok' }] });
-    await emit('limabar://change', { type: 'upserted', instance: view('web', { kind: 'ready', sshPort: 1, bootSecs: 10.6, since: Date.now() }, { mounts: [{ location: '/Users/me/src/app', mountPoint: '/Users/me/src/app', writable: true }] }) });
+    expectCalled('apply_pending_mounts', { name: 'web', confirmed: false });
+    await push('change', { type: 'operationEnded', name: 'web', operation: 'mounts', error: null });
+    await push('change', { type: 'mountsChecked', name: 'web', checks: [{ mountPoint: '/Users/me/src/app', check: { status: 'verified' }, explanation: 'ok' }] });
+    await push('change', { type: 'upserted', instance: view('web', { kind: 'ready', sshPort: 1, bootSecs: 10.6, since: Date.now() }, { mounts: [{ location: '/Users/me/src/app', mountPoint: '/Users/me/src/app', writable: true }] }) });
     const m = await screen.findByText('✓ verified');
     expect(m.closest('[data-mount]')!.getAttribute('data-check')).toBe('verified');
     expect(screen.queryByTestId('pending')).toBeNull();
@@ -316,7 +352,7 @@ describe('dropping folders', () => {
     snapshot = { ...snapshot, instances: [view('nixos')] };
     render(App);
     await screen.findByText('nixos');
-    await emit('limabar://drag', { kind: 'drop', paths: ['/Users/me/clients, 2026'], x: 1, y: 1 });
+    await push('drag', { kind: 'drop', paths: ['/Users/me/clients, 2026'], x: 1, y: 1 });
     const box = await screen.findByTestId('pending');
     expect(box.textContent).toContain('Rename the folder');
     expect(box.textContent).not.toContain('unmountable');
@@ -324,9 +360,9 @@ describe('dropping folders', () => {
     expect(box.querySelector('[data-action="mount-commands"]')).toBeNull();
     await fireEvent.click(screen.getByText('Dismiss'));
     expect(screen.queryByTestId('pending')).toBeNull();
-    expect(calls.some((c) => c.cmd === 'apply_pending_mounts')).toBe(false);
+    expect(callsTo('apply_pending_mounts')).toEqual([]);
     // The backend lets go of it too.
-    expect(calls).toContainEqual({ cmd: 'discard_pending_mounts', args: { name: 'nixos' } });
+    expectCalled('discard_pending_mounts', { name: 'nixos' });
   });
 
   it('toggles a mount read-only on a stopped VM at once', async () => {
@@ -336,8 +372,8 @@ describe('dropping folders', () => {
     await fireEvent.click(row('nixos').querySelector('[data-action="toggle-writable"]')!);
     await new Promise((r) => setTimeout(r, 0));
     // One round trip: the backend edits a stopped VM itself.
-    expect(calls.filter((c) => c.cmd === 'share_folders')).toEqual([{ cmd: 'share_folders', args: { name: 'nixos', paths: ['/Users/me/src'], writable: false, confirmed: true } }]);
-    expect(calls.some((c) => c.cmd === 'apply_pending_mounts')).toBe(false);
+    expect(callsTo('share_folders')).toEqual([{ name: 'nixos', paths: ['/Users/me/src'], writable: false, confirmed: true }]);
+    expect(callsTo('apply_pending_mounts')).toEqual([]);
   });
 
   it('"Add folder…" plans the picked folders like a drop', async () => {
@@ -346,36 +382,36 @@ describe('dropping folders', () => {
     await screen.findByText('nixos');
     await fireEvent.click(row('nixos').querySelector('[data-action="add-folder"]')!);
     await new Promise((r) => setTimeout(r, 0));
-    expect(calls).toContainEqual({ cmd: 'share_folders', args: { name: 'nixos', paths: ['/Users/me/picked'], writable: true, confirmed: false } });
+    expectCalled('share_folders', { name: 'nixos', paths: ['/Users/me/picked'], writable: true, confirmed: false });
   });
 
   it('applies a drop on a stopped VM at once (no restart to wait for)', async () => {
     snapshot = { ...snapshot, instances: [view('nixos')] };
     render(App);
     await screen.findByText('nixos');
-    await emit('limabar://drag', { kind: 'drop', paths: ['/Users/me/a b ü'], x: 1, y: 1 });
+    await push('drag', { kind: 'drop', paths: ['/Users/me/a b ü'], x: 1, y: 1 });
     // Shown as pending while the backend edits it…
     expect((await screen.findByTestId('pending')).textContent).not.toContain('Restart to apply');
-    expect(calls.filter((c) => c.cmd === 'share_folders')).toEqual([{ cmd: 'share_folders', args: { name: 'nixos', paths: ['/Users/me/a b ü'], writable: true, confirmed: false } }]);
-    expect(calls.some((c) => c.cmd === 'apply_pending_mounts')).toBe(false);
+    expect(callsTo('share_folders')).toEqual([{ name: 'nixos', paths: ['/Users/me/a b ü'], writable: true, confirmed: false }]);
+    expect(callsTo('apply_pending_mounts')).toEqual([]);
     // …and gone once the edit has ended.
-    await emit('limabar://change', { type: 'operationEnded', name: 'nixos', operation: 'mounts', error: null });
-    await emit('limabar://change', { type: 'upserted', instance: view('nixos', { kind: 'stopped' }, { mounts: [{ location: '/Users/me/a b ü', mountPoint: '/Users/me/a b ü', writable: true }] }) });
+    await push('change', { type: 'operationEnded', name: 'nixos', operation: 'mounts', error: null });
+    await push('change', { type: 'upserted', instance: view('nixos', { kind: 'stopped' }, { mounts: [{ location: '/Users/me/a b ü', mountPoint: '/Users/me/a b ü', writable: true }] }) });
     await waitFor(() => expect(screen.queryByTestId('pending')).toBeNull());
     expect(row('nixos').querySelector('[data-mount="/Users/me/a b ü"]')!.getAttribute('data-pending')).toBe('false');
-    expect(calls.filter((c) => c.cmd === 'share_folders')).toHaveLength(1);
+    expect(callsTo('share_folders')).toHaveLength(1);
   });
 
   it('waits for "Restart to apply" after a drop on a running VM', async () => {
     snapshot = { ...snapshot, instances: [snapshot.instances[1]] };
     render(App);
     await screen.findByText('web');
-    await emit('limabar://drag', { kind: 'drop', paths: ['/Users/me/src/app'], x: 1, y: 1 });
+    await push('drag', { kind: 'drop', paths: ['/Users/me/src/app'], x: 1, y: 1 });
     const box = await screen.findByTestId('pending');
     expect(box.querySelector('[data-action="apply-mounts"]')!.textContent).toBe('Restart to apply');
     expect(screen.getByText('Later')).toBeTruthy();
-    expect(calls.filter((c) => c.cmd === 'share_folders')).toHaveLength(1);
-    expect(calls.some((c) => c.cmd === 'apply_pending_mounts')).toBe(false);
+    expect(callsTo('share_folders')).toHaveLength(1);
+    expect(callsTo('apply_pending_mounts')).toEqual([]);
   });
 
   it('shows the pending change the backend holds, from the snapshot and after a reload', async () => {
@@ -390,15 +426,15 @@ describe('dropping folders', () => {
     expect(row('nixos').querySelector('[data-testid="pending"]')).toBeNull();
     await fireEvent.click(screen.getByText('Later'));
     // A reload (Lima found again) takes the backend's word, and keeps "Later".
-    await emit('limabar://lima', connected);
-    await waitFor(() => expect(calls.filter((c) => c.cmd === 'snapshot')).toHaveLength(2));
+    await push('lima', connected);
+    await waitFor(() => expect(callsTo('snapshot')).toHaveLength(2));
     await new Promise((r) => setTimeout(r, 0));
     expect(screen.getByTestId('pending').dataset.deferred).toBe('true');
     await fireEvent.click(screen.getByTestId('pending').querySelector('[data-action="apply-mounts"]')!);
-    expect(calls).toContainEqual({ cmd: 'apply_pending_mounts', args: { name: 'web', confirmed: false } });
+    expectCalled('apply_pending_mounts', { name: 'web', confirmed: false });
     // Once the backend no longer holds it, a reload drops it.
     snapshot = { ...snapshot, pendingMounts: {} };
-    await emit('limabar://lima', connected);
+    await push('lima', connected);
     await waitFor(() => expect(screen.queryByTestId('pending')).toBeNull());
   });
 
@@ -416,7 +452,7 @@ describe('dropping folders', () => {
     expect(flake.textContent).toContain('instant');
     expect(row('nixos').querySelector('[data-flake]')).toBeNull();
     await fireEvent.click(flake.querySelector('[data-shell="default"]')!);
-    expect(calls).toContainEqual({ cmd: 'open_dev_shell', args: { name: 'web', dir: '/Users/me/src/app', shell: 'default' } });
+    expectCalled('open_dev_shell', { name: 'web', dir: '/Users/me/src/app', shell: 'default' });
     expect((await screen.findByTestId('devshell-message')).textContent).toBe('Opened default in XTerm (pre-built)');
     await fireEvent.click(flake.querySelector('[data-shell="rust"]')!);
     const err = await screen.findByTestId('devshell-error');
@@ -432,7 +468,7 @@ describe('dropping folders', () => {
     const select = (await screen.findByTestId('terminal')) as HTMLSelectElement;
     expect(select.value).toBe('xterm');
     await fireEvent.change(select, { target: { value: 'kitty' } });
-    expect(calls).toContainEqual({ cmd: 'set_terminal', args: { id: 'kitty' } });
+    expectCalled('set_terminal', { id: 'kitty' });
   });
 
   it('offers to mount a chosen flake folder that is not shared, then opens it', async () => {
@@ -445,11 +481,11 @@ describe('dropping folders', () => {
     const offer = await screen.findByTestId('mount-offer');
     expect(offer.textContent).toContain('/Users/me/other app is not shared with web');
     await fireEvent.click(offer.querySelector('[data-action="mount-and-open"]')!);
-    expect(calls).toContainEqual({ cmd: 'share_folders', args: { name: 'web', paths: ['/Users/me/other app'], writable: true, confirmed: false } });
+    expectCalled('share_folders', { name: 'web', paths: ['/Users/me/other app'], writable: true, confirmed: false });
     mounted = true;
-    await emit('limabar://change', { type: 'operationEnded', name: 'web', operation: 'mounts', error: null });
+    await push('change', { type: 'operationEnded', name: 'web', operation: 'mounts', error: null });
     await waitFor(() => {
-      const opens = calls.filter((c) => c.cmd === 'open_dev_shell' && (c.args as { dir: string }).dir === '/Users/me/other app');
+      const opens = callsTo('open_dev_shell').filter((a) => a.dir === '/Users/me/other app');
       if (opens.length !== 2) throw new Error(`${opens.length} opens`);
     });
     expect((await screen.findByTestId('devshell-message')).textContent).toBe('Opened default in XTerm (pre-built)');
@@ -466,7 +502,7 @@ describe('dropping folders', () => {
     const fix = plain.querySelector<HTMLButtonElement>('[data-action="fix"]')!;
     expect(fix.disabled).toBe(false); // nixos is stopped
     await fireEvent.click(fix);
-    expect(calls).toContainEqual({ cmd: 'apply_fix', args: { name: 'nixos', id: 'plain-mode' } });
+    expectCalled('apply_fix', { name: 'nixos', id: 'plain-mode' });
     await waitFor(() => {
       if (row('nixos').querySelector('[data-testid="findings"]')) throw new Error('still listed');
     });
@@ -479,22 +515,22 @@ describe('dropping folders', () => {
     const form = await screen.findByTestId('new-vm');
     const name = form.querySelector<HTMLInputElement>('input[name="name"]')!;
     expect(name.value).toBe('nixos-2'); // nixos is taken
-    await emit('limabar://drag', { kind: 'drop', paths: ['/Users/me/src/app'], x: 1, y: 1 });
+    await push('drag', { kind: 'drop', paths: ['/Users/me/src/app'], x: 1, y: 1 });
     await waitFor(() => {
       if (!form.querySelector('[data-folder="/Users/me/src/app"]')) throw new Error('no folder yet');
     });
-    expect(calls.some((c) => c.cmd === 'share_folders')).toBe(false);
+    expect(callsTo('share_folders')).toEqual([]);
     await fireEvent.input(name, { target: { value: 'my vm' } });
     await fireEvent.submit(form);
     expect((await screen.findByTestId('new-vm-error')).textContent).toContain('not a valid instance name');
     await fireEvent.input(name, { target: { value: 'dev' } });
     await fireEvent.submit(form);
     await waitFor(() => {
-      if (!calls.some((c) => c.cmd === 'create_vm')) throw new Error('not created');
+      if (callsTo('create_vm').length === 0) throw new Error('not created');
     });
-    expect(calls).toContainEqual({ cmd: 'create_vm', args: { request: { name: 'dev', cpus: 4, memoryGib: 8, diskGib: 20, folders: ['/Users/me/src/app'] } } });
+    expectCalled('create_vm', { request: { name: 'dev', cpus: 4, memoryGib: 8, diskGib: 20, folders: ['/Users/me/src/app'] } });
     expect(screen.queryByTestId('new-vm')).toBeNull();
-    await emit('limabar://create', { name: 'dev', stage: 'downloading', label: 'downloading the image', secs: 2.1 });
+    await push('create', { name: 'dev', stage: 'downloading', label: 'downloading the image', secs: 2.1 });
     await waitFor(() => expect(screen.getByTestId('creating').textContent).toMatch(/^Creating dev: downloading the image… \d+\.\d s$/));
   });
 
@@ -505,7 +541,7 @@ describe('dropping folders', () => {
     try {
       render(App);
       await screen.findByText('nixos');
-      await emit('limabar://create', { name: 'big', stage: 'downloading', label: 'downloading the image', secs: 3 });
+      await push('create', { name: 'big', stage: 'downloading', label: 'downloading the image', secs: 3 });
       await waitFor(() => expect(screen.getByTestId('creating').textContent).toContain('3.0 s'));
       // No new stage line for a minute and a half: the clock keeps counting.
       await vi.advanceTimersByTimeAsync(90_000);
@@ -531,8 +567,8 @@ describe('dropping folders', () => {
     expect(logs.textContent).toContain('Linux version 6.12');
     await fireEvent.change(logs.querySelector('[data-testid="log-source"]')!, { target: { value: 'hostAgent' } });
     await fireEvent.change(logs.querySelector('[data-testid="log-level"]')!, { target: { value: 'info' } });
-    const many = Array.from({ length: 3000 }, (_, i) => ({ source: 'hostAgent', level: 'info', time: null, msg: `line ${i}` }));
-    await emit('limabar://logs', { name: 'nixos', lines: many });
+    const many = Array.from({ length: 3000 }, (_, i): LogLine => ({ source: 'hostAgent', level: 'info', time: null, msg: `line ${i}` }));
+    await push('logs', { name: 'nixos', lines: many });
     await waitFor(() => {
       if (!logs.textContent!.includes('line 2999')) throw new Error('not appended: ' + logs.textContent!.slice(0, 300));
     });
@@ -541,7 +577,7 @@ describe('dropping folders', () => {
     expect(logs.querySelectorAll('ol > li').length).toBe(1);
     await fireEvent.click(row('nixos').querySelector('[data-action="logs"]')!);
     await waitFor(() => {
-      if (!calls.some((c) => c.cmd === 'close_logs')) throw new Error('not closed');
+      if (callsTo('close_logs').length === 0) throw new Error('not closed');
     });
   });
 
@@ -550,11 +586,11 @@ describe('dropping folders', () => {
     await screen.findByText('nixos');
     expect(row('web').querySelector('[data-action="delete"]')).toBeNull(); // running
     await fireEvent.click(row('nixos').querySelector('[data-action="delete"]')!);
-    expect(calls.some((c) => c.cmd === 'delete_vm')).toBe(false);
+    expect(callsTo('delete_vm')).toEqual([]);
     const confirm = await screen.findByTestId('confirm-delete');
     expect(confirm.textContent).toContain('Delete nixos and its disk?');
     await fireEvent.click(confirm.querySelector('[data-action="confirm-delete"]')!);
-    expect(calls).toContainEqual({ cmd: 'delete_vm', args: { name: 'nixos' } });
+    expectCalled('delete_vm', { name: 'nixos' });
     expect((await screen.findByTestId('delete-error')).textContent).toContain('limactl unprotect nixos');
   });
 
@@ -577,9 +613,9 @@ describe('dropping folders', () => {
     });
     await fireEvent.click(panel.querySelector('[data-testid="setting-notify-problems"]')!);
     await waitFor(() => {
-      if (!calls.some((c) => c.cmd === 'save_settings')) throw new Error('not saved');
+      if (callsTo('save_settings').length === 0) throw new Error('not saved');
     });
-    expect(calls).toContainEqual({ cmd: 'save_settings', args: { update: { limactl: '', notifyReady: true, notifyProblems: false, openAtLogin: false } } });
+    expectCalled('save_settings', { update: { limactl: '', notifyReady: true, notifyProblems: false, openAtLogin: false } });
     await fireEvent.change(panel.querySelector('[data-testid="setting-limactl"]')!, { target: { value: '/nope' } });
     expect((await screen.findByTestId('settings-error')).textContent).toContain('is not a file');
     await fireEvent.change(panel.querySelector('[data-testid="setting-limactl"]')!, { target: { value: '/usr/local/bin/limactl' } });
