@@ -1,15 +1,24 @@
-//! Commands the popover may invoke (each granted in capabilities/popover.json). Each is
-//! a few lines over the core; errors reach the UI as `{code, message, hint}`.
+//! Commands the popover may invoke (each granted in capabilities/popover.json): each is
+//! a few lines over one core action; errors reach the UI as `{code, message, hint}`
+//! through `From<CoreError> for ErrorInfo`.
 
-use limabar_core::quote;
+use std::collections::BTreeMap;
+
+use limabar_core::actions::settings::{self, SettingsUpdate, SettingsView};
+use limabar_core::actions::{
+    self, Diagnosis, InstanceFlakes, MountProposal, NewVmRequest, OpenedShell, TerminalSettings,
+};
+use limabar_core::features::logs::LogLine;
+use limabar_core::features::mounts::Plan;
 use limabar_core::{ErrorInfo, InstanceView, Operation};
 use serde::Serialize;
 use tauri::{AppHandle, State};
 use ts_rs::TS;
 
-use crate::popover;
-use crate::relay;
 use crate::state::{AppState, LimaConnection};
+use crate::{picker, popover, relay};
+
+type Reply<T> = Result<T, ErrorInfo>;
 
 #[derive(Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -19,18 +28,23 @@ pub struct AppSnapshot {
     pub instances: Vec<InstanceView>,
     /// The UI's clock ticks only while the popover is visible.
     pub popover_visible: bool,
+    /// Shared folders waiting for "Restart to apply", by instance.
+    pub pending_mounts: BTreeMap<String, Plan>,
 }
 
 #[tauri::command]
-pub async fn snapshot(state: State<'_, AppState>) -> Result<AppSnapshot, ErrorInfo> {
-    let instances = match state.monitor.get() {
-        Some(m) => m.snapshot().await,
-        None => Vec::new(),
+pub async fn snapshot(state: State<'_, AppState>) -> Reply<AppSnapshot> {
+    let session = state.session().ok();
+    let (instances, pending_mounts) = match &session {
+        Some(s) => (s.list().await, s.pending_mounts()),
+        None => Default::default(),
     };
+    let (lima, popover_visible) = (state.connection(), state.popover_visible());
     Ok(AppSnapshot {
-        lima: state.connection(),
+        lima,
         instances,
-        popover_visible: state.popover_visible(),
+        popover_visible,
+        pending_mounts,
     })
 }
 
@@ -38,7 +52,7 @@ pub async fn snapshot(state: State<'_, AppState>) -> Result<AppSnapshot, ErrorIn
 /// upgraded Lima. The outcome arrives as a `limabar://lima` event.
 #[tauri::command]
 pub fn reconnect(app: AppHandle) {
-    relay::reconnect(app);
+    relay::connect(app);
 }
 
 /// Begins an operation; its progress and end arrive as change events.
@@ -47,26 +61,18 @@ pub async fn run_operation(
     state: State<'_, AppState>,
     name: String,
     operation: Operation,
-) -> Result<(), ErrorInfo> {
-    state
-        .monitor()?
-        .begin(&name, operation)
-        .await
-        .map(|_| ())
-        .map_err(|e| e.info())
+) -> Reply<()> {
+    Ok(state.session()?.begin(&name, operation).await?)
 }
 
-/// The exact limactl command line for an operation, for the user's own terminal.
+/// The exact limactl command line an operation runs, for the user's own terminal.
 #[tauri::command]
-pub fn limactl_command(
+pub async fn limactl_command(
     state: State<'_, AppState>,
     name: String,
     operation: Operation,
-) -> Result<String, ErrorInfo> {
-    let m = state.monitor()?;
-    let mut argv = vec![m.info().path.clone()];
-    argv.extend(operation.argv(&name, "15m"));
-    Ok(quote::join(&argv))
+) -> Reply<String> {
+    Ok(state.session()?.command_line(&name, operation).await?)
 }
 
 #[tauri::command]
@@ -80,4 +86,187 @@ pub fn set_pinned(state: State<'_, AppState>, pinned: bool) {
     state
         .pinned
         .store(pinned, std::sync::atomic::Ordering::SeqCst);
+}
+
+#[tauri::command]
+pub async fn delete_vm(state: State<'_, AppState>, name: String) -> Reply<()> {
+    Ok(state.session()?.delete(&name).await?)
+}
+
+// ---- mounts ---------------------------------------------------------------------
+
+/// Folders dropped on `name`: planned once; a stopped VM is edited at once.
+#[tauri::command]
+pub async fn share_folders(
+    state: State<'_, AppState>,
+    name: String,
+    paths: Vec<String>,
+    writable: bool,
+    confirmed: bool,
+) -> Reply<MountProposal> {
+    Ok(state
+        .session()?
+        .share_folders(&name, paths, writable, confirmed)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn apply_pending_mounts(
+    state: State<'_, AppState>,
+    name: String,
+    confirmed: bool,
+) -> Reply<MountProposal> {
+    Ok(state
+        .session()?
+        .apply_pending_mounts(&name, confirmed)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn pending_mount_commands(
+    state: State<'_, AppState>,
+    name: String,
+) -> Reply<Vec<String>> {
+    Ok(state.session()?.pending_mount_commands(&name).await?)
+}
+
+#[tauri::command]
+pub fn discard_pending_mounts(state: State<'_, AppState>, name: String) -> Reply<()> {
+    state.session()?.discard_pending_mounts(&name);
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn remove_mount(
+    state: State<'_, AppState>,
+    name: String,
+    mount_point: String,
+) -> Reply<Plan> {
+    Ok(state.session()?.remove_mount(&name, &mount_point).await?)
+}
+
+/// "Add folder…": the native folder picker, shown by Rust so the webview needs no
+/// dialog or file-system permission. The UI then shares the chosen folders.
+#[tauri::command]
+pub async fn pick_folders(app: AppHandle, state: State<'_, AppState>) -> Reply<Vec<String>> {
+    Ok(picker::pick(&app, &state, "Share folders with the VM", true).await)
+}
+
+// ---- dev shells -----------------------------------------------------------------
+
+#[tauri::command]
+pub async fn flakes(state: State<'_, AppState>, name: String) -> Reply<InstanceFlakes> {
+    Ok(state.session()?.flakes(&name).await?)
+}
+
+#[tauri::command]
+pub async fn open_dev_shell(
+    state: State<'_, AppState>,
+    name: String,
+    dir: String,
+    shell: String,
+) -> Reply<OpenedShell> {
+    Ok(state.session()?.open_dev_shell(&name, &dir, &shell).await?)
+}
+
+#[tauri::command]
+pub async fn dev_shell_command(
+    state: State<'_, AppState>,
+    name: String,
+    dir: String,
+    shell: String,
+) -> Reply<String> {
+    Ok(state
+        .session()?
+        .dev_shell_command(&name, &dir, &shell)
+        .await?)
+}
+
+#[tauri::command]
+pub fn terminals(state: State<'_, AppState>) -> TerminalSettings {
+    actions::terminals(&state.env)
+}
+
+/// Remembers the terminal (written atomically; other settings are kept).
+#[tauri::command]
+pub fn set_terminal(state: State<'_, AppState>, id: String) -> Reply<()> {
+    Ok(settings::set_terminal(&state.env, &id)?)
+}
+
+/// "Open flake…": a folder chosen in the native chooser (none if cancelled).
+#[tauri::command]
+pub async fn pick_flake_folder(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> Reply<Option<String>> {
+    let picked = picker::pick(&app, &state, "Open a flake folder", false).await;
+    Ok(picked.into_iter().next())
+}
+
+// ---- doctor, logs, creation -----------------------------------------------------
+
+#[tauri::command]
+pub async fn diagnosis(state: State<'_, AppState>, name: String) -> Reply<Diagnosis> {
+    Ok(state.session()?.diagnosis(&name).await?)
+}
+
+#[tauri::command]
+pub async fn apply_fix(state: State<'_, AppState>, name: String, id: String) -> Reply<()> {
+    Ok(state.session()?.apply_fix(&name, &id).await?)
+}
+
+#[tauri::command]
+pub async fn open_logs(state: State<'_, AppState>, name: String) -> Reply<Vec<LogLine>> {
+    Ok(state.session()?.open_logs(&name).await?)
+}
+
+#[tauri::command]
+pub fn close_logs(state: State<'_, AppState>) {
+    if let Ok(s) = state.session() {
+        s.close_logs();
+    }
+}
+
+/// Everything a bug report needs about one instance, the home folder replaced by `~`.
+#[tauri::command]
+pub async fn diagnostics(state: State<'_, AppState>, name: String) -> Reply<String> {
+    Ok(state.session()?.diagnostics_report(&name).await?)
+}
+
+/// The lima.yaml the New VM form would create ("Show configuration").
+#[tauri::command]
+pub fn new_vm_yaml(state: State<'_, AppState>, request: NewVmRequest) -> Reply<String> {
+    Ok(actions::new_vm_yaml(&state.env, &request)?)
+}
+
+/// Creates the VM (stages arrive as `limabar://create`), then begins its first boot.
+#[tauri::command]
+pub async fn create_vm(state: State<'_, AppState>, request: NewVmRequest) -> Reply<()> {
+    Ok(state.session()?.create(&request, |_| {}).await?)
+}
+
+// ---- settings -------------------------------------------------------------------
+
+#[tauri::command]
+pub fn get_settings(app: AppHandle, state: State<'_, AppState>) -> SettingsView {
+    let in_use = state
+        .session()
+        .ok()
+        .map(|s| s.monitor().info().path.clone());
+    settings::view(&state.env, in_use, crate::autostart::is_enabled(&app))
+}
+
+/// Saves the settings; a new limactl path connects again at once.
+#[tauri::command]
+pub fn save_settings(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    update: SettingsUpdate,
+) -> Reply<()> {
+    let saved = settings::save(&state.env, &update)?;
+    crate::autostart::set(&app, update.open_at_login)?;
+    if saved.reconnect || state.session().is_err() {
+        relay::connect(app);
+    }
+    Ok(())
 }

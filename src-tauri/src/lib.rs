@@ -1,19 +1,13 @@
 //! Limabar's app shell: tray, popover, notifications and IPC over `limabar-core`.
 //! Wiring only — no parsing and no branching on limactl output here.
 
+mod autostart;
 mod commands;
-mod delete;
-mod develop_commands;
-mod devshells;
-mod diagnosis;
-mod logs;
-mod mounts;
-mod new_vm;
+mod events;
 mod notifier;
 mod picker;
 mod popover;
 mod relay;
-mod settings;
 mod state;
 mod tray;
 
@@ -53,32 +47,33 @@ pub fn run() {
         })
         .invoke_handler(tauri::generate_handler![
             commands::snapshot,
+            commands::reconnect,
             commands::run_operation,
             commands::limactl_command,
             commands::hide_popover,
             commands::set_pinned,
-            commands::reconnect,
-            mounts::plan_mounts,
-            mounts::apply_mounts,
-            mounts::remove_mount,
-            mounts::mount_commands,
-            mounts::pick_folders,
-            develop_commands::flakes,
-            develop_commands::open_dev_shell,
-            develop_commands::dev_shell_command,
-            develop_commands::terminals,
-            develop_commands::set_terminal,
-            develop_commands::pick_flake_folder,
-            diagnosis::diagnosis,
-            diagnosis::apply_fix,
-            new_vm::new_vm_yaml,
-            new_vm::create_vm,
-            logs::open_logs,
-            logs::close_logs,
-            logs::diagnostics,
-            delete::delete_vm,
-            settings::get_settings,
-            settings::save_settings
+            commands::delete_vm,
+            commands::share_folders,
+            commands::apply_pending_mounts,
+            commands::pending_mount_commands,
+            commands::discard_pending_mounts,
+            commands::remove_mount,
+            commands::pick_folders,
+            commands::flakes,
+            commands::open_dev_shell,
+            commands::dev_shell_command,
+            commands::terminals,
+            commands::set_terminal,
+            commands::pick_flake_folder,
+            commands::diagnosis,
+            commands::apply_fix,
+            commands::open_logs,
+            commands::close_logs,
+            commands::diagnostics,
+            commands::new_vm_yaml,
+            commands::create_vm,
+            commands::get_settings,
+            commands::save_settings
         ])
         .on_window_event(|window, event| {
             if window.label() == popover::LABEL {
@@ -94,7 +89,7 @@ pub fn run() {
             #[cfg(target_os = "macos")]
             app.set_activation_policy(tauri::ActivationPolicy::Accessory);
             tray::build(app.handle())?;
-            relay::start(app.handle().clone());
+            relay::connect(app.handle().clone());
             // Tests and screenshots need the window mapped (a hidden window cannot be
             // screenshotted); honoured in debug builds only.
             if cfg!(debug_assertions) && std::env::var_os("LIMABAR_SHOW_AT_START").is_some() {

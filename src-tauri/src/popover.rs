@@ -6,11 +6,11 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
 use tauri::{
     AppHandle, DragDropEvent, Emitter, LogicalSize, Manager, PhysicalPosition, Rect, WebviewWindow,
 };
 
+use crate::events::{self, DragPayload};
 use crate::state::AppState;
 
 pub const LABEL: &str = "popover";
@@ -62,7 +62,7 @@ pub fn show(app: &AppHandle, tray_rect: Option<Rect>) {
     app.state::<AppState>()
         .popover_visible
         .store(true, Ordering::SeqCst);
-    let _ = app.emit("limabar://popover", true);
+    let _ = app.emit(events::POPOVER, true);
 }
 
 pub fn hide(app: &AppHandle) {
@@ -71,7 +71,7 @@ pub fn hide(app: &AppHandle) {
     app.state::<AppState>()
         .popover_visible
         .store(false, Ordering::SeqCst);
-    let _ = app.emit("limabar://popover", false);
+    let _ = app.emit(events::POPOVER, false);
 }
 
 /// The tray icon was clicked (macOS and Windows deliver clicks; Linux does not).
@@ -181,20 +181,38 @@ pub fn on_drag(app: &AppHandle, event: &DragDropEvent) {
         DragDropEvent::Enter { paths, position } => {
             state.dragging.store(true, Ordering::SeqCst);
             cancel_blur_hide(app);
-            json!({"kind": "enter", "paths": paths, "x": position.x, "y": position.y})
+            DragPayload::Enter {
+                paths: strings(paths),
+                x: position.x,
+                y: position.y,
+            }
         }
-        DragDropEvent::Over { position } => {
-            json!({"kind": "over", "x": position.x, "y": position.y})
-        }
+        DragDropEvent::Over { position } => DragPayload::Over {
+            x: position.x,
+            y: position.y,
+        },
         DragDropEvent::Drop { paths, position } => {
             state.dragging.store(false, Ordering::SeqCst);
-            json!({"kind": "drop", "paths": paths, "x": position.x, "y": position.y})
+            DragPayload::Drop {
+                paths: strings(paths),
+                x: position.x,
+                y: position.y,
+            }
         }
         DragDropEvent::Leave => {
             state.dragging.store(false, Ordering::SeqCst);
-            json!({"kind": "leave"})
+            DragPayload::Leave
         }
         _ => return,
     };
-    let _ = app.emit("limabar://drag", payload);
+    let _ = app.emit(events::DRAG, payload);
+}
+
+/// Dropped paths as the UI and the mount planner take them (a path that is not UTF-8
+/// is passed lossily: the planner then reports it as not found, by name).
+fn strings(paths: &[std::path::PathBuf]) -> Vec<String> {
+    paths
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect()
 }

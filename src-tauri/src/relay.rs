@@ -1,134 +1,123 @@
-//! Connects to Lima at start-up, then turns each core `Change` into a UI event, a tray
-//! update and, where the policy says so, a notification. Nothing here polls: the loop
-//! sleeps on the monitor's change channel.
+//! Connects to Lima, and relays the session: each core `Change` becomes a UI event, a
+//! tray update and, where the policy says so, a notification; each `Push` its event.
+//! Nothing here polls: the tasks sleep on the session's channels.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use limabar_core::env::HostEnv;
-use limabar_core::lima::locate::{connect, Limactl};
-use limabar_core::live::tray::{notice_for, tray_model};
-use limabar_core::{
-    Change, CoreError, ErrorCode, InstanceView, Monitor, MonitorConfig, Operation, VmState,
-};
+use limabar_core::actions::{self, Session};
+use limabar_core::live::tray::{notice_for, tray_model, Notice};
+use limabar_core::{Change, Operation, VmState};
+use tauri::async_runtime::{spawn, JoinHandle};
 use tauri::{AppHandle, Emitter, Manager};
 
-use crate::devshells;
-use crate::diagnosis;
+use crate::events;
 use crate::notifier::{DesktopNotifier, Notifier};
-use crate::state::{AppState, LimaConnection};
+use crate::state::{AppState, Connected, LimaConnection};
 use crate::tray;
 
-pub const CHANGE_EVENT: &str = "limabar://change";
-pub const LIMA_EVENT: &str = "limabar://lima";
-
-/// Real Lima if there is one; else the `limactl-sim` shipped beside this binary, in a
-/// Limabar-owned `$LIMA_HOME` (demo mode, shown as "Simulated Lima").
-async fn connect_or_simulate(mut env: HostEnv) -> Result<Limactl, CoreError> {
-    // The user's limactl setting comes after $LIMACTL, before the search.
-    let setting =
-        limabar_core::settings::Settings::load(&limabar_core::settings::path(&env.config_dir))
-            .limactl
-            .map(PathBuf::from);
-    match connect(&env, setting.as_deref(), &env.limactl_workdir()).await {
-        Err(e) if e.code() == ErrorCode::LimactlNotFound && env.limactl.is_none() => {
-            let sim = std::env::current_exe()
-                .ok()
-                .and_then(|p| p.parent().map(|d| d.join("limactl-sim")));
-            match sim.filter(|p| p.exists()) {
-                Some(sim) => {
-                    env.lima_home = simulated_lima_home(&env);
-                    env.limactl = Some(sim);
-                    connect(&env, None, &env.limactl_workdir()).await
-                }
-                None => Err(e),
-            }
-        }
-        other => other,
-    }
-}
-
-/// Connects to Lima (or the sim) and, once connected, runs the monitor and relays its
-/// changes for the rest of the app's life. Failing leaves the onboarding up; "Check
-/// again" calls this once more. One attempt at a time.
-pub fn start(app: AppHandle) {
+/// Connects (again): at launch, from the onboarding's "Check again", and when Settings
+/// saves another limactl. The new session replaces the old one (whose relays stop) as
+/// soon as it is up; of attempts that overlap, the last one wins.
+pub fn connect(app: AppHandle) {
     let state = app.state::<AppState>();
-    if state.monitor.get().is_some() || state.connecting.swap(true, Ordering::SeqCst) {
-        return;
-    }
-    let env = state.env.clone();
-    tauri::async_runtime::spawn(async move {
+    let attempt = state.attempt.fetch_add(1, Ordering::SeqCst) + 1;
+    state.set_connection(LimaConnection::Connecting);
+    let _ = app.emit(events::LIMA, state.connection());
+    let mut env = state.env.clone();
+    spawn(async move {
+        let simulator = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(|d| d.join("limactl-sim")));
+        let opened = match actions::find_limactl(&mut env, simulator).await {
+            Ok(limactl) => Session::open(env, limactl).await,
+            Err(e) => Err(e),
+        };
         let state = app.state::<AppState>();
-        let _attempt = Attempt(&state.connecting);
-        let boot_history = env.data_dir.join("boot-history.json");
-        let op_locks = env.op_locks_dir();
-        let data_dir = env.data_dir.clone();
-        let limactl = match connect_or_simulate(env).await {
-            Ok(l) => l,
+        if state.attempt.load(Ordering::SeqCst) != attempt {
+            return;
+        }
+        match opened {
+            Ok(session) => {
+                let info = session.monitor().info().clone();
+                tracing::info!(path = %info.path, version = %info.version, "connected to Lima");
+                let relays = vec![relay_changes(&app, &session), relay_pushes(&app, &session)];
+                *state.connected.write().unwrap() = Some(Connected { session, relays });
+                state.set_connection(LimaConnection::Connected { info });
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "no usable limactl");
+                *state.connected.write().unwrap() = None;
                 state.set_connection(LimaConnection::Failed { error: e.info() });
-                let _ = app.emit(LIMA_EVENT, state.connection());
-                return;
             }
-        };
-        tracing::info!(path = %limactl.runner.program.display(), version = %limactl.version, "connected to Lima");
-        let info = limactl.info();
-        let (limactl_runner, features) = (limactl.runner.clone(), limactl.features);
-        let config = MonitorConfig {
-            boot_history: Some(boot_history),
-            op_locks: Some(op_locks),
-            ..MonitorConfig::new(limactl)
-        };
-        let monitor = match Monitor::spawn(config) {
-            Ok(m) => m,
-            Err(e) => {
-                state.set_connection(LimaConnection::Failed { error: e.info() });
-                let _ = app.emit(LIMA_EVENT, state.connection());
-                return;
-            }
-        };
-        let dev = devshells::init(&app, limactl_runner, features, data_dir);
-        let changes = monitor.subscribe();
-        let initial = monitor.snapshot().await;
-        let _ = state.monitor.set(monitor);
-        let _ = state.dev.set(dev);
-        for v in &initial {
-            devshells::refresh(&app, v.instance.clone(), v.vm_up());
         }
-        state.set_connection(LimaConnection::Connected { info });
-        let _ = app.emit(LIMA_EVENT, state.connection());
-        relay(
-            app.clone(),
-            initial,
-            changes,
-            DesktopNotifier::new(&app.config().identifier),
-        )
-        .await;
+        let _ = app.emit(events::LIMA, state.connection());
     });
 }
 
-/// Tries again when there is no connection yet (onboarding's "Check again", a limactl
-/// path saved in Settings); a connected app keeps its connection.
-pub fn reconnect(app: AppHandle) {
-    let state = app.state::<AppState>();
-    if state.monitor.get().is_some() {
-        return;
-    }
-    state.set_connection(LimaConnection::Connecting);
-    let _ = app.emit(LIMA_EVENT, state.connection());
-    start(app.clone());
+fn relay_pushes(app: &AppHandle, session: &Arc<Session>) -> JoinHandle<()> {
+    let (app, mut pushes) = (app.clone(), session.subscribe());
+    spawn(async move {
+        loop {
+            match pushes.recv().await {
+                Ok(p) => events::emit_push(&app, &p),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => return,
+            }
+        }
+    })
 }
 
-/// Clears `connecting` however the attempt ends.
-struct Attempt<'a>(&'a AtomicBool);
+fn relay_changes(app: &AppHandle, session: &Arc<Session>) -> JoinHandle<()> {
+    let (app, session) = (app.clone(), session.clone());
+    let mut changes = session.monitor().subscribe();
+    let notifier = DesktopNotifier::new(&app.config().identifier);
+    spawn(async move {
+        let mut model = tray_model(&session.list().await);
+        tray::update(&app, &model);
+        loop {
+            let change = match changes.recv().await {
+                Ok(c) => c,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(n, "dropped changes; the UI reloads its snapshot");
+                    continue;
+                }
+                Err(_) => return,
+            };
+            let _ = app.emit(events::CHANGE, &change);
+            if let Some(notice) = wanted_notice(&app, &change) {
+                notifier.notify(notice);
+            }
+            // The monitor's list is the one list: the tray reads it, keeps no copy.
+            let next = tray_model(&session.list().await);
+            if next != model {
+                tray::update(&app, &next);
+                model = next;
+            }
+        }
+    })
+}
 
-impl Drop for Attempt<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::SeqCst);
-    }
+/// The notification for `change`, if the policy and the user's settings want one (the
+/// settings file is read only when there is something to show).
+fn wanted_notice(app: &AppHandle, change: &Change) -> Option<Notice> {
+    let state = app.state::<AppState>();
+    let notice = notice_for(change, state.popover_visible(), now_ms())?;
+    let s = actions::settings::load(&state.env);
+    let ready = matches!(
+        change,
+        Change::StateChanged {
+            to: VmState::Ready { .. },
+            ..
+        }
+    );
+    (if ready {
+        s.notify_ready
+    } else {
+        s.notify_problems
+    })
+    .then_some(notice)
 }
 
 fn now_ms() -> i64 {
@@ -138,104 +127,19 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-async fn relay(
-    app: AppHandle,
-    initial: Vec<InstanceView>,
-    mut changes: tokio::sync::broadcast::Receiver<Change>,
-    notifier: impl Notifier,
-) {
-    let mut views: BTreeMap<String, InstanceView> = initial
-        .into_iter()
-        .map(|v| (v.instance.name.clone(), v))
-        .collect();
-    let mut model = tray_model(&views.values().cloned().collect::<Vec<_>>());
-    tray::update(&app, &model);
-    loop {
-        let change = match changes.recv().await {
-            Ok(c) => c,
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                tracing::warn!(n, "dropped changes; the UI reloads its snapshot");
-                continue;
-            }
-            Err(_) => return,
-        };
-        let _ = app.emit(CHANGE_EVENT, &change);
-        match &change {
-            Change::Upserted { instance } => {
-                let old = views.insert(instance.instance.name.clone(), instance.clone());
-                // New mounts may hold new flakes.
-                if old.is_none_or(|o| o.instance.mounts != instance.instance.mounts) {
-                    devshells::refresh(&app, instance.instance.clone(), instance.vm_up());
-                }
-            }
-            Change::Removed { name } => {
-                views.remove(name);
-            }
-            Change::StateChanged { name, from, to, .. } => {
-                // Ready: shell lists can now be evaluated and recent shells pre-built.
-                if to.is_up() && !from.is_up() {
-                    if let Some(v) = views.get(name) {
-                        devshells::refresh(&app, v.instance.clone(), true);
-                    }
-                }
-                // Failed or degraded: explain why; ready again: the explanation goes.
-                if matches!(
-                    to,
-                    VmState::Failed { .. } | VmState::Degraded { .. } | VmState::Ready { .. }
-                ) {
-                    if let Some(v) = views.get(name) {
-                        let mut v = v.clone();
-                        v.state = to.clone();
-                        diagnosis::push(&app, v);
-                    }
-                }
-                let state = app.state::<AppState>();
-                if let Some(notice) = notice_for(&change, state.popover_visible(), now_ms()) {
-                    // The settings file is read only when there is something to show.
-                    let s = crate::settings::load(&state);
-                    let wanted = if matches!(to, VmState::Ready { .. }) {
-                        s.notify_ready
-                    } else {
-                        s.notify_problems
-                    };
-                    if wanted {
-                        notifier.notify(notice);
-                    }
-                }
-            }
-            Change::Warning { instance, message } => {
-                tracing::warn!(?instance, %message, "monitor warning")
-            }
-            Change::OperationEnded { .. } | Change::MountsChecked { .. } => {}
-        }
-        let next = tray_model(&views.values().cloned().collect::<Vec<_>>());
-        if next != model {
-            tray::update(&app, &next);
-            model = next;
-        }
-    }
-}
-
 /// A tray menu action. A refused one (busy, gone) is reported as a notification, since
 /// the popover may be closed.
 pub fn begin_from_tray(app: &AppHandle, name: String, op: Operation) {
     let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let Some(monitor) = app.state::<AppState>().monitor.get().cloned() else {
+    spawn(async move {
+        let Ok(session) = app.state::<AppState>().session() else {
             return;
         };
-        if let Err(e) = monitor.begin(&name, op).await {
-            DesktopNotifier::new(&app.config().identifier).notify(
-                limabar_core::live::tray::Notice {
-                    title: format!("Could not {} {name}", op.verb()),
-                    body: e.to_string(),
-                },
-            );
+        if let Err(e) = session.begin(&name, op).await {
+            DesktopNotifier::new(&app.config().identifier).notify(Notice {
+                title: format!("Could not {} {name}", op.verb()),
+                body: e.to_string(),
+            });
         }
     });
-}
-
-/// Where the limactl-sim demo keeps its instances.
-pub fn simulated_lima_home(env: &HostEnv) -> PathBuf {
-    env.data_dir.join("simulated-lima")
 }

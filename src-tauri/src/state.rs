@@ -1,12 +1,14 @@
-//! What the app shell keeps between events: the connection to Lima, the monitor, and the
-//! popover's visibility. Domain state lives in the core's monitor, not here.
+//! What the app shell keeps between events: the current Lima session (replaceable: a
+//! new limactl path in Settings connects again at once), how that connection stands,
+//! and the popover's window state. Domain state lives in the core's session.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
+use limabar_core::actions::Session;
 use limabar_core::lima::locate::LimaInfo;
-use limabar_core::{CoreError, ErrorInfo, InstanceView, Monitor};
+use limabar_core::{CoreError, ErrorInfo};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -20,12 +22,26 @@ pub enum LimaConnection {
     Failed { error: ErrorInfo },
 }
 
+/// The session and the tasks relaying it; replaced together.
+pub struct Connected {
+    pub session: Arc<Session>,
+    pub relays: Vec<tauri::async_runtime::JoinHandle<()>>,
+}
+
+impl Drop for Connected {
+    fn drop(&mut self) {
+        for r in &self.relays {
+            r.abort();
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct AppState {
-    pub monitor: OnceLock<Monitor>,
-    /// Flakes and dev shells; set together with the monitor.
-    pub dev: OnceLock<std::sync::Arc<crate::devshells::AppDevShells>>,
+    pub connected: RwLock<Option<Connected>>,
     pub lima: Mutex<Option<LimaConnection>>,
+    /// Bumped by every connection attempt: a slower, older attempt does not win.
+    pub attempt: AtomicU64,
     pub popover_visible: AtomicBool,
     pub pinned: AtomicBool,
     pub last_blur_hide: Mutex<Option<Instant>>,
@@ -34,14 +50,10 @@ pub struct AppState {
     /// A native dialog of ours (the folder picker) is open: blur must not hide.
     pub dialog_open: AtomicBool,
     /// Bumped on every blur and drag-enter; a delayed hide checks it is still current.
-    pub blur_generation: std::sync::atomic::AtomicU64,
-    /// The open log view, if any.
-    pub logs: Mutex<Option<crate::logs::OpenLogs>>,
+    pub blur_generation: AtomicU64,
     /// The environment captured at launch: the user's home (the "broad folder" rule),
     /// the configuration directory (settings.json), and what connecting again needs.
     pub env: limabar_core::env::HostEnv,
-    /// A connection attempt is under way: a second "Check again" waits for it.
-    pub connecting: AtomicBool,
 }
 
 impl AppState {
@@ -60,22 +72,16 @@ impl AppState {
         }
     }
 
-    /// The monitor, or why there is none yet (still connecting, or no usable Lima).
-    pub fn monitor(&self) -> Result<&Monitor, ErrorInfo> {
-        self.monitor.get().ok_or_else(|| match self.connection() {
-            LimaConnection::Failed { error } => error,
-            _ => CoreError::io("Limabar", "still connecting to Lima").info(),
-        })
-    }
-
-    /// The instance named `name` as the monitor sees it now.
-    pub async fn view(&self, name: &str) -> Result<InstanceView, ErrorInfo> {
-        self.monitor()?
-            .snapshot()
-            .await
-            .into_iter()
-            .find(|v| v.instance.name == name)
-            .ok_or_else(|| CoreError::InstanceNotFound { name: name.into() }.info())
+    /// The session, or why there is none (still connecting, or no usable Lima).
+    pub fn session(&self) -> Result<Arc<Session>, ErrorInfo> {
+        let current = self.connected.read().unwrap();
+        current
+            .as_ref()
+            .map(|c| c.session.clone())
+            .ok_or_else(|| match self.connection() {
+                LimaConnection::Failed { error } => error,
+                _ => CoreError::NotConnected.info(),
+            })
     }
 
     pub fn popover_visible(&self) -> bool {

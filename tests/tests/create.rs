@@ -186,3 +186,51 @@ fn a_vm_being_created_is_busy_for_start_delete_and_mounts() {
         .iter()
         .any(|c| c[0] == "delete" || c[0] == "edit"));
 }
+
+/// The app's New VM: `Session::create` returns once the monitor lists the new VM and
+/// its first boot has begun — no polling for the listing (the monitor answers after a
+/// listing begun once `limactl create` exited), so a Start right away is never refused
+/// as an unknown instance.
+#[tokio::test]
+async fn the_app_creates_then_boots_at_once_with_every_stage_pushed() {
+    use limabar_core::actions::{NewVmRequest, Push, Session};
+    use limabar_core::{Change, VmState};
+    let sim = SimLima::new("2.2.0");
+    sim.export("LIMACTL_SIM_BOOT_SECS", "0.3");
+    let session = Session::open(sim.host_env(), sim.connect().await)
+        .await
+        .unwrap();
+    let mut pushes = session.subscribe();
+    let mut changes = session.monitor().subscribe();
+    let request = NewVmRequest {
+        name: "fresh".into(),
+        cpus: 2,
+        memory_gib: 4,
+        disk_gib: 20,
+        folders: vec![],
+    };
+    let mut seen = Vec::new();
+    session
+        .create(&request, |p| seen.push(p.stage))
+        .await
+        .expect("created and started");
+    assert_eq!(seen.first(), Some(&CreateStage::Checking), "{seen:?}");
+    assert_eq!(seen.last(), Some(&CreateStage::Created), "{seen:?}");
+    let mut pushed = Vec::new();
+    while let Ok(Push::Create(p)) = pushes.try_recv() {
+        pushed.push(p.stage);
+    }
+    assert_eq!(pushed, seen, "every stage reaches the app too");
+    limabar_tests::within(std::time::Duration::from_secs(20), "ready", async {
+        loop {
+            if let Change::StateChanged { name, to, .. } = changes.recv().await.unwrap() {
+                if name == "fresh" && matches!(to, VmState::Ready { .. }) {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    let starts = sim.calls().iter().filter(|c| c[0] == "start").count();
+    assert_eq!(starts, 1, "one start, begun once: {:?}", sim.calls());
+}

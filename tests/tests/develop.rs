@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use limabar_core::features::develop::catalog::PrebuiltState;
-use limabar_core::features::develop::{DevShells, GitTracking};
+use limabar_core::features::develop::{discover, DevShells, GitTracking};
 use limabar_core::lima::inventory::Instance;
 use limabar_core::live::snapshot::list_views;
 use limabar_tests::{assert_succeeded, FlakeRepo, SimLima};
@@ -183,7 +183,8 @@ async fn a_recently_used_shell_is_prebuilt_then_opens_its_profile_and_goes_stale
     let p = dir.to_str().unwrap();
     assert!(!dev.command("nixos", p, p, "rust").prebuilt);
     dev.record_use("nixos", p, "rust");
-    dev.refresh(&inst, &|| {}).await;
+    dev.refresh(&inst, &discover(&inst.mounts).flakes, &|| {})
+        .await;
     let (flakes, _) = dev.views(&inst);
     assert_eq!(flakes[0].git, GitTracking::NotInRepo);
     let rust = flakes[0].shells.iter().find(|s| s.name == "rust").unwrap();
@@ -223,8 +224,10 @@ async fn a_recently_used_shell_is_prebuilt_then_opens_its_profile_and_goes_stale
         v
     };
     let before = names(&profiles);
-    dev.refresh(&inst, &|| {}).await; // rebuilds
-    dev.refresh(&inst, &|| {}).await; // deletes what the rebuild replaced
+    dev.refresh(&inst, &discover(&inst.mounts).flakes, &|| {})
+        .await; // rebuilds
+    dev.refresh(&inst, &discover(&inst.mounts).flakes, &|| {})
+        .await; // deletes what the rebuild replaced
     let after = names(&profiles);
     assert_eq!(after.len(), 2, "{after:?}");
     assert!(
@@ -237,7 +240,8 @@ async fn a_recently_used_shell_is_prebuilt_then_opens_its_profile_and_goes_stale
     for i in 0..5 {
         dev.record_use("nixos", &format!("/elsewhere/{i}"), "default");
     }
-    dev.refresh(&inst, &|| {}).await;
+    dev.refresh(&inst, &discover(&inst.mounts).flakes, &|| {})
+        .await;
     assert_eq!(names(&profiles), Vec::<String>::new());
     assert!(!dev.command("nixos", p, p, "rust").prebuilt);
 }
@@ -255,7 +259,8 @@ async fn an_untracked_flake_is_evaluated_again_once_added_to_git() {
     assert_succeeded(&sim.limabar(&["start", "nixos"]));
     let (dev, inst) = dev_shells_of(&sim).await;
 
-    dev.refresh(&inst, &|| {}).await;
+    dev.refresh(&inst, &discover(&inst.mounts).flakes, &|| {})
+        .await;
     let (flakes, found) = dev.views(&inst);
     assert_eq!(flakes[0].git, GitTracking::Untracked);
     assert!(flakes[0]
@@ -282,7 +287,8 @@ async fn an_untracked_flake_is_evaluated_again_once_added_to_git() {
             .count()
     };
     let before = evaluations(&sim);
-    dev.refresh(&inst, &|| {}).await;
+    dev.refresh(&inst, &discover(&inst.mounts).flakes, &|| {})
+        .await;
     assert_eq!(evaluations(&sim), before + 1, "evaluated again");
     let (flakes, found) = dev.views(&inst);
     assert_eq!(flakes[0].git, GitTracking::Tracked);

@@ -92,7 +92,10 @@ async fn a_hanging_limactl_times_out_and_is_killed() {
         lima_home: env.lima_home.clone(),
     };
     let err = runner
-        .run(&["list".into()], std::time::Duration::from_millis(300))
+        .run(&limabar_core::lima::limactl::Call {
+            args: vec!["list".into()],
+            timeout: Some(std::time::Duration::from_millis(300)),
+        })
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Timeout);

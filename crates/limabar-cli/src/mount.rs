@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use limabar_core::env::HostEnv;
-use limabar_core::features::mounts::apply::{apply, invocations, with_program};
+use limabar_core::features::mounts::apply::{apply, invocations};
 use limabar_core::features::mounts::probe::HostFs;
 use limabar_core::features::mounts::source::Sources;
 use limabar_core::features::mounts::verify::verify;
@@ -152,7 +152,7 @@ pub async fn run(
     let calls = invocations(limactl, &view.instance.name, &plan, running);
     let actions: Vec<serde_json::Value> = calls
         .iter()
-        .map(|argv| json!({"argv": with_program(limactl, argv)}))
+        .map(|call| json!({"argv": call.argv(&limactl.runner.program)}))
         .collect();
     if dry_run {
         if json {
@@ -162,10 +162,7 @@ pub async fn run(
                 println!("{n}");
             }
             for a in &calls {
-                println!(
-                    "would run: {}",
-                    limabar_core::quote::join(&with_program(limactl, a))
-                );
+                println!("would run: {}", a.line(&limactl.runner.program));
             }
         }
         return Ok(true);

@@ -25,6 +25,8 @@ pub enum ErrorCode {
     NotStopped,
     Protected,
     AlreadyExists,
+    InvalidInput,
+    NotConnected,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -65,6 +67,13 @@ pub enum CoreError {
     Protected { name: String },
     #[error("there is already an instance named `{name}`")]
     AlreadyExists { name: String },
+    /// Limabar refused what it was asked (limactl never ran): a setting that is not a
+    /// file, a fix that does not exist, a name Lima would reject.
+    #[error("{detail}")]
+    InvalidInput { detail: String },
+    /// No Lima yet: still connecting, or the last attempt failed (onboarding shows why).
+    #[error("Limabar is not connected to Lima yet")]
+    NotConnected,
 }
 
 /// What crosses to the UI and to `--json` stderr: `{code, message, hint}`.
@@ -96,6 +105,8 @@ impl CoreError {
             CoreError::NotStopped { .. } => ErrorCode::NotStopped,
             CoreError::Protected { .. } => ErrorCode::Protected,
             CoreError::AlreadyExists { .. } => ErrorCode::AlreadyExists,
+            CoreError::InvalidInput { .. } => ErrorCode::InvalidInput,
+            CoreError::NotConnected => ErrorCode::NotConnected,
         }
     }
 
@@ -147,11 +158,24 @@ impl CoreError {
         }
     }
 
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        CoreError::InvalidInput {
+            detail: detail.into(),
+        }
+    }
+
     pub fn io(context: impl Into<String>, err: impl std::fmt::Display) -> Self {
         CoreError::Io {
             context: context.into(),
             detail: err.to_string(),
         }
+    }
+}
+
+/// So front ends write `?` where a `CoreError` becomes what the UI receives.
+impl From<CoreError> for ErrorInfo {
+    fn from(e: CoreError) -> ErrorInfo {
+        e.info()
     }
 }
 

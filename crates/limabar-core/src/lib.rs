@@ -11,6 +11,7 @@
 //! Beside them, what every floor may use: the captured environment, errors, settings,
 //! quoting, atomic files and file watching.
 
+pub mod actions;
 pub mod env;
 pub mod error;
 pub mod features;

@@ -5,6 +5,7 @@ pub mod events;
 pub mod guest;
 pub mod halog;
 pub mod inventory;
+pub mod limactl;
 pub mod locate;
 pub mod procwatch;
 pub mod runner;

@@ -11,4 +11,4 @@ popoverVisible: boolean,
 /**
  * Shared folders waiting for "Restart to apply", by instance.
  */
-pendingMounts: { [key in string]?: Plan }, };
+pendingMounts: { [key in string]: Plan }, };

@@ -7,18 +7,8 @@
 //! so is a protected one, with how to unprotect it.
 
 use crate::error::{CoreError, Result};
-use crate::lima::runner::Runner;
 use crate::live::change::{InstanceView, Operation};
 use crate::live::monitor::Monitor;
-
-/// `delete NAME`, or `delete -f NAME` for an instance Lima does not list as Stopped.
-pub fn argv(name: &str, stopped: bool) -> Vec<String> {
-    if stopped {
-        Runner::argv("delete", &[name])
-    } else {
-        Runner::argv("delete", &["-f", name])
-    }
-}
 
 /// Why Limabar will not ask Lima to delete `view` (a running VM is the monitor's to
 /// refuse, as for every operation: `not-stopped`).
@@ -48,15 +38,6 @@ mod tests {
         let mut v = crate::testutil::view("dev", status, state);
         v.instance.protected = protected;
         v
-    }
-
-    #[test]
-    fn broken_and_invalid_vms_are_forced_stopped_ones_are_not() {
-        assert_eq!(argv("dev", true), vec!["delete", "--tty=false", "dev"]);
-        assert_eq!(
-            argv("dev", false),
-            vec!["delete", "--tty=false", "-f", "dev"]
-        );
     }
 
     #[test]

@@ -5,22 +5,15 @@
 //! So on 2.0.x an exit 0 with no output at all is checked against the instance's status,
 //! and a stopped instance gets 2.1's failure: callers see one behaviour on every version.
 
-use std::time::Duration;
-
 use crate::error::Result;
 use crate::lima::inventory::{parse_list, LimaStatus};
+use crate::lima::limactl::{self, Call};
 use crate::lima::runner::{Output, Runner};
 use crate::lima::version::Features;
 
-/// Runs `args` (a `shell …` argv) and returns what a Lima ≥ 2.1 would have returned.
-pub async fn run(
-    runner: &Runner,
-    features: Features,
-    name: &str,
-    args: &[String],
-    timeout: Duration,
-) -> Result<Output> {
-    let out = runner.run(args, timeout).await?;
+/// Runs `call` (a `limactl::shell`) and returns what a Lima ≥ 2.1 would have returned.
+pub async fn run(runner: &Runner, features: Features, name: &str, call: &Call) -> Result<Output> {
+    let out = runner.run(call).await?;
     if features.shell_fails_when_stopped
         || !out.success()
         || !out.stdout.is_empty()
@@ -28,12 +21,7 @@ pub async fn run(
     {
         return Ok(out);
     }
-    let listed = runner
-        .run(
-            &Runner::argv("list", &["--json", name]),
-            Duration::from_secs(30),
-        )
-        .await?;
+    let listed = runner.run(&limactl::list(Some(name))).await?;
     let running = parse_list(&listed.stdout, &listed.stderr)
         .instances
         .iter()

@@ -3,7 +3,6 @@
 //! Finder get a minimal PATH, so the well-known places matter on macOS).
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -104,9 +103,7 @@ pub async fn connect(env: &HostEnv, setting: Option<&Path>, workdir: &Path) -> R
         path_env: env.child_path(),
         lima_home: env.lima_home.clone(),
     };
-    let out = runner
-        .run(&["--version".to_string()], Duration::from_secs(10))
-        .await?;
+    let out = runner.run(&crate::lima::limactl::version()).await?;
     let version =
         LimaVersion::parse_output(&out.stdout).ok_or_else(|| CoreError::UnexpectedOutput {
             detail: format!(

@@ -10,6 +10,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::error::{CoreError, Result};
+use crate::lima::limactl::Call;
 
 /// What came back from a finished limactl call. `Err` from `run` only when it could not
 /// run at all or timed out; a non-zero exit is an `Output` with `code != 0`.
@@ -82,15 +83,11 @@ impl Runner {
         cmd
     }
 
-    /// `limactl SUBCOMMAND --tty=false REST…`. `--tty=false` goes right after the
-    /// subcommand: `limactl shell` stops parsing flags at the instance name.
-    pub fn argv(subcommand: &str, rest: &[&str]) -> Vec<String> {
-        let mut v = vec![subcommand.to_string(), "--tty=false".to_string()];
-        v.extend(rest.iter().map(|s| s.to_string()));
-        v
-    }
-
-    pub async fn run(&self, args: &[String], timeout: Duration) -> Result<Output> {
+    /// Runs `call` to its end, or kills it at its deadline.
+    pub async fn run(&self, call: &Call) -> Result<Output> {
+        let args = &call.args;
+        // Calls without a deadline are spawned, never run to their end here.
+        let timeout = call.timeout.unwrap_or(Duration::from_secs(24 * 60 * 60));
         std::fs::create_dir_all(&self.workdir)
             .map_err(|e| CoreError::io(format!("creating {}", self.workdir.display()), e))?;
         let child = self
@@ -117,14 +114,14 @@ impl Runner {
     /// whose stages show only there. Killed when the child is dropped.
     pub fn spawn_stderr(
         &self,
-        args: &[String],
+        call: &Call,
     ) -> Result<(
         Child,
         tokio::io::Lines<BufReader<tokio::process::ChildStderr>>,
     )> {
         std::fs::create_dir_all(&self.workdir)
             .map_err(|e| CoreError::io(format!("creating {}", self.workdir.display()), e))?;
-        let mut cmd = self.command(args);
+        let mut cmd = self.command(&call.args);
         cmd.stdout(Stdio::null());
         let mut child = cmd.spawn().map_err(|e| spawn_error(&self.program, e))?;
         let stderr = child.stderr.take().expect("stderr is piped");
@@ -133,10 +130,10 @@ impl Runner {
 
     /// Starts a long-running call (e.g. `watch`) whose stdout and stderr are read line by
     /// line. Both must be read: a pipe nobody drains blocks the child once it is full.
-    pub fn spawn_lines(&self, args: &[String]) -> Result<LineChild> {
+    pub fn spawn_lines(&self, call: &Call) -> Result<LineChild> {
         std::fs::create_dir_all(&self.workdir)
             .map_err(|e| CoreError::io(format!("creating {}", self.workdir.display()), e))?;
-        let mut cmd = self.command(args);
+        let mut cmd = self.command(&call.args);
         die_with_parent(&mut cmd);
         let mut child = cmd.spawn().map_err(|e| spawn_error(&self.program, e))?;
         let stdout = child.stdout.take().expect("stdout is piped");

@@ -38,20 +38,6 @@ impl Operation {
             Operation::Create => "create",
         }
     }
-
-    /// The limactl argv after the program, exactly as run (`--tty=false` included).
-    pub fn argv(self, name: &str, start_timeout: &str) -> Vec<String> {
-        let rest: Vec<&str> = match self {
-            Operation::Start => vec!["--timeout", start_timeout, name],
-            Operation::Stop
-            | Operation::Restart
-            | Operation::Mounts
-            | Operation::Delete
-            | Operation::Create => vec![name],
-            Operation::ForceStop => vec!["-f", name],
-        };
-        crate::lima::runner::Runner::argv(self.verb(), &rest)
-    }
 }
 
 /// An instance as the UI and `limabar list --json` see it.

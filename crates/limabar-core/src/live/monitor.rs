@@ -26,8 +26,8 @@ use crate::fswatch::FsWatch;
 use crate::lima::events::{parse_event_line, HaEvent};
 use crate::lima::halog::parse_line;
 use crate::lima::inventory::{parse_list, Instance, LimaStatus, Listing};
+use crate::lima::limactl::Call;
 use crate::lima::locate::{LimaInfo, Limactl};
-use crate::lima::runner::Runner;
 use crate::live::change::{Change, InstanceView, MountStatus, Operation};
 use crate::live::readiness::{apply, listing_is_transient, Input, Millis, VmState};
 use crate::live::snapshot::{HA_PID, HA_STDERR, HA_STDOUT};
@@ -70,6 +70,7 @@ pub struct Monitor {
     info: LimaInfo,
     limactl: Limactl,
     op_locks: Option<PathBuf>,
+    start_timeout: Duration,
 }
 
 pub(crate) enum Msg {
@@ -118,6 +119,9 @@ pub(crate) enum Msg {
         name: String,
         began: Option<oneshot::Sender<Result<()>>>,
         error: Option<crate::error::ErrorInfo>,
+        /// With the end: answered once a listing begun after it has been applied, so
+        /// the creator can start the new VM at once (it is listed by then).
+        listed: Option<oneshot::Sender<()>>,
     },
     Warn {
         name: Option<String>,
@@ -216,6 +220,7 @@ impl Monitor {
         let info = config.limactl.info();
         let limactl = config.limactl.clone();
         let op_locks = config.op_locks.clone();
+        let start_timeout = config.start_timeout;
         let history = crate::live::boots::BootHistory::load(config.boot_history.clone());
         let actor = Actor {
             config,
@@ -230,6 +235,9 @@ impl Monitor {
             relist_armed: false,
             listing: false,
             relist_again: false,
+            lists_begun: 0,
+            lists_applied: 0,
+            awaiting_listing: Vec::new(),
             generation: 0,
             history,
         };
@@ -240,6 +248,7 @@ impl Monitor {
             info,
             limactl,
             op_locks,
+            start_timeout,
         })
     }
 
@@ -261,6 +270,27 @@ impl Monitor {
     /// The limactl this monitor runs (for building the same argv elsewhere).
     pub fn limactl(&self) -> &Limactl {
         &self.limactl
+    }
+
+    /// The limactl call `begin(name, op)` would run, for "Copy as limactl command": built
+    /// by the same function with the same deadline, so the copied line is what runs.
+    /// `None` for operations made of several calls (mounts, create).
+    pub async fn call_for(&self, name: &str, op: Operation) -> Result<Option<Call>> {
+        let stopped = self
+            .snapshot()
+            .await
+            .iter()
+            .find(|v| v.instance.name == name)
+            .map(|v| v.instance.status == LimaStatus::Stopped)
+            .ok_or_else(|| CoreError::InstanceNotFound {
+                name: name.to_string(),
+            })?;
+        Ok(crate::lima::limactl::operation(
+            op,
+            name,
+            self.start_timeout,
+            stopped,
+        ))
     }
 
     /// Every change from now on. Subscribe before taking a snapshot.
@@ -323,6 +353,7 @@ impl Monitor {
             name: name.to_string(),
             began: Some(began),
             error: None,
+            listed: None,
         });
         rx.await
             .unwrap_or_else(|_| Err(CoreError::io("monitor", "stopped")))?;
@@ -334,11 +365,15 @@ impl Monitor {
             on_stage,
         )
         .await;
+        let (listed, rx) = oneshot::channel();
         let _ = self.tx.send(Msg::Creating {
             name: name.to_string(),
             began: None,
             error: result.as_ref().err().map(CoreError::info),
+            listed: Some(listed),
         });
+        // No poll: the monitor answers after a listing that saw what limactl made.
+        let _ = rx.await;
         result
     }
 
@@ -364,6 +399,13 @@ struct Actor {
     relist_armed: bool,
     listing: bool,
     relist_again: bool,
+    /// Listings begun and applied so far (one runs at a time, so the n-th applied is
+    /// the n-th begun).
+    lists_begun: u64,
+    lists_applied: u64,
+    /// Creators waiting for a listing begun after their create ended: (lists_begun
+    /// then, reply).
+    awaiting_listing: Vec<(u64, oneshot::Sender<()>)>,
     generation: u64,
     history: crate::live::boots::BootHistory,
 }

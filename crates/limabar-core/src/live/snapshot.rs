@@ -4,15 +4,12 @@
 
 use std::path::Path;
 
-use std::time::Duration;
-
 use crate::error::{CoreError, Result};
 use crate::lima::events::parse_event_line;
 use crate::lima::halog::parse_line;
 use crate::lima::inventory::parse_list;
 use crate::lima::inventory::{Instance, LimaStatus};
 use crate::lima::locate::Limactl;
-use crate::lima::runner::Runner;
 use crate::lima::tail::Follower;
 use crate::live::change::InstanceView;
 use crate::live::readiness::{apply, Input, VmState};
@@ -69,7 +66,7 @@ fn state_since(state: &VmState) -> i64 {
 pub async fn list_views(limactl: &Limactl) -> Result<(Vec<InstanceView>, Vec<String>)> {
     let out = limactl
         .runner
-        .run(&Runner::argv("list", &["--json"]), Duration::from_secs(30))
+        .run(&crate::lima::limactl::list(None))
         .await?;
     if !out.success() {
         return Err(CoreError::Failed {

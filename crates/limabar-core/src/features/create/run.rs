@@ -10,10 +10,8 @@ use ts_rs::TS;
 
 use crate::error::CoreError;
 use crate::lima::halog::human_message;
+use crate::lima::limactl::{self, CREATE_TIMEOUT};
 use crate::lima::runner::{Output, Runner};
-
-/// Downloads of a 1–2 GB image over a slow link take a while.
-pub const CREATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -69,8 +67,7 @@ pub async fn create(
         .map(|dir| crate::live::oplock::acquire(dir, &runner.lima_home, name, "create"))
         .transpose()?;
     let t0 = Instant::now();
-    let args = Runner::argv("create", &["--name", name, &file.to_string_lossy()]);
-    let (mut child, mut lines) = runner.spawn_stderr(&args)?;
+    let (mut child, mut lines) = runner.spawn_stderr(&limactl::create(name, file))?;
     on_stage(CreateStage::Checking, t0.elapsed());
     let mut stderr = String::new();
     let mut last = CreateStage::Checking;

@@ -5,6 +5,9 @@
 //! parameters, never spliced into it.
 
 use std::path::Path;
+use std::time::Duration;
+
+use crate::lima::limactl::{self, Call};
 
 /// Where pre-built dev environments live in the guest, under the guest user's home.
 pub const GUEST_PROFILE_DIR: &str = ".cache/limabar/devshells";
@@ -22,21 +25,10 @@ pub fn installable(shell: &str) -> String {
     }
 }
 
-fn shell_prefix(limactl: &Path, guest_dir: &str, name: &str) -> Vec<String> {
-    vec![
-        limactl.to_string_lossy().into_owned(),
-        "shell".into(),
-        "--workdir".into(),
-        guest_dir.into(),
-        name.into(),
-    ]
-}
-
 /// `limactl shell --workdir DIR NAME nix develop .#SHELL`: what "Copy command" gives.
 pub fn develop(limactl: &Path, name: &str, guest_dir: &str, shell: &str) -> Vec<String> {
-    let mut argv = shell_prefix(limactl, guest_dir, name);
-    argv.extend(["nix".into(), "develop".into(), installable(shell)]);
-    argv
+    let words = ["nix", "develop", &installable(shell)].map(String::from);
+    limactl::interactive_shell(name, guest_dir, &words).argv(limactl)
 }
 
 /// The profile key of one dev shell of one flake: stable, file-name safe.
@@ -58,16 +50,16 @@ pub fn develop_prebuilt(
     shell: &str,
     key: &str,
 ) -> Vec<String> {
-    let mut argv = shell_prefix(limactl, guest_dir, name);
-    argv.extend([
-        "sh".into(),
-        "-c".into(),
-        OPEN_PREBUILT.into(),
-        "limabar-develop".into(),
-        key.into(),
-        installable(shell),
-    ]);
-    argv
+    let words = [
+        "sh",
+        "-c",
+        OPEN_PREBUILT,
+        "limabar-develop",
+        key,
+        &installable(shell),
+    ]
+    .map(String::from);
+    limactl::interactive_shell(name, guest_dir, &words).argv(limactl)
 }
 
 const PREBUILD: &str = r#"d="$HOME/.cache/limabar/devshells"
@@ -79,47 +71,37 @@ exec nix develop --profile "$d/$1" "$2" --command true"#;
 const REMOVE_PROFILES: &str = r#"d="$HOME/.cache/limabar/devshells"
 for k in "$@"; do rm -f -- "$d/$k" "$d/$k"-*-link || exit 1; done"#;
 
-/// The limactl arguments (after `shell`) that delete retired profiles in the guest.
-pub fn remove_profiles_args(name: &str, keys: &[String]) -> Vec<String> {
-    let mut args: Vec<String> = vec![
-        "--workdir".into(),
-        "/".into(),
-        name.into(),
-        "sh".into(),
-        "-c".into(),
-        REMOVE_PROFILES.into(),
-        "limabar-prune".into(),
-    ];
-    args.extend(keys.iter().cloned());
-    args
+/// Evaluating a flake or building its environment can download half of nixpkgs.
+const NIX_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+const PRUNE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The call that deletes retired profiles in the guest.
+pub fn remove_profiles(name: &str, keys: &[String]) -> Call {
+    let mut words: Vec<String> = ["sh", "-c", REMOVE_PROFILES, "limabar-prune"]
+        .map(String::from)
+        .into();
+    words.extend(keys.iter().cloned());
+    limactl::shell(name, "/", &words, PRUNE_TIMEOUT)
 }
 
-/// The limactl arguments (after `shell`) that build a dev environment into its profile.
-pub fn prebuild_args(name: &str, guest_dir: &str, shell: &str, key: &str) -> Vec<String> {
-    vec![
-        "--workdir".into(),
-        guest_dir.into(),
-        name.into(),
-        "sh".into(),
-        "-c".into(),
-        PREBUILD.into(),
-        "limabar-prebuild".into(),
-        key.into(),
-        installable(shell),
+/// The call that builds a dev environment into its profile in the guest.
+pub fn prebuild(name: &str, guest_dir: &str, shell: &str, key: &str) -> Call {
+    let words = [
+        "sh",
+        "-c",
+        PREBUILD,
+        "limabar-prebuild",
+        key,
+        &installable(shell),
     ]
+    .map(String::from);
+    limactl::shell(name, guest_dir, &words, NIX_TIMEOUT)
 }
 
-/// The limactl arguments (after `shell`) that list a flake's outputs.
-pub fn flake_show_args(name: &str, guest_dir: &str) -> Vec<String> {
-    vec![
-        "--workdir".into(),
-        guest_dir.into(),
-        name.into(),
-        "nix".into(),
-        "flake".into(),
-        "show".into(),
-        "--json".into(),
-    ]
+/// The call that lists a flake's outputs.
+pub fn flake_show(name: &str, guest_dir: &str) -> Call {
+    let words = ["nix", "flake", "show", "--json"].map(String::from);
+    limactl::shell(name, guest_dir, &words, NIX_TIMEOUT)
 }
 
 #[cfg(test)]
@@ -173,10 +155,11 @@ mod tests {
         let bin = t.path().join("bin");
         std::fs::create_dir_all(&bin).unwrap();
         crate::testutil::write_script(&bin.join("nix"), "#!/bin/sh\nprintf '%s\\n' \"$@\"\n");
+        // The words after the instance name are what Lima hands to the guest's shell.
         let run = |argv: &[String]| {
-            // argv[5..] is what Lima hands to the guest's login shell.
-            let out = std::process::Command::new(&argv[5])
-                .args(&argv[6..])
+            let at = argv.iter().position(|a| a == "nixos").unwrap() + 1;
+            let out = std::process::Command::new(&argv[at])
+                .args(&argv[at + 1..])
                 .env("HOME", t.path())
                 .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
                 .output()
@@ -185,11 +168,7 @@ mod tests {
         };
         let shell = "it's $(rm -rf ~) `x`";
         let key = profile_key("/p", shell, "00");
-        let pre = {
-            let mut a = vec!["limactl".to_string(), "shell".into()];
-            a.extend(prebuild_args("nixos", "/p", shell, &key));
-            a
-        };
+        let pre = prebuild("nixos", "/p", shell, &key).args;
         let home = t.path().display().to_string();
         assert_eq!(
             run(&pre),
@@ -211,11 +190,7 @@ mod tests {
         ] {
             std::fs::write(profiles.join(f), "").unwrap();
         }
-        let prune = {
-            let mut a = vec!["limactl".to_string(), "shell".into()];
-            a.extend(remove_profiles_args("nixos", &["gone".into()]));
-            a
-        };
+        let prune = remove_profiles("nixos", &["gone".into()]).args;
         run(&prune);
         let mut left: Vec<String> = std::fs::read_dir(&profiles)
             .unwrap()

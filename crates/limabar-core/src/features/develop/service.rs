@@ -6,7 +6,6 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::Duration;
 
 use super::catalog::{prebuilt_id, Catalog, FlakeView, Prebuilt, ShellList};
 use super::{command, discover, shells, Discovery, Flake, GitTracking};
@@ -14,9 +13,6 @@ use crate::error::CoreError;
 use crate::lima::inventory::Instance;
 use crate::lima::runner::Runner;
 use crate::lima::version::Features;
-
-/// Evaluating a flake or building its environment can download half of nixpkgs.
-const NIX_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 pub struct DevShells {
     runner: Runner,
@@ -57,10 +53,9 @@ impl DevShells {
     async fn in_guest(
         &self,
         name: &str,
-        args: &[String],
-        timeout: Duration,
+        call: &crate::lima::limactl::Call,
     ) -> crate::error::Result<crate::lima::runner::Output> {
-        crate::lima::guest::run(&self.runner, self.features, name, args, timeout).await
+        crate::lima::guest::run(&self.runner, self.features, name, call).await
     }
 
     fn save(&self, catalog: &Catalog) {
@@ -127,18 +122,10 @@ impl DevShells {
         }
     }
 
-    /// Brings the shell lists up to date, then pre-builds the recently used shells that
-    /// are not ready. `progress` is called after each step.
-    pub async fn refresh(&self, instance: &Instance, progress: &(dyn Fn() + Send + Sync)) {
-        let mounts = instance.mounts.clone();
-        let flakes = tokio::task::spawn_blocking(move || discover(&mounts).flakes)
-            .await
-            .unwrap_or_default();
-        self.refresh_found(instance, &flakes, progress).await;
-    }
-
-    /// `refresh` for flakes already discovered.
-    pub async fn refresh_found(
+    /// Brings the shell lists of `flakes` (discovered in `instance`'s mounts) up to date,
+    /// then pre-builds the recently used shells that are not ready. `progress` is called
+    /// after each step. The one refresh: the app's and the CLI's.
+    pub async fn refresh(
         &self,
         instance: &Instance,
         flakes: &[Flake],
@@ -172,9 +159,8 @@ impl DevShells {
         if !self.claim(&id) {
             return ShellList::default();
         }
-        let mut args = vec!["shell".to_string(), "--tty=false".into()];
-        args.extend(command::flake_show_args(name, &flake.guest_dir));
-        let mut list = match self.in_guest(name, &args, NIX_TIMEOUT).await {
+        let call = command::flake_show(name, &flake.guest_dir);
+        let mut list = match self.in_guest(name, &call).await {
             Ok(out) if out.success() => match shells::parse_flake_show(&out.stdout, system) {
                 Ok(names) => ShellList {
                     fingerprint: fp.into(),
@@ -205,9 +191,10 @@ impl DevShells {
         if keys.is_empty() {
             return;
         }
-        let mut args = vec!["shell".to_string(), "--tty=false".into()];
-        args.extend(command::remove_profiles_args(name, &keys));
-        match self.in_guest(name, &args, Duration::from_secs(60)).await {
+        match self
+            .in_guest(name, &command::remove_profiles(name, &keys))
+            .await
+        {
             Ok(out) if out.success() => {
                 let mut c = self.catalog.lock().unwrap();
                 c.forget_retired(name, &keys);
@@ -237,9 +224,8 @@ impl DevShells {
         }
         progress();
         let key = command::profile_key(&flake.guest_dir, shell, fp);
-        let mut args = vec!["shell".to_string(), "--tty=false".into()];
-        args.extend(command::prebuild_args(name, &flake.guest_dir, shell, &key));
-        let error = match self.in_guest(name, &args, NIX_TIMEOUT).await {
+        let call = command::prebuild(name, &flake.guest_dir, shell, &key);
+        let error = match self.in_guest(name, &call).await {
             Ok(out) if out.success() => None,
             Ok(out) => Some(shells::nix_error(&out.stderr)),
             Err(e) => Some(e.to_string()),

@@ -3,15 +3,13 @@
 //! one `restart --set` (Lima ≥ 2.2) or stop → edit → start. Mount changes only take
 //! effect at boot (contract §5.1).
 
-use std::time::Duration;
-
 use super::expr;
 use super::guest_fstab;
 use super::plan::Plan;
 use super::source::RawEntry;
 use crate::error::{CoreError, Result};
+use crate::lima::limactl::{self, Call};
 use crate::lima::locate::Limactl;
-use crate::lima::runner::Runner;
 
 /// The `--set` expressions of a plan, in order: removals, toggles, one append, and the
 /// fstab script when the plan needs it. Removals and toggles select the entries as
@@ -47,34 +45,24 @@ pub fn expressions(plan: &Plan) -> Vec<String> {
     out
 }
 
-/// The limactl argv lists (without the program) that apply `plan` to `name`.
-pub fn invocations(limactl: &Limactl, name: &str, plan: &Plan, running: bool) -> Vec<Vec<String>> {
+/// The limactl calls that apply `plan` to `name`, in order. The boot they may cause
+/// gets Lima's default boot timeout.
+pub fn invocations(limactl: &Limactl, name: &str, plan: &Plan, running: bool) -> Vec<Call> {
     let exprs = expressions(plan);
+    let boot = limactl::DEFAULT_BOOT_TIMEOUT;
     if exprs.is_empty() {
-        return Vec::new();
-    }
-    let mut edit_args: Vec<&str> = vec![name];
-    for e in &exprs {
-        edit_args.extend(["--set", e.as_str()]);
-    }
-    if !running {
-        vec![Runner::argv("edit", &edit_args)]
+        Vec::new()
+    } else if !running {
+        vec![limactl::edit(name, &exprs)]
     } else if limactl.features.restart_with_edits {
-        vec![Runner::argv("restart", &edit_args)]
+        vec![limactl::restart_with_edits(name, &exprs, boot)]
     } else {
         vec![
-            Runner::argv("stop", &[name]),
-            Runner::argv("edit", &edit_args),
-            Runner::argv("start", &["--timeout", "15m", name]),
+            limactl::stop(name),
+            limactl::edit(name, &exprs),
+            limactl::start(name, boot),
         ]
     }
-}
-
-/// An invocation as the full command: the absolute limactl path, then the arguments.
-pub fn with_program(limactl: &Limactl, argv: &[String]) -> Vec<String> {
-    std::iter::once(limactl.runner.program.display().to_string())
-        .chain(argv.iter().cloned())
-        .collect()
 }
 
 /// What `limactl edit` logs when the expressions changed nothing (`cmd/limactl/edit.go`).
@@ -82,19 +70,16 @@ const NO_CHANGES: &str = "Aborting, no changes made to the instance";
 
 /// Runs the invocations in order; the first failure stops and is returned with Lima's
 /// message (lima.yaml is then exactly as Lima left it: Lima writes it, Limabar does not).
-pub async fn apply(limactl: &Limactl, invocations: &[Vec<String>]) -> Result<()> {
+pub async fn apply(limactl: &Limactl, invocations: &[Call]) -> Result<()> {
     let mut unchanged = None;
-    for argv in invocations {
-        if unchanged.is_some() && argv.first().map(String::as_str) != Some("start") {
+    for call in invocations {
+        if unchanged.is_some() && call.subcommand() != "start" {
             break;
         }
-        let out = limactl
-            .runner
-            .run(argv, Duration::from_secs(16 * 60))
-            .await?;
+        let out = limactl.runner.run(call).await?;
         if !out.success() {
             return Err(CoreError::Failed {
-                command: argv.join(" "),
+                command: call.args.join(" "),
                 detail: out.failure_message(),
             });
         }
@@ -103,7 +88,7 @@ pub async fn apply(limactl: &Limactl, invocations: &[Vec<String>]) -> Result<()>
         // stopped for the edit still runs.
         if out.stderr.contains(NO_CHANGES) {
             unchanged = Some(CoreError::NothingChanged {
-                command: argv.join(" "),
+                command: call.args.join(" "),
                 detail: format!("Lima says \"{NO_CHANGES}\""),
             });
         }

@@ -10,10 +10,11 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::lima::inventory::Mount;
+use crate::lima::limactl::{self, Call};
 use crate::lima::locate::Limactl;
-use crate::lima::runner::Runner;
 
 /// Prints `w=1 uid=501` (or `w=0 …`) for the current directory.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 const CHECK: &str = "if [ -w . ]; then w=1; else w=0; fi; echo \"w=$w uid=$(stat -c %u . 2>/dev/null || stat -f %u .)\"";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -55,11 +56,10 @@ impl MountCheck {
     }
 }
 
-pub fn argv(name: &str, mount_point: &str) -> Vec<String> {
-    Runner::argv(
-        "shell",
-        &["--workdir", mount_point, name, "sh", "-c", CHECK],
-    )
+/// The check's call: `sh -c CHECK` in the mount, which Lima's `cd` must reach first.
+pub fn call(name: &str, mount_point: &str) -> Call {
+    let words = ["sh", "-c", CHECK].map(String::from);
+    limactl::shell(name, mount_point, &words, CHECK_TIMEOUT)
 }
 
 /// Interprets the check's result.
@@ -109,12 +109,9 @@ pub async fn verify(limactl: &Limactl, name: &str, mounts: &[Mount]) -> Vec<(Mou
     let mut out = Vec::new();
     for m in mounts.iter().filter(|m| m.writable) {
         let host_uid = std::fs::metadata(&m.location).ok().map(|md| md.uid());
-        let args = argv(name, &m.mount_point);
-        let timeout = Duration::from_secs(30);
+        let call = call(name, &m.mount_point);
         let check =
-            match crate::lima::guest::run(&limactl.runner, limactl.features, name, &args, timeout)
-                .await
-            {
+            match crate::lima::guest::run(&limactl.runner, limactl.features, name, &call).await {
                 Ok(o) => interpret(o.code, &o.stdout, &o.stderr, host_uid),
                 Err(e) => MountCheck::Unknown {
                     detail: e.to_string(),
@@ -176,7 +173,7 @@ mod tests {
 
     #[test]
     fn the_path_travels_as_the_workdir_not_in_the_script() {
-        let a = argv("nixos", "/Users/me/it's $(x)");
+        let a = call("nixos", "/Users/me/it's $(x)").args;
         assert_eq!(
             &a[..5],
             &[

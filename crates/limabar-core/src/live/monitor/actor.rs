@@ -65,7 +65,14 @@ impl Actor {
                 name,
                 began: None,
                 error,
-            } => self.end_create(&name, error),
+                listed,
+            } => {
+                self.end_create(&name, error);
+                if let Some(reply) = listed {
+                    self.awaiting_listing.push((self.lists_begun, reply));
+                    self.list_now();
+                }
+            }
             Msg::Warn { name, message } => self.emit(Change::Warning {
                 instance: name,
                 message,
@@ -140,12 +147,12 @@ impl Actor {
             return;
         }
         self.listing = true;
+        self.lists_begun += 1;
         let runner = self.config.limactl.runner.clone();
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let argv = Runner::argv("list", &["--json"]);
             let result = runner
-                .run(&argv, Duration::from_secs(30))
+                .run(&crate::lima::limactl::list(None))
                 .await
                 .and_then(|out| {
                     if out.success() {
@@ -176,9 +183,22 @@ impl Actor {
 
     fn on_listed(&mut self, result: Result<Listing>) {
         self.listing = false;
+        self.lists_applied += 1;
+        self.apply_listing(result);
+        // Applied: creators whose listing this was may go on.
+        let applied = self.lists_applied;
+        for (_, reply) in self
+            .awaiting_listing
+            .extract_if(.., |(begun_before, _)| *begun_before < applied)
+        {
+            let _ = reply.send(());
+        }
         if std::mem::take(&mut self.relist_again) {
             self.list_now();
         }
+    }
+
+    fn apply_listing(&mut self, result: Result<Listing>) {
         let listing = match result {
             Ok(l) => l,
             Err(e) => {

@@ -7,8 +7,8 @@ use std::time::Duration;
 use crate::error::{CoreError, Result};
 use crate::features::mounts::{apply, verify};
 use crate::lima::inventory::{parse_list, LimaStatus, Mount};
+use crate::lima::limactl;
 use crate::lima::locate::Limactl;
-use crate::lima::runner::Runner;
 use crate::live::change::{MountStatus, Operation};
 
 pub(super) struct OpPlan {
@@ -25,19 +25,14 @@ pub(super) struct OpPlan {
 /// A mount change: the limactl calls, and the writable mounts to check afterwards
 /// (when the change restarted the VM).
 pub(super) struct MountsJob {
-    pub invocations: Vec<Vec<String>>,
+    pub invocations: Vec<limactl::Call>,
     pub verify: Vec<Mount>,
-}
-
-fn go_duration(d: Duration) -> String {
-    format!("{}s", d.as_secs().max(1))
 }
 
 /// Runs the operation; a mount change returns its in-guest checks.
 pub(super) async fn run(mut plan: OpPlan) -> Result<Vec<MountStatus>> {
     let runner = &plan.limactl.runner;
-    let list = Runner::argv("list", &["--json", &plan.name]);
-    let listed = runner.run(&list, Duration::from_secs(30)).await?;
+    let listed = runner.run(&limactl::list(Some(&plan.name))).await?;
     if !listed.success() || listed.stdout.trim().is_empty() {
         return Err(CoreError::InstanceNotFound { name: plan.name });
     }
@@ -53,29 +48,16 @@ pub(super) async fn run(mut plan: OpPlan) -> Result<Vec<MountStatus>> {
             })
             .collect());
     }
-    let argv = match plan.op {
-        // Decided on the listing just made: Lima refuses anything but Stopped without -f.
-        Operation::Delete => {
-            let listed = parse_list(&listed.stdout, &listed.stderr);
-            let stopped = listed
-                .instances
-                .iter()
-                .any(|i| i.name == plan.name && i.status == LimaStatus::Stopped);
-            crate::features::delete::argv(&plan.name, stopped)
-        }
-        op => op.argv(&plan.name, &go_duration(plan.start_timeout)),
-    };
-    // Our own deadline is past limactl's, so its clearer message normally wins.
-    let deadline = match plan.op {
-        Operation::Start | Operation::Restart => plan.start_timeout + Duration::from_secs(60),
-        Operation::Stop => Duration::from_secs(4 * 60),
-        Operation::ForceStop => Duration::from_secs(60),
-        Operation::Mounts => plan.start_timeout + Duration::from_secs(4 * 60),
-        Operation::Delete => Duration::from_secs(120),
-        // Never run here: `Monitor::create` runs it, and `begin` refuses it.
-        Operation::Create => crate::features::create::run::CREATE_TIMEOUT,
-    };
-    let out = runner.run(&argv, deadline).await?;
+    // Delete is decided on the listing just made: Lima refuses anything but Stopped
+    // without -f.
+    let stopped = parse_list(&listed.stdout, &listed.stderr)
+        .instances
+        .iter()
+        .any(|i| i.name == plan.name && i.status == LimaStatus::Stopped);
+    // `begin` refuses Create and routes Mounts above: every other operation is one call.
+    let call = limactl::operation(plan.op, &plan.name, plan.start_timeout, stopped)
+        .ok_or_else(|| CoreError::io("monitor", format!("{:?} is not one call", plan.op)))?;
+    let out = runner.run(&call).await?;
     if out.success() {
         if plan.op == Operation::Delete {
             // The VM is gone: so is its lock file.

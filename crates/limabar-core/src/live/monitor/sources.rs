@@ -103,10 +103,10 @@ impl Sources {
 
     /// Runs `limactl watch` for `name`; its lines come back as `Msg::Event`.
     pub fn spawn_watch(&mut self, runner: &Runner, name: &str, tx: UnboundedSender<Msg>) {
-        let argv = Runner::argv("watch", &["--json", "--history", name]);
+        let call = crate::lima::limactl::watch(name);
         let generation = self.generation;
         let name = name.to_string();
-        let child = runner.spawn_lines(&argv);
+        let child = runner.spawn_lines(&call);
         self.watch = Some(tokio::spawn(async move {
             let mut child = match child {
                 Ok(c) => c,
