@@ -92,7 +92,7 @@ pub fn run() {
             relay::connect(app.handle().clone());
             // Tests and screenshots need the window mapped (a hidden window cannot be
             // screenshotted); honoured in debug builds only.
-            if cfg!(debug_assertions) && std::env::var_os("LIMABAR_SHOW_AT_START").is_some() {
+            if cfg!(debug_assertions) && show_at_start() {
                 popover::show(app.handle(), None);
             }
             Ok(())
@@ -108,6 +108,7 @@ pub fn run() {
 /// menu-bar app whose page is one small list,
 /// the caches it would shed under pressure are worth far less than waking all day. A
 /// value the user set is kept. Linux only: WKWebView on macOS has no such poll.
+#[allow(clippy::disallowed_methods)] // sets the process environment before any thread
 fn quiet_webkit_when_idle() {
     const VAR: &str = "WEBKIT_DISABLE_MEMORY_PRESSURE_MONITOR";
     // Set before any thread exists: WebKit reads it once, when its first web view is
@@ -115,4 +116,10 @@ fn quiet_webkit_when_idle() {
     if cfg!(target_os = "linux") && std::env::var_os(VAR).is_none() {
         std::env::set_var(VAR, "1");
     }
+}
+
+/// `LIMABAR_SHOW_AT_START`: the test and screenshot hook (debug builds only).
+#[allow(clippy::disallowed_methods)] // a start-up flag of the app itself, not the host's
+fn show_at_start() -> bool {
+    std::env::var_os("LIMABAR_SHOW_AT_START").is_some()
 }

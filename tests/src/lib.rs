@@ -118,6 +118,7 @@ impl SimLima {
             path: vec![PathBuf::from("/usr/bin"), PathBuf::from("/bin")],
             data_dir: self.root.path().join("data"),
             config_dir: self.root.path().join("config"),
+            terminal: None,
         }
     }
 

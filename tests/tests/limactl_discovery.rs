@@ -17,6 +17,7 @@ fn env_with(
         path,
         data_dir: root.join("data"),
         config_dir: root.join("config"),
+        terminal: None,
     }
 }
 

@@ -95,7 +95,7 @@ pub async fn develop(
         .terminal
         .clone()
         .or_else(|| Settings::load(&settings::path(&env.config_dir)).terminal);
-    let term = pick_terminal(setting.as_deref())?;
+    let term = pick_terminal(setting.as_deref(), env)?;
     let scratch = env.data_dir.join("terminal");
     let plan = plan_open(&dev, &inst, &dir, &args.shell, term, &scratch)?;
     if args.dry_run {

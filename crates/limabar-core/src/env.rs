@@ -18,10 +18,13 @@ pub struct HostEnv {
     /// Limabar's configuration directory (settings.json): `$XDG_CONFIG_HOME/limabar` or
     /// `~/.config/limabar` on Linux, Application Support on macOS.
     pub config_dir: PathBuf,
+    /// `TERMINAL`: the user's preferred terminal on Linux, when set.
+    pub terminal: Option<String>,
 }
 
 impl HostEnv {
     /// Reads the real environment. Called once by each front end.
+    #[allow(clippy::disallowed_methods)] // the one reader of the process environment
     pub fn capture() -> Self {
         let home = std::env::var_os("HOME")
             .filter(|h| !h.is_empty())
@@ -45,6 +48,9 @@ impl HostEnv {
             home.as_deref(),
             std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from),
         );
+        let terminal = std::env::var("TERMINAL")
+            .ok()
+            .filter(|t| !t.trim().is_empty());
         HostEnv {
             limactl,
             lima_home,
@@ -52,6 +58,7 @@ impl HostEnv {
             path,
             data_dir,
             config_dir,
+            terminal,
         }
     }
 

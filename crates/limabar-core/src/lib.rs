@@ -22,6 +22,7 @@ pub mod live;
 pub mod quote;
 pub mod settings;
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests run real programs and read the real environment
 mod testutil;
 
 pub use error::{CoreError, ErrorCode, ErrorInfo};

@@ -18,6 +18,7 @@ pub fn join(argv: &[String]) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests run real programs and read the real environment
 mod tests {
     use super::*;
     use std::process::Command;

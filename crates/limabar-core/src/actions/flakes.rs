@@ -280,12 +280,12 @@ impl Session {
 
 /// The terminal dev shells open in: the setting, else the first one installed.
 fn terminal_now(env: &crate::env::HostEnv) -> Result<terminal::Terminal> {
-    crate::features::develop::pick_terminal(super::settings::load(env).terminal.as_deref())
+    crate::features::develop::pick_terminal(super::settings::load(env).terminal.as_deref(), env)
 }
 
 /// The installed terminals and the one in use (the setting, even if not detected).
 pub fn terminals(env: &crate::env::HostEnv) -> TerminalSettings {
-    let detected = terminal::detect(Platform::current(), &SystemProbe::new());
+    let detected = terminal::detect(Platform::current(), &SystemProbe::of(env));
     let selected = terminal::choose(super::settings::load(env).terminal.as_deref(), &detected);
     let mut choices: Vec<TerminalChoice> = detected.iter().map(TerminalChoice::from).collect();
     if let Some(s) = &selected {

@@ -112,6 +112,7 @@ fn open(_pid: i32) -> io::Result<OwnedFd> {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests run real programs and read the real environment
 mod tests {
     use super::ProcessExit;
     use std::time::Duration;

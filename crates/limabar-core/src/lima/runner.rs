@@ -59,6 +59,20 @@ impl Output {
     }
 }
 
+/// Runs a host program Limabar asks a fact of (`git ls-files`, `sw_vers`) to its end,
+/// with no input, on the calling thread (callers are already off the async threads).
+/// With limactl's runs and the terminal's spawn, the only place a process starts.
+#[allow(clippy::disallowed_methods)]
+pub fn host_program(
+    program: &str,
+    args: &[&std::ffi::OsStr],
+) -> std::io::Result<std::process::Output> {
+    std::process::Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+}
+
 /// How to run limactl: the binary, the environment it gets and where it runs.
 #[derive(Debug, Clone)]
 pub struct Runner {
@@ -69,6 +83,7 @@ pub struct Runner {
 }
 
 impl Runner {
+    #[allow(clippy::disallowed_methods)] // limactl's one spawn
     fn command(&self, args: &[String]) -> Command {
         let mut cmd = Command::new(&self.program);
         cmd.args(args)

@@ -105,6 +105,7 @@ pub fn flake_show(name: &str, guest_dir: &str) -> Call {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests run real programs and read the real environment
 mod tests {
     use super::*;
 

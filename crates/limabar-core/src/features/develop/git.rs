@@ -3,7 +3,6 @@
 //! "does not exist" error: Limabar warns "run `git add flake.nix`" instead.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -31,15 +30,16 @@ pub fn tracking(dir: &Path) -> GitTracking {
         return GitTracking::NotInRepo;
     }
     // `--error-unmatch` makes git exit 1 for a path it does not track.
-    let status = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["ls-files", "--error-unmatch", "--", "flake.nix"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    match status.map(|s| s.code()) {
+    let args = [
+        "-C".as_ref(),
+        dir.as_os_str(),
+        "ls-files".as_ref(),
+        "--error-unmatch".as_ref(),
+        "--".as_ref(),
+        "flake.nix".as_ref(),
+    ];
+    let out = crate::lima::runner::host_program("git", &args);
+    match out.map(|o| o.status.code()) {
         Ok(Some(0)) => GitTracking::Tracked,
         Ok(Some(1)) => GitTracking::Untracked,
         _ => GitTracking::Unknown,
@@ -47,8 +47,10 @@ pub fn tracking(dir: &Path) -> GitTracking {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests make repositories with git itself
 mod tests {
     use super::*;
+    use std::process::{Command, Stdio};
 
     fn git(dir: &Path, args: &[&str]) {
         let ok = Command::new("git")

@@ -19,8 +19,11 @@ pub struct OpenPlan {
 }
 
 /// The terminal to use: the setting, else the first one installed here.
-pub fn pick_terminal(setting: Option<&str>) -> Result<Terminal, CoreError> {
-    let detected = terminal::detect(Platform::current(), &terminal::SystemProbe::new());
+pub fn pick_terminal(
+    setting: Option<&str>,
+    env: &crate::env::HostEnv,
+) -> Result<Terminal, CoreError> {
+    let detected = terminal::detect(Platform::current(), &terminal::SystemProbe::of(env));
     terminal::choose(setting, &detected).ok_or(CoreError::NoTerminal)
 }
 

@@ -127,10 +127,7 @@ impl Host {
 }
 
 fn macos_version() -> Option<(u32, Option<u32>)> {
-    let out = std::process::Command::new("sw_vers")
-        .arg("-productVersion")
-        .output()
-        .ok()?;
+    let out = crate::lima::runner::host_program("sw_vers", &["-productVersion".as_ref()]).ok()?;
     parse_macos_version(&String::from_utf8_lossy(&out.stdout))
 }
 

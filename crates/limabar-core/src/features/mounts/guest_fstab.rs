@@ -129,4 +129,5 @@ pub fn is_installed(raw_lima_yaml: &Value) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests run real programs and read the real environment
 mod tests;

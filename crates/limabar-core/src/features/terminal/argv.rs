@@ -120,4 +120,5 @@ pub fn launch(
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests run real programs and read the real environment
 mod tests;

@@ -15,23 +15,20 @@ pub trait Probe {
     fn terminal_env(&self) -> Option<String>;
 }
 
+/// This machine, as the captured environment describes it (PATH, home, `TERMINAL`).
 pub struct SystemProbe {
-    pub path: Option<std::ffi::OsString>,
+    pub path: Vec<PathBuf>,
     pub home: Option<PathBuf>,
+    pub terminal: Option<String>,
 }
 
 impl SystemProbe {
-    pub fn new() -> SystemProbe {
+    pub fn of(env: &crate::env::HostEnv) -> SystemProbe {
         SystemProbe {
-            path: std::env::var_os("PATH"),
-            home: std::env::var_os("HOME").map(PathBuf::from),
+            path: env.path.clone(),
+            home: env.home.clone(),
+            terminal: env.terminal.clone(),
         }
-    }
-}
-
-impl Default for SystemProbe {
-    fn default() -> Self {
-        SystemProbe::new()
     }
 }
 
@@ -47,10 +44,7 @@ impl Probe for SystemProbe {
         if program.contains('/') {
             return is_executable(Path::new(program));
         }
-        self.path
-            .as_ref()
-            .map(|p| std::env::split_paths(p).any(|d| is_executable(&d.join(program))))
-            .unwrap_or(false)
+        self.path.iter().any(|d| is_executable(&d.join(program)))
     }
 
     fn has_app(&self, app: &str) -> bool {
@@ -60,9 +54,7 @@ impl Probe for SystemProbe {
     }
 
     fn terminal_env(&self) -> Option<String> {
-        std::env::var("TERMINAL")
-            .ok()
-            .filter(|t| !t.trim().is_empty())
+        self.terminal.clone()
     }
 }
 
@@ -208,8 +200,9 @@ mod tests {
         std::fs::set_permissions(t.path().join("exe"), std::fs::Permissions::from_mode(0o755))
             .unwrap();
         let probe = SystemProbe {
-            path: Some(t.path().as_os_str().to_owned()),
+            path: vec![t.path().to_path_buf()],
             home: None,
+            terminal: None,
         };
         assert!(probe.has_program("exe"));
         assert!(!probe.has_program("term"));

@@ -17,6 +17,7 @@ pub const EARLY_EXIT: Duration = Duration::from_millis(400);
 /// Spawns `launch`; returns once the process exists (the caller's "spawned" moment is
 /// reported through `spawned`) and it has not failed within [`EARLY_EXIT`].
 /// The terminal's stderr goes to `log`, read back when it fails.
+#[allow(clippy::disallowed_methods)] // the terminal's one spawn
 pub async fn open(launch: &Launch, log: &Path, spawned: impl FnOnce()) -> Result<(), CoreError> {
     let name = launch.terminal.label();
     let fail = |detail: String| CoreError::TerminalFailed {
