@@ -2,11 +2,9 @@
 //! a NixOS VM from Limabar's known-good template, created by Lima, then started and
 //! followed to ready. `--dry-run` prints the YAML and changes nothing.
 
-use std::path::PathBuf;
-
+use limabar_core::actions::{new_vm_yaml, NewVmRequest};
 use limabar_core::env::HostEnv;
-use limabar_core::features::create::{self, template_yaml, NewVm};
-use limabar_core::features::mounts::probe::HostFs;
+use limabar_core::features::create;
 use limabar_core::lima::locate::Limactl;
 use limabar_core::{CoreError, Operation};
 
@@ -18,25 +16,16 @@ pub struct CreateArgs {
     pub mounts: Vec<String>,
 }
 
+/// The same template as the app's New VM (one function: `actions::new_vm_yaml`).
 pub fn yaml(env: &HostEnv, a: &CreateArgs) -> Result<String, CoreError> {
-    let vm = NewVm {
+    let request = NewVmRequest {
         name: a.name.clone(),
         cpus: a.cpus,
         memory_gib: a.memory_gib,
         disk_gib: a.disk_gib,
-        folders: a
-            .mounts
-            .iter()
-            .map(|m| std::path::absolute(m).unwrap_or_else(|_| PathBuf::from(m)))
-            .collect(),
-        lima_home: Some(env.lima_home.clone()),
+        folders: a.mounts.clone(),
     };
-    template_yaml(&vm, cfg!(target_os = "macos"), env.home.as_deref(), &HostFs).map_err(|e| {
-        CoreError::Failed {
-            command: "create".into(),
-            detail: e.to_string(),
-        }
-    })
+    new_vm_yaml(env, &request)
 }
 
 pub async fn run(
