@@ -1,0 +1,77 @@
+// What the view components can ask for. App.svelte implements these with ipc; the
+// components only show what they are given and call back. A returned promise rejects
+// with the UI's ErrorInfo (ipc turns every failure into one).
+import type { LogLine } from '../bindings/LogLine';
+import type { NewVmRequest } from '../bindings/NewVmRequest';
+import type { OpenedShell } from '../bindings/OpenedShell';
+import type { Operation } from '../bindings/Operation';
+import type { SettingsUpdate } from '../bindings/SettingsUpdate';
+import type { SettingsView } from '../bindings/SettingsView';
+
+/** An instance's shared folders and its pending change. */
+export interface MountActions {
+  /** Applies the pending change ("Restart to apply", "Apply", "Mount anyway"). */
+  apply(confirmed: boolean): void;
+  /** "Later": leaves it for the next restart. */
+  later(): void;
+  discard(): void;
+  remove(mountPoint: string): void;
+  toggle(mountPoint: string, writable: boolean): void;
+  /** The limactl lines of the pending change. */
+  commands(): Promise<string[]>;
+}
+
+/** The dev shells of an instance's flakes. */
+export interface ShellActions {
+  open(dir: string, shell: string): Promise<OpenedShell>;
+  /** The `limactl shell … nix develop` line for the user's own terminal. */
+  command(dir: string, shell: string): Promise<string>;
+  /** "Open flake…": a folder from the native chooser, or null if cancelled. */
+  pickFolder(): Promise<string | null>;
+  /** Shares `dir` like a drop; true once its mount change has been applied, false if
+   *  that failed or the change was discarded. */
+  mount(dir: string): Promise<boolean>;
+}
+
+export interface DoctorActions {
+  /** Applies a finding's safe fix, then the diagnosis is asked again. */
+  fix(id: string): Promise<void>;
+}
+
+export interface LogActions {
+  /** Starts following the logs: the recent window, then new lines. Returns the stop. */
+  open(onLines: (lines: LogLine[]) => void): () => void;
+  /** The diagnostics report, for the clipboard. */
+  diagnostics(): Promise<string>;
+}
+
+/** Everything an instance row can do. */
+export interface RowActions {
+  run(op: Operation): void;
+  /** The limactl command of an action, or null (the row's error says why). */
+  command(op: Operation): Promise<string | null>;
+  /** "Add folder…": the native picker, then shared like a drop. */
+  addFolder(): void;
+  delete(): Promise<void>;
+  mounts: MountActions;
+  shells: ShellActions;
+  doctor: DoctorActions;
+  logs: LogActions;
+}
+
+export interface NewVmActions {
+  /** The native folder picker; [] if cancelled. */
+  pickFolders(): Promise<string[]>;
+  setFolders(folders: string[]): void;
+  /** The lima.yaml the form would create (also how a bad request is refused early). */
+  yaml(request: NewVmRequest): Promise<string>;
+  create(request: NewVmRequest): void;
+  close(): void;
+}
+
+export interface SettingsActions {
+  load(): Promise<SettingsView>;
+  save(update: SettingsUpdate): Promise<void>;
+  chooseTerminal(id: string): void;
+  close(): void;
+}
