@@ -26,6 +26,8 @@ let backend: Handlers;
 let mounted = false;
 let fixed = false;
 let settingsLimactl = '';
+/** The limactl the backend's Lima connection uses. */
+let limactlInUse = info.path;
 let snapshot: AppSnapshot;
 /** The mount change the mocked backend holds per instance, as Rust does. */
 let held: Record<string, { paths: string[]; writable: boolean }> = {};
@@ -65,6 +67,8 @@ beforeEach(() => {
   mounted = false;
   fixed = false;
   held = {};
+  settingsLimactl = '';
+  limactlInUse = info.path;
   snapshot = { lima: connected, popoverVisible: true, pendingMounts: {}, instances: [view('nixos'), view('web', { kind: 'ready', sshPort: 50122, bootSecs: 9.8, since: Date.now() - 5000 })] };
   backend = {
     snapshot: () => snapshot,
@@ -155,7 +159,7 @@ beforeEach(() => {
 
     delete_vm: () => fail({ code: 'failed', message: '`nixos` is protected against deletion', hint: 'If you really mean it: `limactl unprotect nixos`, then delete again.' }),
 
-    get_settings: () => ({ limactl: settingsLimactl, limactlInUse: '/opt/homebrew/bin/limactl', notifyReady: true, notifyProblems: true, openAtLogin: false }),
+    get_settings: () => ({ limactl: settingsLimactl, limactlInUse, notifyReady: true, notifyProblems: true, openAtLogin: false }),
     save_settings: ({ update }) => {
       if (update.limactl === '/nope') fail({ code: 'io', message: 'limactl: `/nope` is not a file', hint: null });
       settingsLimactl = update.limactl;
@@ -621,5 +625,27 @@ describe('dropping folders', () => {
     await fireEvent.change(panel.querySelector('[data-testid="setting-limactl"]')!, { target: { value: '/usr/local/bin/limactl' } });
     expect((await screen.findByTestId('settings-saved')).textContent).toBe('Saved.');
     expect(panel.textContent).toContain('applies when Limabar starts again');
+  });
+
+  it('shows the limactl in use once a saved path has connected', async () => {
+    render(App);
+    await screen.findByText('nixos');
+    await fireEvent.click(document.querySelector('[data-action="settings"]')!);
+    const panel = await screen.findByTestId('settings');
+    const field = await waitFor(() => {
+      const f = panel.querySelector<HTMLInputElement>('[data-testid="setting-limactl"]');
+      if (!f) throw new Error('loading');
+      return f;
+    });
+    expect(panel.textContent).toContain('In use: /opt/homebrew/bin/limactl');
+    await fireEvent.change(field, { target: { value: '/usr/local/bin/limactl' } });
+    await screen.findByTestId('settings-saved');
+    // The backend connects again in the background: first `connecting`, then the new Lima.
+    await push('lima', { kind: 'connecting' });
+    limactlInUse = '/usr/local/bin/limactl';
+    snapshot = { ...snapshot, lima: { kind: 'connected', info: { ...info, path: limactlInUse } } };
+    await push('lima', snapshot.lima);
+    await waitFor(() => expect(panel.textContent).toContain('In use: /usr/local/bin/limactl'));
+    expect(panel.textContent).not.toContain('applies when Limabar starts again');
   });
 });
