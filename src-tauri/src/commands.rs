@@ -166,7 +166,10 @@ pub async fn open_dev_shell(
     dir: String,
     shell: String,
 ) -> Reply<OpenedShell> {
-    Ok(state.session()?.open_dev_shell(&name, &dir, &shell).await?)
+    Ok(state
+        .session()?
+        .open_dev_shell(&name, &dir, &shell, None)
+        .await?)
 }
 
 #[tauri::command]
@@ -242,7 +245,8 @@ pub fn new_vm_yaml(state: State<'_, AppState>, request: NewVmRequest) -> Reply<S
 /// Creates the VM (stages arrive as `limabar://create`), then begins its first boot.
 #[tauri::command]
 pub async fn create_vm(state: State<'_, AppState>, request: NewVmRequest) -> Reply<()> {
-    Ok(state.session()?.create(&request, |_| {}).await?)
+    state.session()?.create(&request, |_| {}).await?;
+    Ok(())
 }
 
 // ---- settings -------------------------------------------------------------------

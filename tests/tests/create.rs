@@ -62,19 +62,21 @@ fn create_shows_its_stages_then_boots_to_ready() {
 }
 
 #[test]
-fn create_with_an_existing_name_fails_with_limas_reason() {
+fn create_with_an_existing_name_is_refused_before_lima_runs() {
     let sim = SimLima::new("2.2.0");
     sim.create("nixos", "{}");
+    let creates_before = sim.calls().iter().filter(|c| c[0] == "create").count();
     let out = sim.limabar(&["create", "--name", "nixos", "--json"]);
     assert_eq!(out.status.code(), Some(1));
     let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    // The app's path (the monitor knows the name), so the same code as in the popover.
+    assert_eq!(err["code"], "already-exists", "{err}");
     assert!(
-        err["message"]
-            .as_str()
-            .unwrap()
-            .contains("instance `nixos` already exists"),
+        err["message"].as_str().unwrap().contains("`nixos`"),
         "{err}"
     );
+    let creates = sim.calls().iter().filter(|c| c[0] == "create").count();
+    assert_eq!(creates, creates_before, "limactl create never ran");
 }
 
 #[tokio::test]
@@ -166,7 +168,8 @@ fn a_vm_being_created_is_busy_for_start_delete_and_mounts() {
     ] {
         let out = sim.limabar(&args);
         assert_eq!(out.status.code(), Some(1), "{args:?} ran during the create");
-        let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+        let err: Value = serde_json::from_slice(&out.stderr)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
         assert_eq!(err["code"], "busy", "{args:?}: {err}");
         assert!(
             err["message"]
@@ -210,7 +213,7 @@ async fn the_app_creates_then_boots_at_once_with_every_stage_pushed() {
         folders: vec![],
     };
     let mut seen = Vec::new();
-    session
+    let boot = session
         .create(&request, |p| seen.push(p.stage))
         .await
         .expect("created and started");
@@ -231,6 +234,7 @@ async fn the_app_creates_then_boots_at_once_with_every_stage_pushed() {
         }
     })
     .await;
+    boot.await.unwrap().expect("the first boot succeeded");
     let starts = sim.calls().iter().filter(|c| c[0] == "start").count();
     assert_eq!(starts, 1, "one start, begun once: {:?}", sim.calls());
 }

@@ -2,10 +2,8 @@
 //! a NixOS VM from Limabar's known-good template, created by Lima, then started and
 //! followed to ready. `--dry-run` prints the YAML and changes nothing.
 
-use limabar_core::actions::{new_vm_yaml, NewVmRequest};
+use limabar_core::actions::{new_vm_yaml, NewVmRequest, Session};
 use limabar_core::env::HostEnv;
-use limabar_core::features::create;
-use limabar_core::lima::locate::Limactl;
 use limabar_core::{CoreError, Operation};
 
 pub struct CreateArgs {
@@ -16,43 +14,38 @@ pub struct CreateArgs {
     pub mounts: Vec<String>,
 }
 
-/// The same template as the app's New VM (one function: `actions::new_vm_yaml`).
-pub fn yaml(env: &HostEnv, a: &CreateArgs) -> Result<String, CoreError> {
-    let request = NewVmRequest {
-        name: a.name.clone(),
-        cpus: a.cpus,
-        memory_gib: a.memory_gib,
-        disk_gib: a.disk_gib,
-        folders: a.mounts.clone(),
-    };
-    new_vm_yaml(env, &request)
+impl CreateArgs {
+    fn request(&self) -> NewVmRequest {
+        NewVmRequest {
+            name: self.name.clone(),
+            cpus: self.cpus,
+            memory_gib: self.memory_gib,
+            disk_gib: self.disk_gib,
+            folders: self.mounts.clone(),
+        }
+    }
 }
 
-pub async fn run(
-    limactl: &Limactl,
-    env: &HostEnv,
-    a: CreateArgs,
-    json: bool,
-) -> Result<(), CoreError> {
-    let text = yaml(env, &a)?;
-    // Kept in Limabar's own folder: the user's folders never get a stray lima.yaml.
-    let file = env
-        .data_dir
-        .join("templates")
-        .join(format!("{}.yaml", a.name));
-    limabar_core::fsutil::write_atomic(&file, text.as_bytes())
-        .map_err(|e| CoreError::io(format!("writing {}", file.display()), e))?;
-    let locks = env.op_locks_dir();
-    create::create(&limactl.runner, Some(&locks), &a.name, &file, |stage, t| {
-        if json {
-            println!(
-                "{}",
-                serde_json::json!({"type": "createStage", "name": a.name, "stage": stage, "secs": t.as_secs_f64()})
-            );
-        } else {
-            eprintln!("{}: {} ({:.1} s)", a.name, stage.label(), t.as_secs_f64());
-        }
-    })
-    .await?;
-    crate::lifecycle(limactl.clone(), env, &a.name, Operation::Start, json).await
+/// The same template as the app's New VM (one function: `actions::new_vm_yaml`).
+pub fn yaml(env: &HostEnv, a: &CreateArgs) -> Result<String, CoreError> {
+    new_vm_yaml(env, &a.request())
+}
+
+/// The app's New VM: created by Lima with each stage printed, then its first boot
+/// followed to ready.
+pub async fn run(session: &Session, a: CreateArgs, json: bool) -> Result<(), CoreError> {
+    let changes = session.monitor().subscribe();
+    let boot = session
+        .create(&a.request(), |p| {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"type": "createStage", "name": p.name, "stage": p.stage, "secs": p.secs})
+                );
+            } else {
+                eprintln!("{}: {} ({:.1} s)", p.name, p.label, p.secs);
+            }
+        })
+        .await?;
+    crate::follow(session, changes, boot, &a.name, Operation::Start, json).await
 }

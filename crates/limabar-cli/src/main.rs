@@ -10,6 +10,7 @@ mod output;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use limabar_core::actions::Session;
 use limabar_core::env::HostEnv;
 use limabar_core::lima::locate::{connect, Limactl};
 use limabar_core::live::snapshot::list_views;
@@ -128,10 +129,12 @@ async fn main() -> ExitCode {
     }
     let result = async {
         let limactl = connect(&env, None, &env.limactl_workdir()).await?;
+        // The app's use cases, for one command.
+        let session = || Session::open_for_command(env.clone(), limactl.clone());
         match cli.command {
             Command::List => list(&limactl, json).await,
             Command::Start { name } => {
-                lifecycle(limactl, &env, &name, Operation::Start, json).await
+                lifecycle(&*session().await?, &name, Operation::Start, json).await
             }
             Command::Stop { name, force } => {
                 let op = if force {
@@ -139,13 +142,17 @@ async fn main() -> ExitCode {
                 } else {
                     Operation::Stop
                 };
-                lifecycle(limactl, &env, &name, op, json).await
+                lifecycle(&*session().await?, &name, op, json).await
             }
             Command::Restart { name } => {
-                lifecycle(limactl, &env, &name, Operation::Restart, json).await
+                lifecycle(&*session().await?, &name, Operation::Restart, json).await
             }
-            Command::Watch => watch(limactl, json).await,
-            Command::Delete { name } => delete(&limactl, &env, &name).await,
+            Command::Watch => watch(limactl.clone(), json).await,
+            Command::Delete { name } => {
+                session().await?.delete(&name).await?;
+                eprintln!("deleted {name}");
+                Ok(())
+            }
             Command::Create {
                 name,
                 cpus,
@@ -161,7 +168,7 @@ async fn main() -> ExitCode {
                     disk_gib: disk,
                     mounts,
                 };
-                create::run(&limactl, &env, args, json).await
+                create::run(&*session().await?, args, json).await
             }
             Command::Doctor { name, file } => {
                 if doctor::run(&limactl, &env, name, file, json).await? {
@@ -170,7 +177,7 @@ async fn main() -> ExitCode {
                     std::process::exit(1)
                 }
             }
-            Command::Flakes { name } => develop::flakes(&limactl, &env, &name, json).await,
+            Command::Flakes { name } => develop::flakes(&*session().await?, &name, json).await,
             Command::Develop {
                 name,
                 dir,
@@ -185,10 +192,10 @@ async fn main() -> ExitCode {
                     terminal,
                     dry_run,
                 };
-                develop::develop(&limactl, &env, args, json).await
+                develop::develop(&*session().await?, args, json).await
             }
             Command::Mount(cmd) => {
-                if mount::run(&limactl, &env, cmd, json).await? {
+                if mount::run(&*session().await?, cmd, json).await? {
                     Ok(())
                 } else {
                     // Rejected paths were already reported, one per line.
@@ -223,73 +230,55 @@ async fn list(limactl: &Limactl, json: bool) -> Result<(), CoreError> {
     Ok(())
 }
 
-/// `limabar delete NAME`: the app's delete (a broken VM is forced, a running one refused).
-async fn delete(limactl: &Limactl, env: &HostEnv, name: &str) -> Result<(), CoreError> {
-    let (views, _) = list_views(limactl).await?;
-    let view = views
-        .into_iter()
-        .find(|v| v.instance.name == name)
-        .ok_or_else(|| CoreError::InstanceNotFound { name: name.into() })?;
-    let config = MonitorConfig {
-        op_locks: Some(env.op_locks_dir()),
-        ..MonitorConfig::new(limactl.clone())
-    };
-    let monitor = Monitor::spawn(config)?;
-    monitor.snapshot().await;
-    limabar_core::features::delete::delete(&monitor, &view).await?;
-    eprintln!("deleted {name}");
-    Ok(())
-}
-
-/// Runs one operation, printing the instance's state changes as they happen.
+/// Runs one operation to its end through the session, printing the instance's state
+/// changes as they happen (boots started here count towards the app's estimates too).
 pub(crate) async fn lifecycle(
-    limactl: Limactl,
-    env: &HostEnv,
+    session: &Session,
     name: &str,
     op: Operation,
     json: bool,
 ) -> Result<(), CoreError> {
-    // Boots started here count towards the app's estimates too.
-    let config = MonitorConfig {
-        boot_history: Some(env.data_dir.join("boot-history.json")),
-        op_locks: Some(env.op_locks_dir()),
-        ..MonitorConfig::new(limactl)
-    };
-    let monitor = Monitor::spawn(config)?;
-    let mut changes = monitor.subscribe();
-    monitor.snapshot().await;
-    let done = monitor.begin(name, op).await?;
-    let printer = {
-        let name = name.to_string();
-        tokio::spawn(async move {
-            while let Ok(change) = changes.recv().await {
-                match &change {
-                    Change::StateChanged { name: n, to, .. } if *n == name => {
-                        if json {
-                            println!(
-                                "{}",
-                                serde_json::to_string(&change).expect("JSON of plain data")
-                            );
-                        } else {
-                            eprintln!("{}", output::state_line(&name, to));
-                        }
-                    }
-                    Change::OperationEnded { name: n, .. } if *n == name => break,
-                    _ => {}
+    let changes = session.monitor().subscribe();
+    let done = session.monitor().begin(name, op).await?;
+    follow(session, changes, done, name, op, json).await
+}
+
+/// Prints `name`'s state changes until its operation `op` ends, and returns how it
+/// ended.
+pub(crate) async fn follow(
+    session: &Session,
+    mut changes: tokio::sync::broadcast::Receiver<Change>,
+    done: tokio::sync::oneshot::Receiver<Result<(), CoreError>>,
+    name: &str,
+    op: Operation,
+    json: bool,
+) -> Result<(), CoreError> {
+    loop {
+        match changes.recv().await {
+            Ok(change @ Change::StateChanged { .. }) => {
+                let Change::StateChanged { name: n, to, .. } = &change else {
+                    unreachable!()
+                };
+                if n == name && json {
+                    println!(
+                        "{}",
+                        serde_json::to_string(&change).expect("JSON of plain data")
+                    );
+                } else if n == name {
+                    eprintln!("{}", output::state_line(name, to));
                 }
             }
-        })
-    };
+            Ok(Change::OperationEnded {
+                name: n, operation, ..
+            }) if n == name && operation == op => break,
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(_) => break,
+        }
+    }
     let result = done
         .await
         .unwrap_or_else(|_| Err(CoreError::io("monitor", "stopped")));
-    let _ = printer.await;
-    let final_state = monitor
-        .snapshot()
-        .await
-        .into_iter()
-        .find(|v| v.instance.name == name)
-        .map(|v| v.state);
+    let final_state = session.view(name).await.ok().map(|v| v.state);
     if let (
         Ok(()),
         Some(VmState::Ready {

@@ -1,18 +1,12 @@
-//! `limabar mount ls|add|rm`: the mounts planner and Lima's own edit, from a terminal.
+//! `limabar mount ls|add|rm`: the app's mount use cases (the session's plan, its limactl
+//! calls, one monitor operation under the per-VM lock), from a terminal.
 
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use limabar_core::env::HostEnv;
-use limabar_core::features::mounts::apply::{apply, invocations};
-use limabar_core::features::mounts::probe::HostFs;
-use limabar_core::features::mounts::source::Sources;
-use limabar_core::features::mounts::verify::verify;
-use limabar_core::features::mounts::{plan_add, plan_remove, Plan, PlanInput};
-use limabar_core::lima::locate::Limactl;
-use limabar_core::live::oplock;
-use limabar_core::live::snapshot::list_views;
-use limabar_core::{CoreError, InstanceView};
+use limabar_core::actions::Session;
+use limabar_core::features::mounts::Plan;
+use limabar_core::{Change, CoreError};
 use serde_json::json;
 
 #[derive(Subcommand)]
@@ -43,16 +37,6 @@ pub enum MountCommand {
     },
 }
 
-async fn instance(limactl: &Limactl, name: &str) -> Result<InstanceView, CoreError> {
-    let (views, _) = list_views(limactl).await?;
-    views
-        .into_iter()
-        .find(|v| v.instance.name == name)
-        .ok_or_else(|| CoreError::InstanceNotFound {
-            name: name.to_string(),
-        })
-}
-
 /// Rejected paths: one `{"code","message","path"}` per line with --json. Exit 1.
 fn rejected(plan: &Plan, json: bool) -> bool {
     for e in &plan.errors {
@@ -68,23 +52,10 @@ fn rejected(plan: &Plan, json: bool) -> bool {
     !plan.errors.is_empty()
 }
 
-pub async fn run(
-    limactl: &Limactl,
-    env: &HostEnv,
-    cmd: MountCommand,
-    json: bool,
-) -> Result<bool, CoreError> {
-    // Held from reading the instance to the end of the change, so the app (or another
-    // `limabar`) cannot restart the VM under this one; a dry run changes nothing.
-    let lock = |name: &str, dry_run: bool| {
-        (!dry_run)
-            .then(|| oplock::acquire(&env.op_locks_dir(), &env.lima_home, name, "mount change"))
-            .transpose()
-    };
-    let _lock;
-    let (view, plan, dry_run) = match cmd {
+pub async fn run(session: &Session, cmd: MountCommand, json: bool) -> Result<bool, CoreError> {
+    let (name, plan, dry_run) = match cmd {
         MountCommand::Ls { name } => {
-            let v = instance(limactl, &name).await?;
+            let v = session.view(&name).await?;
             if json {
                 println!(
                     "{}",
@@ -113,46 +84,36 @@ pub async fn run(
             yes,
             dry_run,
         } => {
-            _lock = lock(&name, dry_run)?;
-            let v = instance(limactl, &name).await?;
             // Relative paths are relative to where the command runs.
-            let paths: Vec<PathBuf> = paths
+            let paths: Vec<String> = paths
                 .iter()
                 .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+                .map(|p| p.to_string_lossy().into_owned())
                 .collect();
-            let sources = Sources::of_instance(&v.instance, &env.lima_home, env.home.as_deref())?;
-            let input = PlanInput {
-                current: &v.instance.mounts,
-                sources: &sources,
-                lima: Some(limactl.features),
-                home: env.home.as_deref(),
-                guest_home: v.instance.guest_home.as_deref(),
-                writable: !read_only,
-                confirmed: yes,
-            };
-            let plan = plan_add(&input, &paths, &HostFs);
-            (v, plan, dry_run)
+            let plan = session.plan_share(&name, paths, !read_only, yes).await?;
+            (name, plan, dry_run)
         }
         MountCommand::Rm {
             name,
             paths,
             dry_run,
         } => {
-            _lock = lock(&name, dry_run)?;
-            let v = instance(limactl, &name).await?;
-            let sources = Sources::of_instance(&v.instance, &env.lima_home, env.home.as_deref())?;
-            let plan = plan_remove(&v.instance.mounts, &sources, &paths);
-            (v, plan, dry_run)
+            let points: Vec<String> = paths
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect();
+            let plan = session.plan_removal(&name, &points).await?;
+            (name, plan, dry_run)
         }
     };
     if rejected(&plan, json) {
         return Ok(false);
     }
-    let running = view.vm_up();
-    let calls = invocations(limactl, &view.instance.name, &plan, running);
+    let program = session.monitor().limactl().runner.program.clone();
+    let calls = session.calls_for(&name, &plan).await?;
     let actions: Vec<serde_json::Value> = calls
         .iter()
-        .map(|call| json!({"argv": call.argv(&limactl.runner.program)}))
+        .map(|call| json!({"argv": call.argv(&program)}))
         .collect();
     if dry_run {
         if json {
@@ -162,33 +123,51 @@ pub async fn run(
                 println!("{n}");
             }
             for a in &calls {
-                println!("would run: {}", a.line(&limactl.runner.program));
+                println!("would run: {}", a.line(&program));
             }
         }
         return Ok(true);
     }
+    let mut changes = session.monitor().subscribe();
+    // The app's path: one monitor operation under the per-VM lock. A refusal (busy)
+    // comes before anything is printed.
+    let done = if plan.changes_anything() {
+        Some(session.begin_plan(&name, plan.clone()).await?)
+    } else {
+        None
+    };
     for n in &plan.notes {
         eprintln!("{n}");
     }
-    if running && !calls.is_empty() {
-        eprintln!("{} restarts to apply the change…", view.instance.name);
+    if done.is_some() && calls.iter().any(|c| c.subcommand() != "edit") {
+        eprintln!("{name} restarts to apply the change…");
     }
-    apply(limactl, &calls).await?;
-    // After a restart, check inside the guest that each new writable mount works.
+    if let Some(done) = done {
+        done.await
+            .unwrap_or_else(|_| Err(CoreError::io("monitor", "stopped")))?;
+    }
+    // After a restart the new writable mounts were checked in the guest.
     let mut checks = Vec::new();
-    if running {
-        let fresh: Vec<_> = plan.added.iter().chain(&plan.toggled).cloned().collect();
-        for (m, check) in verify(limactl, &view.instance.name, &fresh).await {
-            if !json {
-                eprintln!("{}", check.explain(&m.mount_point));
+    while let Ok(change) = changes.try_recv() {
+        if let Change::MountsChecked { name: n, checks: c } = change {
+            if n == name {
+                checks = c;
             }
-            checks.push(json!({"mountPoint": m.mount_point, "check": check}));
+        }
+    }
+    for c in &checks {
+        if !json {
+            eprintln!("{}", c.explanation);
         }
     }
     if json {
+        let verified: Vec<serde_json::Value> = checks
+            .iter()
+            .map(|c| json!({"mountPoint": c.mount_point, "check": c.check}))
+            .collect();
         println!(
             "{}",
-            json!({"mounts": plan.mounts, "actions": actions, "verified": checks})
+            json!({"mounts": plan.mounts, "actions": actions, "verified": verified})
         );
     }
     Ok(true)

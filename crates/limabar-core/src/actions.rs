@@ -96,17 +96,31 @@ pub fn simulated_lima_home(env: &HostEnv) -> PathBuf {
 }
 
 impl Session {
-    /// Starts the monitor over `limactl` (boot history and per-VM locks in Limabar's data
-    /// folder, shared with the CLI), the flake watcher, and the follower; returns once
-    /// the first listing is in.
+    /// The app's session: the monitor over `limactl` (boot history and per-VM locks in
+    /// Limabar's data folder, shared with the CLI), the flake watcher and the follower
+    /// (flakes refreshed and failures diagnosed in the background); returns once the
+    /// first listing is in.
     pub async fn open(env: HostEnv, limactl: Limactl) -> Result<Arc<Session>> {
+        let session = Session::open_for_command(env, limactl).await?;
+        let changes = session.monitor.subscribe();
+        session.flakes.start_watching(session.me.clone());
+        for v in &session.list().await {
+            session.refresh_flakes(v);
+        }
+        let follower = tokio::spawn(follow(session.me.clone(), changes));
+        *session.follower.lock().unwrap() = Some(follower.abort_handle());
+        Ok(session)
+    }
+
+    /// A session for one command (`limabar …`): the same use cases, with nothing done in
+    /// the background that the command did not ask for.
+    pub async fn open_for_command(env: HostEnv, limactl: Limactl) -> Result<Arc<Session>> {
         let flakes = flakes::FlakeWatch::new(&limactl, &env.data_dir);
         let monitor = Monitor::spawn(MonitorConfig {
             boot_history: Some(env.data_dir.join("boot-history.json")),
             op_locks: Some(env.op_locks_dir()),
             ..MonitorConfig::new(limactl)
         })?;
-        let changes = monitor.subscribe();
         let (pushes, _) = broadcast::channel(256);
         let session = Arc::new_cyclic(|me| Session {
             me: me.clone(),
@@ -118,13 +132,7 @@ impl Session {
             pushes,
             follower: Mutex::default(),
         });
-        session.flakes.start_watching(session.me.clone());
-        let initial = session.monitor.snapshot().await;
-        for v in &initial {
-            session.refresh_flakes(v);
-        }
-        let follower = tokio::spawn(follow(Arc::downgrade(&session), changes));
-        *session.follower.lock().unwrap() = Some(follower.abort_handle());
+        session.monitor.snapshot().await;
         Ok(session)
     }
 

@@ -15,7 +15,7 @@ use ts_rs::TS;
 use super::{Push, Session};
 use crate::error::Result;
 use crate::features::develop::catalog::FlakeView;
-use crate::features::develop::{discover, guest_dir_of, plan_open, DevShells, Discovery};
+use crate::features::develop::{discover, guest_dir_of, plan_open, DevShells, Discovery, OpenPlan};
 use crate::features::terminal::{self, Platform, SystemProbe, TerminalChoice};
 use crate::fswatch::FsWatch;
 use crate::lima::locate::Limactl;
@@ -229,14 +229,50 @@ impl Session {
         });
     }
 
-    /// Opens `shell` of the flake in `dir` in the user's terminal, starting the VM first
-    /// when it is not up.
-    pub async fn open_dev_shell(&self, name: &str, dir: &str, shell: &str) -> Result<OpenedShell> {
+    /// `name`'s flakes with their shell lists brought up to date first when the VM is
+    /// up (a stopped one lists `default`): what `limabar flakes` prints.
+    pub async fn flakes_evaluated(&self, name: &str) -> Result<InstanceFlakes> {
+        let v = self.view(name).await?;
+        let found = self.discover(&v).await;
+        if v.vm_up() {
+            self.flakes
+                .core
+                .refresh_shell_lists(&v.instance, &found.flakes, &|| {})
+                .await;
+        }
+        Ok(self.flake_views(name, &found).await)
+    }
+
+    /// What opening `shell` of the flake in `dir` would spawn: the terminal (`terminal`,
+    /// else the setting, else the first installed), its argv and the command it runs.
+    pub fn plan_dev_shell(
+        &self,
+        v: &InstanceView,
+        dir: &str,
+        shell: &str,
+        terminal: Option<&str>,
+    ) -> Result<OpenPlan> {
+        let setting = terminal
+            .map(str::to_string)
+            .or_else(|| super::settings::load(&self.env).terminal);
+        let term = crate::features::develop::pick_terminal(setting.as_deref(), &self.env)?;
+        let scratch = self.flakes.data_dir.join("terminal");
+        plan_open(&self.flakes.core, &v.instance, dir, shell, term, &scratch)
+    }
+
+    /// Opens `shell` of the flake in `dir` in the user's terminal (see `plan_dev_shell`),
+    /// starting the VM first when it is not up.
+    pub async fn open_dev_shell(
+        &self,
+        name: &str,
+        dir: &str,
+        shell: &str,
+        terminal: Option<&str>,
+    ) -> Result<OpenedShell> {
         let t0 = Instant::now();
         let v = self.view(name).await?;
-        let term = terminal_now(&self.env)?;
+        let plan = self.plan_dev_shell(&v, dir, shell, terminal)?;
         let scratch = self.flakes.data_dir.join("terminal");
-        let plan = plan_open(&self.flakes.core, &v.instance, dir, shell, term, &scratch)?;
         // By state, not by Lima's listing, which lags behind a stop.
         let started_vm = !v.state.is_up();
         let t0 = if started_vm {
@@ -276,11 +312,6 @@ impl Session {
                 .copyable,
         ))
     }
-}
-
-/// The terminal dev shells open in: the setting, else the first one installed.
-fn terminal_now(env: &crate::env::HostEnv) -> Result<terminal::Terminal> {
-    crate::features::develop::pick_terminal(super::settings::load(env).terminal.as_deref(), env)
 }
 
 /// The installed terminals and the one in use (the setting, even if not detected).

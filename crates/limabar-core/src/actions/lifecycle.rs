@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
 use ts_rs::TS;
 
 use super::{Push, Session};
@@ -80,12 +81,13 @@ impl Session {
 
     /// Creates a VM from Limabar's template (kept in Limabar's data folder: the user's
     /// folders never get a stray lima.yaml), pushing each stage, then begins its first
-    /// boot. Returns once the boot has begun; `on_stage` sees each stage too.
+    /// boot. Returns once the boot has begun, with the receiver of its outcome;
+    /// `on_stage` sees each stage too.
     pub async fn create(
         &self,
         r: &NewVmRequest,
         mut on_stage: impl FnMut(&CreateProgress) + Send,
-    ) -> Result<()> {
+    ) -> Result<oneshot::Receiver<Result<()>>> {
         let name = r.name.trim().to_string();
         let text = new_vm_yaml(&self.env, r)?;
         let file = self
@@ -108,7 +110,7 @@ impl Session {
             })
             .await?;
         // The monitor lists the new VM before `create` returns: start it like any Start.
-        self.begin(&name, Operation::Start).await
+        self.monitor.begin(&name, Operation::Start).await
     }
 
     /// Starts a stopped VM (or waits for the boot already under way) until it is up.

@@ -14,6 +14,7 @@ use crate::features::mounts::apply::invocations;
 use crate::features::mounts::probe::HostFs;
 use crate::features::mounts::source::Sources;
 use crate::features::mounts::{plan_add, plan_remove, Plan, PlanInput};
+use crate::lima::limactl::Call;
 use crate::live::change::InstanceView;
 use crate::live::readiness::VmState;
 
@@ -149,26 +150,70 @@ impl Session {
 
     /// The limactl lines applying `name`'s pending change would run (the same calls).
     pub async fn pending_mount_commands(&self, name: &str) -> Result<Vec<String>> {
-        let v = self.view(name).await?;
         let Some(p) = self.pending.lock().unwrap().get(name).cloned() else {
             return Ok(Vec::new());
         };
-        let limactl = self.monitor.limactl();
-        Ok(invocations(limactl, name, &p.plan, v.vm_up())
+        let program = &self.monitor.limactl().runner.program;
+        Ok(self
+            .calls_for(name, &p.plan)
+            .await?
             .iter()
-            .map(|c| c.line(&limactl.runner.program))
+            .map(|c| c.line(program))
             .collect())
     }
 
     /// Stops sharing `mount_point` (at once for a stopped VM; a running one restarts).
     pub async fn remove_mount(&self, name: &str, mount_point: &str) -> Result<Plan> {
-        let v = self.view(name).await?;
-        let sources =
-            Sources::of_instance(&v.instance, &self.env.lima_home, self.env.home.as_deref())?;
-        let plan = plan_remove(&v.instance.mounts, &sources, &[PathBuf::from(mount_point)]);
+        let plan = self.plan_removal(name, &[mount_point.into()]).await?;
         if plan.changes_anything() {
             self.monitor.begin_mounts(name, plan.clone()).await?;
         }
         Ok(plan)
+    }
+
+    /// What sharing `paths` with `name` would change; nothing is remembered or run
+    /// (`limabar mount add --dry-run`, and what `share_folders` starts from).
+    pub async fn plan_share(
+        &self,
+        name: &str,
+        paths: Vec<String>,
+        writable: bool,
+        confirmed: bool,
+    ) -> Result<Plan> {
+        let v = self.view(name).await?;
+        let p = Pending {
+            paths: paths.into_iter().map(PathBuf::from).collect(),
+            writable,
+            confirmed,
+            plan: Plan::default(),
+        };
+        self.plan_for(&v, &p)
+    }
+
+    /// What removing the mounts at `mount_points` would change.
+    pub async fn plan_removal(&self, name: &str, mount_points: &[String]) -> Result<Plan> {
+        let v = self.view(name).await?;
+        let sources =
+            Sources::of_instance(&v.instance, &self.env.lima_home, self.env.home.as_deref())?;
+        let paths: Vec<PathBuf> = mount_points.iter().map(PathBuf::from).collect();
+        Ok(plan_remove(&v.instance.mounts, &sources, &paths))
+    }
+
+    /// The limactl calls applying `plan` to `name` runs, as it is now (an edit when
+    /// stopped; a restart with the edit when running).
+    pub async fn calls_for(&self, name: &str, plan: &Plan) -> Result<Vec<Call>> {
+        let v = self.view(name).await?;
+        Ok(invocations(self.monitor.limactl(), name, plan, v.vm_up()))
+    }
+
+    /// Begins applying `plan` as one monitor operation (refused at once when busy); a
+    /// running VM restarts and its new writable mounts are checked, reported as
+    /// `MountsChecked` before the operation ends. Returns the receiver of its outcome.
+    pub async fn begin_plan(
+        &self,
+        name: &str,
+        plan: Plan,
+    ) -> Result<tokio::sync::oneshot::Receiver<Result<()>>> {
+        self.monitor.begin_mounts(name, plan).await
     }
 }
