@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use tauri::{
-    AppHandle, DragDropEvent, Emitter, LogicalSize, Manager, PhysicalPosition, Rect, WebviewWindow,
+    AppHandle, DragDropEvent, LogicalSize, Manager, PhysicalPosition, Rect, WebviewWindow,
 };
 
 use crate::events::{self, DragPayload};
@@ -62,7 +62,7 @@ pub fn show(app: &AppHandle, tray_rect: Option<Rect>) {
     app.state::<AppState>()
         .popover_visible
         .store(true, Ordering::SeqCst);
-    let _ = app.emit(events::POPOVER, true);
+    events::popover(app, true);
 }
 
 pub fn hide(app: &AppHandle) {
@@ -71,7 +71,7 @@ pub fn hide(app: &AppHandle) {
     app.state::<AppState>()
         .popover_visible
         .store(false, Ordering::SeqCst);
-    let _ = app.emit(events::POPOVER, false);
+    events::popover(app, false);
 }
 
 /// The tray icon was clicked (macOS and Windows deliver clicks; Linux does not).
@@ -205,7 +205,7 @@ pub fn on_drag(app: &AppHandle, event: &DragDropEvent) {
         }
         _ => return,
     };
-    let _ = app.emit(events::DRAG, payload);
+    events::drag(app, &payload);
 }
 
 /// Dropped paths as the UI and the mount planner take them (a path that is not UTF-8

@@ -10,7 +10,7 @@ use limabar_core::actions::{self, Session};
 use limabar_core::live::tray::{notice_for, tray_model, Notice};
 use limabar_core::{Change, Operation, VmState};
 use tauri::async_runtime::{spawn, JoinHandle};
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Manager};
 
 use crate::events;
 use crate::notifier::{DesktopNotifier, Notifier};
@@ -24,7 +24,7 @@ pub fn connect(app: AppHandle) {
     let state = app.state::<AppState>();
     let attempt = state.attempt.fetch_add(1, Ordering::SeqCst) + 1;
     state.set_connection(LimaConnection::Connecting);
-    let _ = app.emit(events::LIMA, state.connection());
+    events::lima(&app, &state.connection());
     let mut env = state.env.clone();
     spawn(async move {
         let simulator = std::env::current_exe()
@@ -52,7 +52,7 @@ pub fn connect(app: AppHandle) {
                 state.set_connection(LimaConnection::Failed { error: e.info() });
             }
         }
-        let _ = app.emit(events::LIMA, state.connection());
+        events::lima(&app, &state.connection());
     });
 }
 
@@ -61,7 +61,7 @@ fn relay_pushes(app: &AppHandle, session: &Arc<Session>) -> JoinHandle<()> {
     spawn(async move {
         loop {
             match pushes.recv().await {
-                Ok(p) => events::emit_push(&app, &p),
+                Ok(p) => events::push(&app, &p),
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(_) => return,
             }
@@ -85,7 +85,7 @@ fn relay_changes(app: &AppHandle, session: &Arc<Session>) -> JoinHandle<()> {
                 }
                 Err(_) => return,
             };
-            let _ = app.emit(events::CHANGE, &change);
+            events::change(&app, &change);
             if let Some(notice) = wanted_notice(&app, &change) {
                 notifier.notify(notice);
             }

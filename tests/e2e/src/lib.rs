@@ -43,7 +43,6 @@ impl AppSession {
         let home = sim.root.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
         let driver = Command::new("tauri-driver")
-            .envs(env.iter().copied())
             .args([
                 "--port",
                 &port.to_string(),
@@ -55,6 +54,8 @@ impl AppSession {
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_CONFIG_HOME", home.join("config"))
             .env("LIMABAR_SHOW_AT_START", "1")
+            // The test's own values win (an empty LIMACTL: none set).
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             // Its own process group: WebKitWebDriver and the app are killed with it.

@@ -106,3 +106,78 @@ async fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> Option<T> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// One Lima connection as a value: a new limactl path saved in Settings connects at once
+/// (no relaunch), and the popover lists what that Lima has — not what the old one had.
+#[tokio::test]
+async fn a_new_limactl_path_reconnects_at_once() {
+    let old = SimLima::new("2.2.0");
+    old.create("first", "{}");
+    let new = SimLima::new("2.1.0");
+    new.create("second", "{}");
+    // No $LIMACTL (it would win over the setting): the app uses the saved path.
+    let settings = old.root.path().join("home/config/limabar/settings.json");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    let saved = serde_json::json!({ "limactl": old.limactl });
+    std::fs::write(&settings, saved.to_string()).unwrap();
+    let app = AppSession::launch_with(old, &[("LIMACTL", "".as_ref())]).await;
+    app.wait_state("first", "stopped", Duration::from_secs(30))
+        .await;
+    app.client
+        .find(Locator::Css("[data-action=settings]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let field = app
+        .element("[data-testid=setting-limactl]", Duration::from_secs(10))
+        .await;
+    field.clear().await.unwrap();
+    // The path, then Tab: the field saves on change, as when the user leaves it.
+    field
+        .send_keys(&format!("{}\u{E004}", new.limactl.display()))
+        .await
+        .unwrap();
+    app.element("[data-testid=settings-saved]", Duration::from_secs(10))
+        .await;
+    let in_use = new.limactl.display().to_string();
+    let shown = wait_for_text(&app, "[data-testid=settings]", &in_use).await;
+    assert!(
+        !shown.contains("applies when Limabar starts again"),
+        "{shown}"
+    );
+    app.screenshot("settings-reconnected.png").await;
+    app.client
+        .find(Locator::Css("[data-action=settings]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.wait_state("second", "stopped", Duration::from_secs(20))
+        .await;
+    app.wait_gone(r#"li[data-name="first"]"#, Duration::from_secs(5))
+        .await;
+    let header = app.text_content("header").await;
+    assert!(header.contains("2.1.0"), "{header}");
+    let saved = std::fs::read_to_string(&settings).unwrap();
+    assert!(saved.contains(&*in_use), "{saved}");
+    app.close().await;
+    drop(new);
+}
+
+async fn wait_for_text(app: &AppSession, css: &str, text: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let now = app.text_content(css).await;
+        if now.contains(text) {
+            return now;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "`{text}` never shown in {css}: {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
