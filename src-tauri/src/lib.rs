@@ -123,3 +123,66 @@ fn quiet_webkit_when_idle() {
 fn show_at_start() -> bool {
     std::env::var_os("LIMABAR_SHOW_AT_START").is_some()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// The shell's modules use each other without a cycle (ARCHITECTURE.md): a module
+    /// names another as `crate::NAME` or in `use crate::{…}`.
+    #[test]
+    fn the_shells_modules_have_no_import_cycle() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+        let modules: BTreeSet<String> = files
+            .iter()
+            .filter_map(|f| Some(f.path().file_stem()?.to_str()?.to_string()))
+            .filter(|m| m != "lib" && m != "main")
+            .collect();
+        for m in &modules {
+            let text = std::fs::read_to_string(dir.join(format!("{m}.rs"))).unwrap();
+            // `crate::NAME…` anywhere, and each NAME inside `use crate::{…}`.
+            let mut named: BTreeSet<String> = BTreeSet::new();
+            for (i, _) in text.match_indices("crate::") {
+                let rest = &text[i + "crate::".len()..];
+                let list = match rest.strip_prefix('{') {
+                    Some(r) => &r[..r.find('}').unwrap_or(r.len())],
+                    None => rest,
+                };
+                for part in list.split(',') {
+                    let head: String = part
+                        .trim()
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    if modules.contains(&head) && head != *m {
+                        named.insert(head);
+                    }
+                    if !rest.starts_with('{') {
+                        break;
+                    }
+                }
+            }
+            uses.insert(m.clone(), named);
+        }
+        fn visit(m: &str, g: &BTreeMap<String, BTreeSet<String>>, path: &mut Vec<String>) {
+            assert!(
+                !path.iter().any(|p| p == m),
+                "import cycle: {path:?} -> {m}"
+            );
+            path.push(m.to_string());
+            for n in &g[m] {
+                visit(n, g, path);
+            }
+            path.pop();
+        }
+        for m in uses.keys() {
+            visit(m, &uses, &mut Vec::new());
+        }
+        assert!(
+            uses["relay"].contains("tray"),
+            "the test sees imports: {uses:?}"
+        );
+    }
+}

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use limabar_core::actions::{self, Session};
 use limabar_core::live::tray::{notice_for, tray_model, Notice};
-use limabar_core::{Change, Operation, VmState};
+use limabar_core::{Change, VmState};
 use tauri::async_runtime::{spawn, JoinHandle};
 use tauri::{AppHandle, Manager};
 
@@ -125,21 +125,4 @@ fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
-}
-
-/// A tray menu action. A refused one (busy, gone) is reported as a notification, since
-/// the popover may be closed.
-pub fn begin_from_tray(app: &AppHandle, name: String, op: Operation) {
-    let app = app.clone();
-    spawn(async move {
-        let Ok(session) = app.state::<AppState>().session() else {
-            return;
-        };
-        if let Err(e) = session.begin(&name, op).await {
-            DesktopNotifier::new(&app.config().identifier).notify(Notice {
-                title: format!("Could not {} {name}", op.verb()),
-                body: e.to_string(),
-            });
-        }
-    });
 }

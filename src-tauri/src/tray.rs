@@ -2,14 +2,16 @@
 //! the menu is the only way in (no click events), so every action is a menu item. The
 //! menu is kept and its items replaced, because Linux cannot swap a menu once set.
 
-use limabar_core::live::tray::{TrayIcon, TrayModel};
+use limabar_core::live::tray::{Notice, TrayIcon, TrayModel};
 use limabar_core::Operation;
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Wry};
 
-use crate::{popover, relay};
+use crate::notifier::{DesktopNotifier, Notifier};
+use crate::popover;
+use crate::state::AppState;
 
 pub const TRAY_ID: &str = "main";
 
@@ -145,7 +147,24 @@ fn on_menu(app: &AppHandle, id: &str) {
                 "restart" => Operation::Restart,
                 _ => Operation::Stop,
             };
-            relay::begin_from_tray(app, name.to_string(), op);
+            begin_from_tray(app, name.to_string(), op);
         }
     }
+}
+
+/// A tray menu action. A refused one (busy, gone) is reported as a notification, since
+/// the popover may be closed.
+pub fn begin_from_tray(app: &AppHandle, name: String, op: Operation) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let Ok(session) = app.state::<AppState>().session() else {
+            return;
+        };
+        if let Err(e) = session.begin(&name, op).await {
+            DesktopNotifier::new(&app.config().identifier).notify(Notice {
+                title: format!("Could not {} {name}", op.verb()),
+                body: e.to_string(),
+            });
+        }
+    });
 }
