@@ -2,50 +2,24 @@
 //! a few lines over one core action; errors reach the UI as `{code, message, hint}`
 //! through `From<CoreError> for ErrorInfo`.
 
-use std::collections::BTreeMap;
-
 use limabar_core::actions::settings::{self, SettingsUpdate, SettingsView};
 use limabar_core::actions::{
     self, Diagnosis, InstanceFlakes, MountProposal, NewVmRequest, OpenedShell, TerminalSettings,
 };
 use limabar_core::features::logs::LogLine;
 use limabar_core::features::mounts::Plan;
-use limabar_core::{ErrorInfo, InstanceView, Operation};
-use serde::Serialize;
+use limabar_core::{ErrorInfo, Operation};
 use tauri::{AppHandle, State};
-use ts_rs::TS;
 
-use crate::state::{AppState, LimaConnection};
+use crate::state::{AppSnapshot, AppState};
 use crate::{picker, popover, relay};
 
 type Reply<T> = Result<T, ErrorInfo>;
 
-#[derive(Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct AppSnapshot {
-    pub lima: LimaConnection,
-    pub instances: Vec<InstanceView>,
-    /// The UI's clock ticks only while the popover is visible.
-    pub popover_visible: bool,
-    /// Shared folders waiting for "Restart to apply", by instance.
-    pub pending_mounts: BTreeMap<String, Plan>,
-}
-
+/// Everything the popover shows, at once: on load and after every reconnect.
 #[tauri::command]
 pub async fn snapshot(state: State<'_, AppState>) -> Reply<AppSnapshot> {
-    let session = state.session().ok();
-    let (instances, pending_mounts) = match &session {
-        Some(s) => (s.list().await, s.pending_mounts()),
-        None => Default::default(),
-    };
-    let (lima, popover_visible) = (state.connection(), state.popover_visible());
-    Ok(AppSnapshot {
-        lima,
-        instances,
-        popover_visible,
-        pending_mounts,
-    })
+    Ok(state.snapshot().await)
 }
 
 /// Connects to Lima again: the onboarding's "Check again", after the user installed or
@@ -269,8 +243,6 @@ pub fn save_settings(
 ) -> Reply<()> {
     let saved = settings::save(&state.env, &update)?;
     crate::autostart::set(&app, update.open_at_login)?;
-    if saved.reconnect || state.session().is_err() {
-        relay::connect(app);
-    }
+    relay::connect_if(app, saved.reconnect);
     Ok(())
 }

@@ -11,7 +11,7 @@ mod relay;
 mod state;
 mod tray;
 
-pub use commands::AppSnapshot;
+pub use state::AppSnapshot;
 pub use state::LimaConnection;
 
 use limabar_core::env::HostEnv;
@@ -184,5 +184,31 @@ mod tests {
             uses["relay"].contains("tray"),
             "the test sees imports: {uses:?}"
         );
+    }
+
+    /// Every IPC command is one action in a few lines (issue 10: at most five): logic
+    /// belongs in the core's session, where the CLI shares it.
+    #[test]
+    fn every_command_is_at_most_five_lines() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/commands.rs");
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut count = 0;
+        for chunk in text.split("#[tauri::command]\n").skip(1) {
+            let name = chunk
+                .split(['(', '<'])
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            // The signature ends at the first line ending in `{`; the body at `}` alone.
+            let body: Vec<&str> = chunk
+                .lines()
+                .skip_while(|l| !l.ends_with('{'))
+                .skip(1)
+                .take_while(|l| *l != "}")
+                .collect();
+            assert!(body.len() <= 5, "{name}: {} lines", body.len());
+            count += 1;
+        }
+        assert!(count > 20, "the test sees the commands ({count})");
     }
 }

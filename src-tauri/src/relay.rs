@@ -56,6 +56,14 @@ pub fn connect(app: AppHandle) {
     });
 }
 
+/// After Settings were saved: connects again when the limactl path changed, or when
+/// there is no connection yet (the saved path may be the one that works).
+pub fn connect_if(app: AppHandle, limactl_changed: bool) {
+    if limactl_changed || app.state::<AppState>().session().is_err() {
+        connect(app);
+    }
+}
+
 fn relay_pushes(app: &AppHandle, session: &Arc<Session>) -> JoinHandle<()> {
     let (app, mut pushes) = (app.clone(), session.subscribe());
     spawn(async move {

@@ -2,13 +2,15 @@
 //! new limactl path in Settings connects again at once), how that connection stands,
 //! and the popover's window state. Domain state lives in the core's session.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use limabar_core::actions::Session;
+use limabar_core::features::mounts::Plan;
 use limabar_core::lima::locate::LimaInfo;
-use limabar_core::{CoreError, ErrorInfo};
+use limabar_core::{CoreError, ErrorInfo, InstanceView};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -20,6 +22,18 @@ pub enum LimaConnection {
     Connecting,
     Connected { info: LimaInfo },
     Failed { error: ErrorInfo },
+}
+
+#[derive(Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AppSnapshot {
+    pub lima: LimaConnection,
+    pub instances: Vec<InstanceView>,
+    /// The UI's clock ticks only while the popover is visible.
+    pub popover_visible: bool,
+    /// Shared folders waiting for "Restart to apply", by instance.
+    pub pending_mounts: BTreeMap<String, Plan>,
 }
 
 /// The session and the tasks relaying it; replaced together.
@@ -82,6 +96,20 @@ impl AppState {
                 LimaConnection::Failed { error } => error,
                 _ => CoreError::NotConnected.info(),
             })
+    }
+
+    /// What the popover shows: the connection, the monitor's list, pending mounts.
+    pub async fn snapshot(&self) -> AppSnapshot {
+        let (instances, pending_mounts) = match self.session() {
+            Ok(s) => (s.list().await, s.pending_mounts()),
+            Err(_) => Default::default(),
+        };
+        AppSnapshot {
+            lima: self.connection(),
+            instances,
+            popover_visible: self.popover_visible(),
+            pending_mounts,
+        }
     }
 
     pub fn popover_visible(&self) -> bool {
