@@ -4,11 +4,9 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use limabar_core::actions::{self, Session};
-use limabar_core::live::tray::{notice_for, tray_model, Notice};
-use limabar_core::{Change, VmState};
+use limabar_core::live::tray::tray_model;
 use tauri::async_runtime::{spawn, JoinHandle};
 use tauri::{AppHandle, Manager};
 
@@ -94,7 +92,8 @@ fn relay_changes(app: &AppHandle, session: &Arc<Session>) -> JoinHandle<()> {
                 Err(_) => return,
             };
             events::change(&app, &change);
-            if let Some(notice) = wanted_notice(&app, &change) {
+            let state = app.state::<AppState>();
+            if let Some(notice) = actions::notice(&state.env, &change, state.popover_visible()) {
                 notifier.notify(notice);
             }
             // The monitor's list is the one list: the tray reads it, keeps no copy.
@@ -105,32 +104,4 @@ fn relay_changes(app: &AppHandle, session: &Arc<Session>) -> JoinHandle<()> {
             }
         }
     })
-}
-
-/// The notification for `change`, if the policy and the user's settings want one (the
-/// settings file is read only when there is something to show).
-fn wanted_notice(app: &AppHandle, change: &Change) -> Option<Notice> {
-    let state = app.state::<AppState>();
-    let notice = notice_for(change, state.popover_visible(), now_ms())?;
-    let s = actions::settings::load(&state.env);
-    let ready = matches!(
-        change,
-        Change::StateChanged {
-            to: VmState::Ready { .. },
-            ..
-        }
-    );
-    (if ready {
-        s.notify_ready
-    } else {
-        s.notify_problems
-    })
-    .then_some(notice)
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -14,6 +14,7 @@ mod diagnose;
 mod flakes;
 mod lifecycle;
 mod logs;
+mod notify;
 pub mod settings;
 mod share;
 
@@ -36,6 +37,7 @@ pub use diagnose::{diagnose, Diagnosis};
 pub use flakes::{terminals, InstanceFlakes, OpenedShell, TerminalSettings};
 pub use lifecycle::{new_vm_yaml, CreateProgress, NewVmRequest};
 pub use logs::LogBatch;
+pub use notify::notice;
 pub use share::MountProposal;
 
 /// What a session learned without being asked, for the app to show.
