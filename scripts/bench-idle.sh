@@ -46,3 +46,14 @@ awk -v d=$((T1 - T0)) -v hz="$HZ" -v s="$SECONDS_IDLE" 'BEGIN { printf "idle %ss
 echo "RSS per process (MiB):"
 for p in $(tree $APP); do [ -r /proc/$p/status ] && awk '/^Name/{n=$2} /^VmRSS/{printf "  %-22s %d\n", n, $2/1024}' /proc/$p/status; done
 echo "RSS of the tree: $(( $(rss_kib) / 1024 )) MiB"
+# PSS divides each shared page among the processes that map it: the tree's PSS is what
+# the system really spends on Limabar (RSS counts GTK and WebKit in every process).
+echo "PSS per process (MiB):"
+pss_total=0
+for p in $(tree $APP); do
+  [ -r /proc/$p/smaps_rollup ] || continue
+  pss=$(awk '/^Pss:/{print $2}' /proc/$p/smaps_rollup)
+  printf '  %-22s %d\n' "$(cat /proc/$p/comm)" $((pss / 1024))
+  pss_total=$((pss_total + pss))
+done
+echo "PSS of the tree: $((pss_total / 1024)) MiB"

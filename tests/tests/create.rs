@@ -213,8 +213,14 @@ async fn the_app_creates_then_boots_at_once_with_every_stage_pushed() {
         folders: vec![],
     };
     let mut seen = Vec::new();
+    let mut created_at = None;
     let boot = session
-        .create(&request, |p| seen.push(p.stage))
+        .create(&request, |p| {
+            seen.push(p.stage);
+            if p.stage == CreateStage::Created {
+                created_at = Some(std::time::SystemTime::now());
+            }
+        })
         .await
         .expect("created and started");
     assert_eq!(seen.first(), Some(&CreateStage::Checking), "{seen:?}");
@@ -237,4 +243,14 @@ async fn the_app_creates_then_boots_at_once_with_every_stage_pushed() {
     boot.await.unwrap().expect("the first boot succeeded");
     let starts = sim.calls().iter().filter(|c| c[0] == "start").count();
     assert_eq!(starts, 1, "one start, begun once: {:?}", sim.calls());
+    // Measured, not asserted (BENCHMARKS.md): Lima's "created" line → `limactl start`.
+    let created_us = created_at
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as u64;
+    if let Some((start_us, _)) = sim.timed_calls().into_iter().find(|(_, c)| c[0] == "start") {
+        let ms = start_us.saturating_sub(created_us) as f64 / 1000.0;
+        println!("BENCH created → limactl start spawned: {ms:.1} ms");
+    }
 }
