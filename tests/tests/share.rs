@@ -10,23 +10,9 @@ use limabar_core::live::change::{Change, Operation};
 use limabar_core::VmState;
 use limabar_tests::{within, SimLima};
 
-const TEMPLATE: &str = include_str!("../fixtures/nixos-lima.yaml");
-
 async fn session_with_vm() -> (SimLima, std::sync::Arc<Session>) {
     let sim = SimLima::new("2.2.0");
-    let file = sim.root.path().join("nixos.yaml");
-    std::fs::write(&file, TEMPLATE).unwrap();
-    assert!(sim
-        .limactl_cmd(&["create", "--tty=false", "--name", "nixos"])
-        .arg(&file)
-        .status()
-        .unwrap()
-        .success());
-    std::fs::write(
-        sim.lima_home.join("nixos/sim.json"),
-        r#"{"bootSecs": 0.3, "stopSecs": 0.0}"#,
-    )
-    .unwrap();
+    sim.create("nixos", r#"{"bootSecs": 0.3, "stopSecs": 0.0}"#);
     let session = Session::open(sim.host_env(), sim.connect().await)
         .await
         .unwrap();

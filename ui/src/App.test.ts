@@ -624,7 +624,7 @@ describe('dropping folders', () => {
     expect((await screen.findByTestId('settings-error')).textContent).toContain('is not a file');
     await fireEvent.change(panel.querySelector('[data-testid="setting-limactl"]')!, { target: { value: '/usr/local/bin/limactl' } });
     expect((await screen.findByTestId('settings-saved')).textContent).toBe('Saved.');
-    expect(panel.textContent).toContain('applies when Limabar starts again');
+    expect(panel.textContent).toContain('not in use yet');
   });
 
   it('shows the limactl in use once a saved path has connected', async () => {
@@ -646,6 +646,6 @@ describe('dropping folders', () => {
     snapshot = { ...snapshot, lima: { kind: 'connected', info: { ...info, path: limactlInUse } } };
     await push('lima', snapshot.lima);
     await waitFor(() => expect(panel.textContent).toContain('In use: /usr/local/bin/limactl'));
-    expect(panel.textContent).not.toContain('applies when Limabar starts again');
+    expect(panel.textContent).not.toContain('not in use yet');
   });
 });

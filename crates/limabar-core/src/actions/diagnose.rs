@@ -199,7 +199,7 @@ fn report(view: &InstanceView, limactl: &str, lima_version: &str, findings: &[Fi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lima::inventory::{Instance, LimaStatus};
+    use crate::lima::inventory::LimaStatus;
     use crate::live::readiness::VmState;
 
     #[test]
@@ -213,27 +213,8 @@ mod tests {
             .map(|i| format!("{{\"level\":\"info\",\"msg\":\"line {i}\"}}"))
             .collect();
         std::fs::write(dir.join("ha.stderr.log"), lines.join("\n") + "\n").unwrap();
-        let view = InstanceView {
-            instance: Instance {
-                name: "nixos".into(),
-                status: LimaStatus::Stopped,
-                dir: dir.to_string_lossy().into_owned(),
-                vm_type: "vz".into(),
-                arch: "aarch64".into(),
-                cpus: Some(4),
-                memory: None,
-                disk: None,
-                ssh_local_port: None,
-                errors: vec![],
-                mounts: vec![],
-                guest_home: None,
-                protected: false,
-                lima_version: "2.2.0".into(),
-            },
-            state: VmState::Stopped,
-            operation: None,
-            boot_estimate_secs: None,
-        };
+        let mut view = crate::testutil::view("nixos", LimaStatus::Stopped, VmState::Stopped);
+        view.instance.dir = dir.to_string_lossy().into_owned();
         let host = Host::default();
         let d = diagnose(&view, &host);
         let text = without_home(
