@@ -5,6 +5,8 @@ const COMMANDS: &[&str] = &[
     "run_operation",
     "limactl_command",
     "hide_popover",
+    "page_ready",
+    "remember_ui",
     "set_pinned",
     "reconnect",
     "share_folders",

@@ -49,6 +49,20 @@ pub async fn limactl_command(
     Ok(state.session()?.command_line(&name, operation).await?)
 }
 
+/// The page painted its first snapshot: a popover being opened is shown now.
+#[tauri::command]
+pub fn page_ready(app: AppHandle) {
+    popover::page_ready(&app);
+}
+
+/// What the page keeps across the release of its webview (replaced whole each time).
+#[tauri::command]
+pub fn remember_ui(state: State<'_, AppState>, memory: serde_json::Value) {
+    if let Ok(mut m) = state.ui_memory.lock() {
+        *m = Some(memory);
+    }
+}
+
 #[tauri::command]
 pub fn hide_popover(app: AppHandle) {
     popover::hide(&app);

@@ -43,6 +43,7 @@ pub fn run() {
         ))
         .manage(state::AppState {
             env: env.clone(),
+            webview_grace: webview_grace(),
             ..Default::default()
         })
         .invoke_handler(tauri::generate_handler![
@@ -51,6 +52,8 @@ pub fn run() {
             commands::run_operation,
             commands::limactl_command,
             commands::hide_popover,
+            commands::page_ready,
+            commands::remember_ui,
             commands::set_pinned,
             commands::delete_vm,
             commands::share_folders,
@@ -97,8 +100,18 @@ pub fn run() {
             }
             Ok(())
         })
-        .run(tauri::generate_context!())
-        .expect("Limabar failed to start");
+        .build(tauri::generate_context!())
+        .expect("Limabar failed to start")
+        .run(|_, event| {
+            // A menu-bar app lives on without windows: releasing the popover's webview
+            // closes the last one. Quit (the tray menu's, `app.exit`) carries a code.
+            if let tauri::RunEvent::ExitRequested {
+                api, code: None, ..
+            } = event
+            {
+                api.prevent_exit();
+            }
+        });
 }
 
 /// WebKitGTK's memory-pressure monitor re-reads /proc/meminfo and cgroup files every
@@ -116,6 +129,17 @@ fn quiet_webkit_when_idle() {
     if cfg!(target_os = "linux") && std::env::var_os(VAR).is_none() {
         std::env::set_var(VAR, "1");
     }
+}
+
+/// `LIMABAR_WEBVIEW_GRACE_MS`: tests shorten how long a closed popover keeps its
+/// webview (debug builds only).
+#[allow(clippy::disallowed_methods)] // a start-up flag of the app itself, not the host's
+fn webview_grace() -> Option<std::time::Duration> {
+    let ms = std::env::var("LIMABAR_WEBVIEW_GRACE_MS")
+        .ok()?
+        .parse()
+        .ok()?;
+    cfg!(debug_assertions).then(|| std::time::Duration::from_millis(ms))
 }
 
 /// `LIMABAR_SHOW_AT_START`: the test and screenshot hook (debug builds only).

@@ -2,6 +2,12 @@
 //! Linux (its trays report no clicks or icon position), hidden on blur unless pinned.
 //! A tray click right after a blur-hide is the same click that caused the blur: ignored,
 //! so the icon toggles the popover instead of reopening it (platform notes §2.3).
+//!
+//! The webview exists only while the popover is open, and for [`GRACE`] after: all
+//! state lives in Rust, so the page is disposable, and a hidden webview keeps its web
+//! and network processes (hundreds of MiB) for nothing. A popover opened without a
+//! webview is built hidden and shown once its page has painted the current state
+//! (`page_ready`), so it never shows an empty or stale list.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -17,9 +23,43 @@ pub const LABEL: &str = "popover";
 const MARGIN: i32 = 12;
 const BLUR_CLICK_RACE: Duration = Duration::from_millis(300);
 const BLUR_HIDE_DELAY: Duration = Duration::from_millis(400);
+/// How long a closed popover keeps its webview. Checking on a VM is often a glance and
+/// a second look within seconds (the toggle, a blur by a click elsewhere, the Finder
+/// window the user drags from); those reopen instantly. Past it, a reopen builds the
+/// page again (BENCHMARKS.md: tray click → painted).
+const GRACE: Duration = Duration::from_secs(15);
+/// A page that never reports ready (a broken build) is shown anyway after this.
+const READY_TIMEOUT: Duration = Duration::from_secs(3);
 
 fn window(app: &AppHandle) -> Option<WebviewWindow> {
     app.get_webview_window(LABEL)
+}
+
+/// `LIMABAR_WEBVIEW_GRACE_MS` (debug builds only): tests shorten the grace.
+fn grace(app: &AppHandle) -> Duration {
+    app.state::<AppState>().webview_grace.unwrap_or(GRACE)
+}
+
+/// Builds the popover's webview from its configuration, hidden.
+fn build(app: &AppHandle) -> Option<WebviewWindow> {
+    let config = app.config().app.windows.iter().find(|w| w.label == LABEL)?;
+    match tauri::WebviewWindowBuilder::from_config(app, config).and_then(|b| b.build()) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not build the popover");
+            None
+        }
+    }
+}
+
+/// The page painted its first snapshot: a popover waiting for it is shown now.
+pub fn page_ready(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let waiting = state.show_when_ready.lock().ok().and_then(|mut w| w.take());
+    if let Some((tray_rect, asked)) = waiting {
+        reveal(app, tray_rect);
+        shown_after(asked, "a new webview");
+    }
 }
 
 fn place(win: &WebviewWindow, tray_rect: Option<Rect>) {
@@ -55,6 +95,36 @@ fn place(win: &WebviewWindow, tray_rect: Option<Rect>) {
 }
 
 pub fn show(app: &AppHandle, tray_rect: Option<Rect>) {
+    let state = app.state::<AppState>();
+    // Whatever was scheduled to destroy the webview is now stale.
+    state.webview_generation.fetch_add(1, Ordering::SeqCst);
+    let asked = Instant::now();
+    if window(app).is_some() {
+        reveal(app, tray_rect);
+        return shown_after(asked, "the kept webview");
+    }
+    if let Ok(mut w) = state.show_when_ready.lock() {
+        *w = Some((tray_rect, asked));
+    }
+    if build(app).is_none() {
+        return;
+    }
+    // Shown by `page_ready`; a page that never says so is shown anyway.
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(READY_TIMEOUT).await;
+        page_ready(&app);
+    });
+}
+
+/// The app's own time from "open" to the popover shown with its state painted
+/// (scripts/bench-footprint.sh reads this line).
+fn shown_after(asked: Instant, how: &str) {
+    let ms = asked.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(ms, how, "popover shown");
+}
+
+fn reveal(app: &AppHandle, tray_rect: Option<Rect>) {
     let Some(win) = window(app) else { return };
     place(&win, tray_rect);
     let _ = win.show();
@@ -68,10 +138,34 @@ pub fn show(app: &AppHandle, tray_rect: Option<Rect>) {
 pub fn hide(app: &AppHandle) {
     let Some(win) = window(app) else { return };
     let _ = win.hide();
-    app.state::<AppState>()
-        .popover_visible
-        .store(false, Ordering::SeqCst);
+    let state = app.state::<AppState>();
+    state.popover_visible.store(false, Ordering::SeqCst);
     events::popover(app, false);
+    release_after_grace(app);
+}
+
+/// Destroys the hidden popover's webview once the grace has passed without a reopen
+/// (one timer per close; a reopen or another close makes it stale). Its web process
+/// exits with it; the log view it may have had open stops being followed.
+fn release_after_grace(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let generation = state.webview_generation.fetch_add(1, Ordering::SeqCst) + 1;
+    let (app, grace) = (app.clone(), grace(app));
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(grace).await;
+        let state = app.state::<AppState>();
+        if state.webview_generation.load(Ordering::SeqCst) != generation || state.popover_visible()
+        {
+            return;
+        }
+        if let Some(win) = window(&app) {
+            tracing::info!("releasing the popover's webview");
+            let _ = win.destroy();
+        }
+        if let Ok(s) = state.session() {
+            s.close_logs();
+        }
+    });
 }
 
 /// The tray icon was clicked (macOS and Windows deliver clicks; Linux does not).

@@ -34,6 +34,11 @@ pub struct AppSnapshot {
     pub popover_visible: bool,
     /// Shared folders waiting for "Restart to apply", by instance.
     pub pending_mounts: BTreeMap<String, Plan>,
+    /// What the page remembered before its webview was released (`remember_ui`).
+    #[ts(type = "unknown")]
+    pub ui_memory: Option<serde_json::Value>,
+    /// The popover is pinned (stays open on blur).
+    pub pinned: bool,
 }
 
 /// The session and the tasks relaying it; replaced together.
@@ -65,6 +70,15 @@ pub struct AppState {
     pub dialog_open: AtomicBool,
     /// Bumped on every blur and drag-enter; a delayed hide checks it is still current.
     pub blur_generation: AtomicU64,
+    /// Bumped on every show and hide; a webview release after the grace checks it.
+    pub webview_generation: AtomicU64,
+    /// A popover being built waits for its page to paint: where to place it then.
+    pub show_when_ready: Mutex<Option<(Option<tauri::Rect>, Instant)>>,
+    /// The grace before a closed popover's webview is released (None: the default).
+    pub webview_grace: Option<std::time::Duration>,
+    /// What the page keeps while it may not exist (a form being filled, the open log
+    /// view): opaque to Rust, given back with the snapshot.
+    pub ui_memory: Mutex<Option<serde_json::Value>>,
     /// The environment captured at launch: the user's home (the "broad folder" rule),
     /// the configuration directory (settings.json), and what connecting again needs.
     pub env: limabar_core::env::HostEnv,
@@ -109,6 +123,8 @@ impl AppState {
             instances,
             popover_visible: self.popover_visible(),
             pending_mounts,
+            ui_memory: self.ui_memory.lock().ok().and_then(|m| m.clone()),
+            pinned: self.pinned.load(Ordering::SeqCst),
         }
     }
 

@@ -29,6 +29,8 @@ let settingsLimactl = '';
 /** The limactl the backend's Lima connection uses. */
 let limactlInUse = info.path;
 let snapshot: AppSnapshot;
+/** What the page last asked the backend to remember (`remember_ui`). */
+let remembered: unknown = null;
 /** The mount change the mocked backend holds per instance, as Rust does. */
 let held: Record<string, { paths: string[]; writable: boolean }> = {};
 
@@ -64,12 +66,13 @@ const changes = (plan: Plan) => plan.errors.length === 0 && plan.added.length + 
 
 beforeEach(() => {
   calls = [];
+  remembered = null;
   mounted = false;
   fixed = false;
   held = {};
   settingsLimactl = '';
   limactlInUse = info.path;
-  snapshot = { lima: connected, popoverVisible: true, pendingMounts: {}, instances: [view('nixos'), view('web', { kind: 'ready', sshPort: 50122, bootSecs: 9.8, since: Date.now() - 5000 })] };
+  snapshot = { lima: connected, popoverVisible: true, pendingMounts: {}, uiMemory: null, pinned: false, instances: [view('nixos'), view('web', { kind: 'ready', sshPort: 50122, bootSecs: 9.8, since: Date.now() - 5000 })] };
   backend = {
     snapshot: () => snapshot,
     reconnect: () => {},
@@ -79,6 +82,10 @@ beforeEach(() => {
     limactl_command: ({ name, operation }) =>
       operation === 'start' ? `/opt/homebrew/bin/limactl start --tty=false --timeout 15m ${name}` : `/opt/homebrew/bin/limactl stop --tty=false -f ${name}`,
     hide_popover: () => {},
+    page_ready: () => {},
+    remember_ui: ({ memory }) => {
+      remembered = memory;
+    },
     set_pinned: () => {},
 
     share_folders: ({ name, paths, writable }) => {
@@ -237,14 +244,14 @@ describe('App', () => {
   });
 
   it('shows onboarding with the install command when limactl is missing', async () => {
-    snapshot = { lima: { kind: 'failed', error: { code: 'limactl-not-found', message: 'limactl was not found (looked in /usr/bin)', hint: null } }, instances: [], popoverVisible: true, pendingMounts: {} };
+    snapshot = { lima: { kind: 'failed', error: { code: 'limactl-not-found', message: 'limactl was not found (looked in /usr/bin)', hint: null } }, instances: [], popoverVisible: true, pendingMounts: {}, uiMemory: null, pinned: false };
     render(App);
     const ob = await screen.findByTestId('onboarding');
     expect(ob.textContent).toContain('brew install lima');
   });
 
   it('checks again without a relaunch: still missing, then found', async () => {
-    const missing: AppSnapshot = { lima: { kind: 'failed', error: { code: 'limactl-not-found', message: 'limactl was not found (looked in /usr/bin)', hint: null } }, instances: [], popoverVisible: true, pendingMounts: {} };
+    const missing: AppSnapshot = { lima: { kind: 'failed', error: { code: 'limactl-not-found', message: 'limactl was not found (looked in /usr/bin)', hint: null } }, instances: [], popoverVisible: true, pendingMounts: {}, uiMemory: null, pinned: false };
     snapshot = missing;
     render(App);
     await fireEvent.click(await screen.findByText('Check again'));
@@ -254,7 +261,7 @@ describe('App', () => {
     // The hint's other way out, a limactl path, is reachable too.
     expect(screen.getByText('Settings…')).toBeTruthy();
     // The user installs Lima and checks again: the app connects and lists the VMs.
-    snapshot = { lima: connected, popoverVisible: true, pendingMounts: {}, instances: [view('nixos')] };
+    snapshot = { lima: connected, popoverVisible: true, pendingMounts: {}, uiMemory: null, pinned: false, instances: [view('nixos')] };
     await fireEvent.click(screen.getByText('Check again'));
     await push('lima', connected);
     expect(await screen.findByText('nixos')).toBeTruthy();
@@ -647,5 +654,33 @@ describe('dropping folders', () => {
     await push('lima', snapshot.lima);
     await waitFor(() => expect(panel.textContent).toContain('In use: /usr/local/bin/limactl'));
     expect(panel.textContent).not.toContain('not in use yet');
+  });
+});
+
+describe('a page made again (the webview was released while the popover was closed)', () => {
+  it('comes back as the user left it, then says it is ready to be shown', async () => {
+    snapshot = {
+      ...snapshot,
+      pinned: true,
+      uiMemory: { newVm: { name: 'keep me', cpus: 2, memoryGib: 4, diskGib: 30, folders: ['/src/a b'] }, settingsOpen: false, logsOpen: 'web', deferred: [] },
+    };
+    render(App);
+    const form = await screen.findByTestId('new-vm');
+    expect((form.querySelector('input[name=name]') as HTMLInputElement).value).toBe('keep me');
+    expect((form.querySelector('input[name=cpus]') as HTMLInputElement).value).toBe('2');
+    expect(form.textContent).toContain('/src/a b');
+    expect((await screen.findByTestId('logs')).getAttribute('aria-label')).toBe('Logs of web');
+    expect(screen.getByText('Pinned')).toBeTruthy();
+    await waitFor(() => expect(callsTo('page_ready')).toHaveLength(1));
+  });
+
+  it('keeps what the user is typing in Rust as it changes', async () => {
+    render(App);
+    await fireEvent.click(await screen.findByText('New VM…'));
+    const name = (await screen.findByTestId('new-vm')).querySelector('input[name=name]') as HTMLInputElement;
+    await fireEvent.input(name, { target: { value: 'half typed' } });
+    await waitFor(() => expect((remembered as { newVm?: { name?: string } } | null)?.newVm?.name).toBe('half typed'));
+    await fireEvent.click(screen.getAllByText('Logs')[0]);
+    await waitFor(() => expect((remembered as { logsOpen?: string } | null)?.logsOpen).toBe('nixos'));
   });
 });

@@ -11,4 +11,12 @@ popoverVisible: boolean,
 /**
  * Shared folders waiting for "Restart to apply", by instance.
  */
-pendingMounts: { [key in string]: Plan }, };
+pendingMounts: { [key in string]: Plan }, 
+/**
+ * What the page remembered before its webview was released (`remember_ui`).
+ */
+uiMemory: unknown, 
+/**
+ * The popover is pinned (stays open on blur).
+ */
+pinned: boolean, };

@@ -39,6 +39,8 @@ export interface DoctorActions {
 }
 
 export interface LogActions {
+  /** Shows or hides the log view (one at a time; remembered with the page). */
+  toggle(): void;
   /** Starts following the logs: the recent window, then new lines. Returns the stop. */
   open(onLines: (lines: LogLine[]) => void): () => void;
   /** The diagnostics report, for the clipboard. */
@@ -63,6 +65,8 @@ export interface NewVmActions {
   /** The native folder picker; [] if cancelled. */
   pickFolders(): Promise<string[]>;
   setFolders(folders: string[]): void;
+  /** The fields as the user changes them, kept while the page may be released. */
+  setDraft(draft: { name: string; cpus: number; memoryGib: number; diskGib: number }): void;
   /** The lima.yaml the form would create (also how a bad request is refused early). */
   yaml(request: NewVmRequest): Promise<string>;
   create(request: NewVmRequest): void;

@@ -21,6 +21,8 @@ export interface Commands {
   run_operation: { args: { name: string; operation: Operation }; result: void };
   limactl_command: { args: { name: string; operation: Operation }; result: string };
   hide_popover: { args: void; result: void };
+  page_ready: { args: void; result: void };
+  remember_ui: { args: { memory: unknown }; result: void };
   set_pinned: { args: { pinned: boolean }; result: void };
 
   share_folders: { args: { name: string; paths: string[]; writable: boolean; confirmed: boolean }; result: MountProposal };

@@ -41,6 +41,12 @@ export const limactlCommand = (name: string, operation: Operation) => call('lima
 
 export const hidePopover = () => call('hide_popover');
 
+/** The page has painted its first snapshot: a popover being opened may be shown. */
+export const pageReady = () => call('page_ready');
+
+/** Keeps what the page would lose with its webview (see lib/memory.ts). */
+export const rememberUi = (memory: unknown) => call('remember_ui', { memory });
+
 export const setPinned = (pinned: boolean) => call('set_pinned', { pinned });
 
 /** Looks for Lima again (after installing it); the outcome arrives as a `lima` event. */

@@ -57,7 +57,7 @@ describe('apply', () => {
 describe('reduce', () => {
   it('takes the snapshot: Lima, instances, visibility and pending changes', () => {
     const lima = { kind: 'failed' as const, error: { code: 'limactl-not-found' as const, message: 'no limactl', hint: null } };
-    const m = reduce(initialModel, { type: 'snapshot', snapshot: { lima, instances: [view('web')], popoverVisible: true, pendingMounts: { web: plan('/a') } } });
+    const m = reduce(initialModel, { type: 'snapshot', snapshot: { lima, instances: [view('web')], popoverVisible: true, pendingMounts: { web: plan('/a') }, uiMemory: null, pinned: false } });
     expect(m.lima).toEqual(lima);
     expect(m.instances.map((v) => v.name)).toEqual(['web']);
     expect(m.visible).toBe(true);

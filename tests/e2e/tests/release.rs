@@ -1,0 +1,134 @@
+//! The popover's webview exists only while it is open (and a grace after): once closed
+//! past the grace the app's process tree has no WebKit web process; a notification still
+//! arrives; the tray menu brings the popover back with the live state (a VM that became
+//! ready meanwhile), a pending mount still pending and the log view still open.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::key::Key;
+use fantoccini::Locator;
+use limabar_e2e::{choose_in_dialog, tray, wait_notification, wait_popover_visible, AppSession};
+use limabar_tests::SimLima;
+
+/// The names (`comm`) of the app's process tree.
+fn tree(app: &AppSession) -> Vec<String> {
+    let mut todo = vec![app.app_pid()];
+    let mut names = Vec::new();
+    while let Some(pid) = todo.pop() {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        names.push(comm.trim().to_string());
+        let children =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        todo.extend(
+            children
+                .split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok()),
+        );
+    }
+    names
+}
+
+async fn wait_tree(app: &AppSession, web: bool, max: Duration) {
+    let deadline = Instant::now() + max;
+    loop {
+        let names = tree(app);
+        let has_web = names.iter().any(|n| n.starts_with("WebKitWebProces"));
+        if has_web == web {
+            return;
+        }
+        assert!(Instant::now() < deadline, "web process {web}: {names:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// WebDriver follows the new webview: the released one's handle is gone.
+async fn follow_the_new_page(app: &AppSession) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(handles) = app.client.windows().await {
+            if let Some(h) = handles.last() {
+                if app.client.switch_to_window(h.clone()).await.is_ok()
+                    && app.client.find(Locator::Css("main")).await.is_ok()
+                {
+                    return;
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "no new page to drive");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_closed_popover_holds_no_webview_and_comes_back_as_it_was() {
+    let sim = SimLima::new("2.2.0");
+    sim.create("nixos", r#"{"bootSecs": 0.3}"#);
+    sim.create("later", r#"{"bootSecs": 0.5}"#);
+    let project = sim.root.path().join("pending ü");
+    std::fs::create_dir_all(&project).unwrap();
+    let grace = std::ffi::OsString::from("1500");
+    let app =
+        AppSession::launch_with(sim, &[("LIMABAR_WEBVIEW_GRACE_MS", grace.as_os_str())]).await;
+    app.wait_state("nixos", "stopped", Duration::from_secs(30))
+        .await;
+    app.click("nixos", "start").await;
+    app.wait_state("nixos", "ready", Duration::from_secs(30))
+        .await;
+    wait_tree(&app, true, Duration::from_secs(5)).await;
+
+    // A change left pending ("Restart to apply" on a running VM), and the log view of
+    // `nixos` open.
+    app.client
+        .find(Locator::Css(
+            r#"li[data-name="nixos"] button[data-action="add-folder"]"#,
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    choose_in_dialog("Share folders with the VM", &project).await;
+    app.element("[data-testid=pending]", Duration::from_secs(5))
+        .await;
+    app.client
+        .find(Locator::Css(r#"li[data-name="nixos"] [data-action=logs]"#))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.element("[data-testid=logs]", Duration::from_secs(5))
+        .await;
+
+    // Closed: past the grace the web process is gone; the tray and the monitor go on.
+    app.client
+        .find(Locator::Css("button.pin"))
+        .await
+        .unwrap()
+        .send_keys(&Key::Escape.to_string())
+        .await
+        .unwrap();
+    wait_popover_visible(false, Duration::from_secs(5)).await;
+    wait_tree(&app, false, Duration::from_secs(10)).await;
+    tray(&["click", "Start later"]);
+    wait_notification("later is ready", Duration::from_secs(20)).await;
+
+    // Back from the tray menu: the live state, the pending change, the log view.
+    tray(&["click", "Open Limabar"]);
+    wait_popover_visible(true, Duration::from_secs(5)).await;
+    follow_the_new_page(&app).await;
+    app.wait_state("later", "ready", Duration::from_secs(5))
+        .await;
+    app.element("[data-testid=pending]", Duration::from_secs(5))
+        .await;
+    let logs = app
+        .element("[data-testid=logs]", Duration::from_secs(5))
+        .await;
+    assert_eq!(
+        logs.attr("aria-label").await.unwrap().as_deref(),
+        Some("Logs of nixos")
+    );
+    wait_tree(&app, true, Duration::from_secs(5)).await;
+    app.screenshot("popover-reopened.png").await;
+    app.close().await;
+}
