@@ -35,7 +35,7 @@ fn window(app: &AppHandle) -> Option<WebviewWindow> {
     app.get_webview_window(LABEL)
 }
 
-/// `LIMABAR_WEBVIEW_GRACE_MS` (debug builds only): tests shorten the grace.
+/// `LIMABAR_WEBVIEW_GRACE_MS` shortens the grace (tests, the footprint benchmark).
 fn grace(app: &AppHandle) -> Duration {
     app.state::<AppState>().webview_grace.unwrap_or(GRACE)
 }
