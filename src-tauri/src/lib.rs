@@ -131,15 +131,15 @@ fn quiet_webkit_when_idle() {
     }
 }
 
-/// `LIMABAR_WEBVIEW_GRACE_MS`: tests shorten how long a closed popover keeps its
-/// webview (debug builds only).
+/// `LIMABAR_WEBVIEW_GRACE_MS`: how long a closed popover keeps its webview, when not
+/// the default 15 s (tests and scripts/bench-footprint.sh shorten it).
 #[allow(clippy::disallowed_methods)] // a start-up flag of the app itself, not the host's
 fn webview_grace() -> Option<std::time::Duration> {
     let ms = std::env::var("LIMABAR_WEBVIEW_GRACE_MS")
         .ok()?
         .parse()
         .ok()?;
-    cfg!(debug_assertions).then(|| std::time::Duration::from_millis(ms))
+    Some(std::time::Duration::from_millis(ms))
 }
 
 /// `LIMABAR_SHOW_AT_START`: the test and screenshot hook (debug builds only).
