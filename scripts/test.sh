@@ -40,3 +40,18 @@ ${REAPER[@]+"${REAPER[@]}"} cargo test --workspace --exclude limabar-e2e
 say "End-to-end tests (Xvfb, D-Bus, dunst, tauri-driver)"
 cargo build --quiet -p limabar-e2e --tests
 ${REAPER[@]+"${REAPER[@]}"} xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash scripts/e2e-session.sh
+
+# The .deb as a user gets it (release build, installed with apt, started, removed):
+# about a minute with a warm build cache (BENCHMARKS.md). It installs into this machine,
+# so it needs root, as CI runs.
+if [ "$(uname -s)" = Linux ]; then
+  say "The Linux package: built, installed, started, removed"
+  if [ "$(id -u)" = 0 ]; then
+    bash scripts/test-package.sh
+  elif sudo -n true 2>/dev/null; then
+    sudo -E env "PATH=$PATH" bash scripts/test-package.sh
+  else
+    say "The package test installs with dpkg: run npm test as root (as CI does) or with passwordless sudo"
+    exit 1
+  fi
+fi
