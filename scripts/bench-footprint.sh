@@ -29,12 +29,7 @@ echo "measuring the $PROFILE build in $BIN (grace ${GRACE_MS} ms)"
 TMP="$(mktemp -d)"
 export LIMA_HOME="$TMP/lima" LIMACTL="$BIN/limactl-sim" XDG_DATA_HOME="$TMP/data" XDG_CONFIG_HOME="$TMP/config"
 export LIMABAR_WEBVIEW_GRACE_MS="$GRACE_MS" LIMABAR_LOG=info NO_AT_BRIDGE=1
-printf 'vmType: vz\nmemory: 8GiB\ndisk: 20GiB\nmounts:\n- location: "~"\n' > "$TMP/vm.yaml"
-for n in alpha beta gamma; do
-  "$LIMACTL" create --tty=false --name "$n" "$TMP/vm.yaml" 2>/dev/null
-  echo '{"bootSecs": 1.0}' > "$LIMA_HOME/$n/sim.json"
-  "$LIMACTL" start --tty=false "$n" 2>/dev/null
-done
+start_three_ready_sim_vms "$TMP"
 openbox >/dev/null 2>&1 &
 WM=$!
 "$BIN/limabar-app" 2>"$TMP/app.log" &

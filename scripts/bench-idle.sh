@@ -16,12 +16,7 @@ fi
 echo "measuring the ${PROFILE:-debug} build in $BIN"
 TMP="$(mktemp -d)"
 export LIMA_HOME="$TMP/lima" LIMACTL="$BIN/limactl-sim" XDG_DATA_HOME="$TMP/data"
-printf 'vmType: vz\nmemory: 8GiB\ndisk: 20GiB\nmounts:\n- location: "~"\n' > "$TMP/vm.yaml"
-for n in alpha beta gamma; do
-  "$LIMACTL" create --tty=false --name "$n" "$TMP/vm.yaml" 2>/dev/null
-  echo '{"bootSecs": 1.0}' > "$LIMA_HOME/$n/sim.json"
-  "$LIMACTL" start --tty=false "$n" 2>/dev/null
-done
+start_three_ready_sim_vms "$TMP"
 "$BIN/limabar-app" 2>/dev/null &
 APP=$!
 trap 'kill $APP 2>/dev/null; for n in alpha beta gamma; do "$LIMACTL" stop -f "$n" >/dev/null 2>&1 || true; done; rm -rf "$TMP"' EXIT

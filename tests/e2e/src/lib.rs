@@ -206,6 +206,17 @@ impl AppSession {
             .unwrap();
     }
 
+    /// Escape, as the user presses it in the popover (it closes, pinned or not).
+    pub async fn press_escape(&self) {
+        self.client
+            .find(Locator::Css("button.pin"))
+            .await
+            .unwrap()
+            .send_keys(&fantoccini::key::Key::Escape.to_string())
+            .await
+            .unwrap();
+    }
+
     pub async fn screenshot(&self, file: &str) {
         let png = self.client.screenshot().await.expect("screenshot");
         std::fs::write(artifacts().join(file), png).unwrap();

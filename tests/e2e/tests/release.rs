@@ -5,7 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use fantoccini::key::Key;
 use fantoccini::Locator;
 use limabar_e2e::{choose_in_dialog, tray, wait_notification, wait_popover_visible, AppSession};
 use limabar_tests::SimLima;
@@ -78,15 +77,7 @@ async fn a_closed_popover_holds_no_webview_and_comes_back_as_it_was() {
 
     // A change left pending ("Restart to apply" on a running VM), and the log view of
     // `nixos` open.
-    app.client
-        .find(Locator::Css(
-            r#"li[data-name="nixos"] button[data-action="add-folder"]"#,
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    app.click("nixos", "add-folder").await;
     choose_in_dialog("Share folders with the VM", &project).await;
     app.element("[data-testid=pending]", Duration::from_secs(5))
         .await;
@@ -101,13 +92,7 @@ async fn a_closed_popover_holds_no_webview_and_comes_back_as_it_was() {
         .await;
 
     // Closed: past the grace the web process is gone; the tray and the monitor go on.
-    app.client
-        .find(Locator::Css("button.pin"))
-        .await
-        .unwrap()
-        .send_keys(&Key::Escape.to_string())
-        .await
-        .unwrap();
+    app.press_escape().await;
     wait_popover_visible(false, Duration::from_secs(5)).await;
     wait_tree(&app, false, Duration::from_secs(10)).await;
     tray(&["click", "Start later"]);

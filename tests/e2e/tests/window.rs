@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use fantoccini::key::Key;
 use fantoccini::Locator;
 use limabar_e2e::{
     activate, other_window, tray, visible_windows, wait_popover_visible, AppSession,
@@ -48,13 +47,7 @@ async fn popover_hides_on_blur_unless_pinned_closes_on_escape_and_reopens_from_t
 
     // Escape closes it, pinned or not.
     activate(&popover);
-    app.client
-        .find(Locator::Css("button.pin"))
-        .await
-        .unwrap()
-        .send_keys(&Key::Escape.to_string())
-        .await
-        .unwrap();
+    app.press_escape().await;
     wait_popover_visible(false, Duration::from_secs(5)).await;
     app.close().await;
 }
