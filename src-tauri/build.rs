@@ -31,6 +31,7 @@ const COMMANDS: &[&str] = &[
     "delete_vm",
     "get_settings",
     "save_settings",
+    "install_cli",
 ];
 
 fn main() {

@@ -2,6 +2,7 @@
 //! a few lines over one core action; errors reach the UI as `{code, message, hint}`
 //! through `From<CoreError> for ErrorInfo`.
 
+use limabar_core::actions::cli_link::{self, CliLink};
 use limabar_core::actions::settings::{self, SettingsUpdate, SettingsView};
 use limabar_core::actions::{
     self, Diagnosis, InstanceFlakes, MountProposal, NewVmRequest, OpenedShell, TerminalSettings,
@@ -246,6 +247,13 @@ pub fn get_settings(app: AppHandle, state: State<'_, AppState>) -> SettingsView 
         .ok()
         .map(|s| s.monitor().info().path.clone());
     settings::view(&state.env, in_use, crate::autostart::is_enabled(&app))
+}
+
+/// "Install command-line tool": links the `limabar` beside the app into PATH.
+#[tauri::command]
+pub fn install_cli(state: State<'_, AppState>) -> Reply<CliLink> {
+    let bundled = std::env::current_exe().map(|p| p.with_file_name("limabar"));
+    Ok(cli_link::install(&state.env, &bundled.unwrap_or_default())?)
 }
 
 /// Saves the settings; a new limactl path connects again at once.

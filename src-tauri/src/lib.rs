@@ -76,7 +76,8 @@ pub fn run() {
             commands::new_vm_yaml,
             commands::create_vm,
             commands::get_settings,
-            commands::save_settings
+            commands::save_settings,
+            commands::install_cli
         ])
         .on_window_event(|window, event| {
             if window.label() == popover::LABEL {

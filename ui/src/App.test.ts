@@ -83,6 +83,7 @@ beforeEach(() => {
       operation === 'start' ? `/opt/homebrew/bin/limactl start --tty=false --timeout 15m ${name}` : `/opt/homebrew/bin/limactl stop --tty=false -f ${name}`,
     hide_popover: () => {},
     page_ready: () => {},
+    install_cli: () => ({ link: '/home/alice/.local/bin/limabar', target: '/Applications/Limabar.app/Contents/MacOS/limabar', already: false, onPath: true }),
     remember_ui: ({ memory }) => {
       remembered = memory;
     },
@@ -682,5 +683,17 @@ describe('a page made again (the webview was released while the popover was clos
     await waitFor(() => expect((remembered as { newVm?: { name?: string } } | null)?.newVm?.name).toBe('half typed'));
     await fireEvent.click(screen.getAllByText('Logs')[0]);
     await waitFor(() => expect((remembered as { logsOpen?: string } | null)?.logsOpen).toBe('nixos'));
+  });
+});
+
+describe('the command-line tool', () => {
+  it('is linked into PATH from Settings and says where', async () => {
+    render(App);
+    await fireEvent.click(await screen.findByText('Settings…'));
+    await fireEvent.click(await screen.findByText('Install command-line tool'));
+    const said = await screen.findByTestId('cli-installed');
+    expect(said.textContent).toContain('Installed: /home/alice/.local/bin/limabar');
+    expect(said.textContent).not.toContain('add its folder to your PATH');
+    expect(callsTo('install_cli')).toHaveLength(1);
   });
 });

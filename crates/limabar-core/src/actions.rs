@@ -10,6 +10,7 @@
 //! failed start, creation stages, new log lines) is pushed as a [`Push`]; the app turns
 //! each into its event, the CLI ignores them.
 
+pub mod cli_link;
 mod diagnose;
 mod flakes;
 mod lifecycle;

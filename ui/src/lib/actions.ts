@@ -7,6 +7,7 @@ import type { OpenedShell } from '../bindings/OpenedShell';
 import type { Operation } from '../bindings/Operation';
 import type { SettingsUpdate } from '../bindings/SettingsUpdate';
 import type { SettingsView } from '../bindings/SettingsView';
+import type { CliLink } from '../bindings/CliLink';
 
 /** An instance's shared folders and its pending change. */
 export interface MountActions {
@@ -76,6 +77,8 @@ export interface NewVmActions {
 export interface SettingsActions {
   load(): Promise<SettingsView>;
   save(update: SettingsUpdate): Promise<void>;
+  /** Links the bundled `limabar` command into PATH; says where. */
+  installCli(): Promise<CliLink>;
   chooseTerminal(id: string): void;
   close(): void;
 }

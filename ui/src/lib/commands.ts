@@ -2,6 +2,7 @@
 // them) and what it returns, in the bindings' types. ipc.ts calls through this map and
 // App.test.ts mocks against it, so a renamed command or field fails type checking.
 import type { AppSnapshot } from '../bindings/AppSnapshot';
+import type { CliLink } from '../bindings/CliLink';
 import type { Diagnosis } from '../bindings/Diagnosis';
 import type { InstanceFlakes } from '../bindings/InstanceFlakes';
 import type { LogLine } from '../bindings/LogLine';
@@ -53,6 +54,7 @@ export interface Commands {
 
   get_settings: { args: void; result: SettingsView };
   save_settings: { args: { update: SettingsUpdate }; result: void };
+  install_cli: { args: void; result: CliLink };
 }
 
 export type Command = keyof Commands;

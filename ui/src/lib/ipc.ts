@@ -111,4 +111,7 @@ export const deleteVm = (name: string) => call('delete_vm', { name });
 
 export const getSettings = () => call('get_settings');
 
+/** "Install command-line tool": links the bundled `limabar` into PATH. */
+export const installCli = () => call('install_cli');
+
 export const saveSettings = (update: SettingsUpdate) => call('save_settings', { update });
