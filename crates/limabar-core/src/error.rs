@@ -74,6 +74,10 @@ pub enum CoreError {
     /// No Lima yet: still connecting, or the last attempt failed (onboarding shows why).
     #[error("Limabar is not connected to Lima yet")]
     NotConnected,
+    /// An error already reported as `{code, message, hint}` (an operation's end, seen
+    /// as a change), passed on as it was.
+    #[error("{}", .0.message)]
+    Reported(ErrorInfo),
 }
 
 /// What crosses to the UI and to `--json` stderr: `{code, message, hint}`.
@@ -107,11 +111,13 @@ impl CoreError {
             CoreError::AlreadyExists { .. } => ErrorCode::AlreadyExists,
             CoreError::InvalidInput { .. } => ErrorCode::InvalidInput,
             CoreError::NotConnected => ErrorCode::NotConnected,
+            CoreError::Reported(info) => info.code,
         }
     }
 
     pub fn hint(&self) -> Option<String> {
         match self {
+            CoreError::Reported(info) => info.hint.clone(),
             CoreError::LimactlNotFound { .. } => Some(
                 "Install Lima: `brew install lima` (macOS) or see https://lima-vm.io/docs/installation/. \
                  Or set the limactl path in Settings or the LIMACTL environment variable."
@@ -180,3 +186,19 @@ impl From<CoreError> for ErrorInfo {
 }
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reported_error_keeps_its_code_message_and_hint() {
+        let busy = CoreError::Busy {
+            name: "nixos".into(),
+            operation: "start".into(),
+        }
+        .info();
+        let again = CoreError::Reported(busy.clone());
+        assert_eq!(again.info(), busy);
+    }
+}

@@ -138,12 +138,7 @@ impl Session {
                     name: n,
                     error: Some(e),
                     ..
-                }) if n == name => {
-                    return Err(CoreError::Failed {
-                        command: "start".into(),
-                        detail: e.message,
-                    })
-                }
+                }) if n == name => return Err(CoreError::Reported(e)),
                 Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(_) => return Err(CoreError::io("monitor", "stopped")),
             }
