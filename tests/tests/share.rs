@@ -181,3 +181,44 @@ async fn discarding_forgets_the_change_and_runs_nothing() {
         .iter()
         .any(|c| c[0] == "edit" || c[0] == "restart"));
 }
+
+#[tokio::test]
+async fn a_folder_dropped_while_a_change_applies_stays_pending_after_it() {
+    let (sim, session) = session_with_vm().await;
+    let mut changes = session.monitor().subscribe();
+    session
+        .monitor()
+        .run("nixos", Operation::Start)
+        .await
+        .unwrap();
+    let first = sim.root.path().join("first");
+    let second = sim.root.path().join("second");
+    std::fs::create_dir_all(&first).unwrap();
+    std::fs::create_dir_all(&second).unwrap();
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    session
+        .share_folders("nixos", vec![path(&first)], true, false)
+        .await
+        .unwrap();
+    assert!(
+        session
+            .apply_pending_mounts("nixos", false)
+            .await
+            .unwrap()
+            .applied
+    );
+    // The restart is under way: the next drop waits for the one after it.
+    let next = session
+        .share_folders("nixos", vec![path(&second)], true, false)
+        .await
+        .unwrap();
+    assert!(!next.applied);
+    assert_eq!(ended(&mut changes, Operation::Mounts).await, None);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let pending = session.pending_mounts();
+    assert_eq!(
+        pending.get("nixos").map(|p| p.added[0].mount_point.clone()),
+        Some(path(&second)),
+        "{pending:?}"
+    );
+}

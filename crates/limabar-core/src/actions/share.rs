@@ -114,22 +114,31 @@ impl Session {
         let plan = p.plan.clone();
         let done = self.monitor.begin_mounts(name, plan.clone()).await?;
         self.pending.lock().unwrap().insert(name.to_string(), p);
-        self.forget_when_done(name, done);
+        self.forget_when_done(name, plan.clone(), done);
         Ok(MountProposal {
             plan,
             applied: true,
         })
     }
 
-    /// Once the operation applying a change ends (whatever its outcome, which arrives
-    /// as a change), the change is no longer pending.
-    fn forget_when_done(&self, name: &str, done: tokio::sync::oneshot::Receiver<Result<()>>) {
+    /// Once the operation applying `applied` ends (whatever its outcome, which arrives
+    /// as a change), that change is no longer pending. A folder dropped meanwhile is a
+    /// new pending change, and stays.
+    fn forget_when_done(
+        &self,
+        name: &str,
+        applied: Plan,
+        done: tokio::sync::oneshot::Receiver<Result<()>>,
+    ) {
         let weak = self.me.clone();
         let name = name.to_string();
         tokio::spawn(async move {
             let _ = done.await;
             if let Some(s) = weak.upgrade() {
-                s.discard_pending_mounts(&name);
+                let mut pending = s.pending.lock().unwrap();
+                if pending.get(&name).is_some_and(|p| p.plan == applied) {
+                    pending.remove(&name);
+                }
             }
         });
     }
