@@ -107,10 +107,17 @@ impl Session {
         let session = Session::open_for_command(env, limactl).await?;
         let changes = session.monitor.subscribe();
         session.flakes.start_watching(session.me.clone());
-        for v in &session.list().await {
+        let initial = session.list().await;
+        for v in &initial {
             session.refresh_flakes(v);
         }
-        let follower = tokio::spawn(follow(session.me.clone(), changes));
+        // The follower knows what was just refreshed: only a later change of mounts
+        // refreshes again (not every instance's first Upserted).
+        let seen = initial
+            .into_iter()
+            .map(|v| (v.instance.name, v.instance.mounts))
+            .collect();
+        let follower = tokio::spawn(follow(session.me.clone(), changes, seen));
         *session.follower.lock().unwrap() = Some(follower.abort_handle());
         Ok(session)
     }
@@ -174,8 +181,11 @@ impl Session {
 /// What the monitor's changes set off: new mounts may hold new flakes; a VM that came up
 /// can evaluate and pre-build its shells; a failed or degraded start is explained (and a
 /// ready VM's explanation withdrawn).
-async fn follow(session: Weak<Session>, mut changes: broadcast::Receiver<Change>) {
-    let mut mounts: BTreeMap<String, Vec<crate::lima::inventory::Mount>> = BTreeMap::new();
+async fn follow(
+    session: Weak<Session>,
+    mut changes: broadcast::Receiver<Change>,
+    mut mounts: BTreeMap<String, Vec<crate::lima::inventory::Mount>>,
+) {
     loop {
         let change = match changes.recv().await {
             Ok(c) => c,
