@@ -94,27 +94,65 @@ fn place(win: &WebviewWindow, tray_rect: Option<Rect>) {
     let _ = win.set_position(pos);
 }
 
+/// Where the popover is asked to open, and when (for the "popover shown" time).
+type Asked = (Option<Rect>, Instant);
+
+/// What opening does, given the open that may still wait for its page (`waiting`).
+#[derive(Debug, PartialEq)]
+enum Opening {
+    /// The webview is there and painted: show it now.
+    Reveal,
+    /// A page is still painting (a second click, a second launch): it is shown when
+    /// ready, where it was asked for last; shown now it would be empty.
+    StillPainting,
+    /// No webview: build one, shown when its page is ready.
+    Build,
+}
+
+fn opening(waiting: &mut Option<Asked>, have_window: bool, asked: Asked) -> Opening {
+    if let Some(w) = waiting.as_mut() {
+        w.0 = asked.0;
+        return Opening::StillPainting;
+    }
+    if have_window {
+        return Opening::Reveal;
+    }
+    *waiting = Some(asked);
+    Opening::Build
+}
+
 pub fn show(app: &AppHandle, tray_rect: Option<Rect>) {
     let state = app.state::<AppState>();
-    // Whatever was scheduled to destroy the webview is now stale.
-    state.webview_generation.fetch_add(1, Ordering::SeqCst);
+    // Whatever was scheduled to destroy the webview (or reveal an older page) is stale.
+    let generation = state.webview_generation.fetch_add(1, Ordering::SeqCst) + 1;
     let asked = Instant::now();
-    if window(app).is_some() {
-        reveal(app, tray_rect);
-        return shown_after(asked, "the kept webview");
+    let what = opening(
+        &mut state.show_when_ready.lock().unwrap(),
+        window(app).is_some(),
+        (tray_rect, asked),
+    );
+    match what {
+        Opening::StillPainting => {}
+        Opening::Reveal => {
+            reveal(app, tray_rect);
+            shown_after(asked, "the kept webview");
+        }
+        Opening::Build if build(app).is_none() => {
+            state.show_when_ready.lock().unwrap().take();
+        }
+        Opening::Build => {
+            // Shown by `page_ready`; a page that never says so is shown anyway, unless
+            // the popover was closed or opened again meanwhile.
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                tokio::time::sleep(READY_TIMEOUT).await;
+                let state = app.state::<AppState>();
+                if state.webview_generation.load(Ordering::SeqCst) == generation {
+                    page_ready(&app);
+                }
+            });
+        }
     }
-    if let Ok(mut w) = state.show_when_ready.lock() {
-        *w = Some((tray_rect, asked));
-    }
-    if build(app).is_none() {
-        return;
-    }
-    // Shown by `page_ready`; a page that never says so is shown anyway.
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        tokio::time::sleep(READY_TIMEOUT).await;
-        page_ready(&app);
-    });
 }
 
 /// What the released webview's UI side freed stays in glibc's arenas (tens of MiB of
@@ -150,9 +188,11 @@ fn reveal(app: &AppHandle, tray_rect: Option<Rect>) {
 }
 
 pub fn hide(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    // Closed before its page painted: it is not shown when the page is ready.
+    state.show_when_ready.lock().unwrap().take();
     let Some(win) = window(app) else { return };
     let _ = win.hide();
-    let state = app.state::<AppState>();
     state.popover_visible.store(false, Ordering::SeqCst);
     events::popover(app, false);
     release_after_grace(app);
@@ -324,4 +364,33 @@ fn strings(paths: &[std::path::PathBuf]) -> Vec<String> {
         .iter()
         .map(|p| p.to_string_lossy().into_owned())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tauri::{LogicalPosition, LogicalSize};
+
+    #[test]
+    fn a_second_open_while_the_page_paints_waits_for_it_instead_of_showing_it_empty() {
+        let rect = Rect {
+            position: LogicalPosition::new(10.0, 0.0).into(),
+            size: LogicalSize::new(24.0, 24.0).into(),
+        };
+        let mut waiting = None;
+        let t = Instant::now();
+        assert_eq!(opening(&mut waiting, false, (None, t)), Opening::Build);
+        // The window exists now, but its page has not said it is ready.
+        assert_eq!(
+            opening(&mut waiting, true, (Some(rect), t)),
+            Opening::StillPainting
+        );
+        assert!(
+            waiting.as_ref().is_some_and(|w| w.0.is_some()),
+            "placed where asked last"
+        );
+        waiting.take(); // page_ready
+        assert_eq!(opening(&mut waiting, true, (None, t)), Opening::Reveal);
+        assert!(waiting.is_none());
+    }
 }
