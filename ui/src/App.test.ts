@@ -683,6 +683,11 @@ describe('a page made again (the webview was released while the popover was clos
     await waitFor(() => expect((remembered as { newVm?: { name?: string } } | null)?.newVm?.name).toBe('half typed'));
     await fireEvent.click(screen.getAllByText('Logs')[0]);
     await waitFor(() => expect((remembered as { logsOpen?: string } | null)?.logsOpen).toBe('nixos'));
+    // A change of the model that leaves the memory as it is sends nothing.
+    const before = callsTo('remember_ui').length;
+    await push('popover', false);
+    await push('popover', true);
+    expect(callsTo('remember_ui')).toHaveLength(before);
   });
 });
 
