@@ -59,6 +59,8 @@ pub struct Session {
     flakes: Arc<flakes::FlakeWatch>,
     pending: Mutex<BTreeMap<String, share::Pending>>,
     logs: Mutex<Option<crate::fswatch::FsWatch>>,
+    /// The doctor's facts about this machine, read at the first diagnosis.
+    host: std::sync::OnceLock<crate::features::doctor::Host>,
     pushes: broadcast::Sender<Push>,
     /// Follows the monitor's changes (flakes on new mounts or readiness, diagnoses on
     /// failure); aborted with the session, so the monitor can stop.
@@ -139,6 +141,7 @@ impl Session {
             flakes,
             pending: Mutex::default(),
             logs: Mutex::default(),
+            host: Default::default(),
             pushes,
             follower: Mutex::default(),
         });

@@ -72,18 +72,26 @@ pub fn diagnose(view: &InstanceView, host: &Host) -> Diagnosis {
 }
 
 impl Session {
-    fn host(&self) -> Host {
-        Host::current(
-            Some(self.monitor.info().version),
-            self.env
-                .home
-                .as_ref()
-                .map(|h| h.to_string_lossy().into_owned()),
-        )
+    /// What the doctor's rules know about this machine, read once per session (on macOS
+    /// it runs `sw_vers`), off the async threads.
+    async fn host(&self) -> Result<Host> {
+        if let Some(h) = self.host.get() {
+            return Ok(h.clone());
+        }
+        let lima = Some(self.monitor.info().version);
+        let home = self
+            .env
+            .home
+            .as_ref()
+            .map(|h| h.to_string_lossy().into_owned());
+        let h = tokio::task::spawn_blocking(move || Host::current(lima, home))
+            .await
+            .map_err(|e| CoreError::io("reading the host", e))?;
+        Ok(self.host.get_or_init(|| h).clone())
     }
 
     async fn diagnose_off_thread(&self, view: InstanceView) -> Result<Diagnosis> {
-        let h = self.host();
+        let h = self.host().await?;
         tokio::task::spawn_blocking(move || diagnose(&view, &h))
             .await
             .map_err(|e| CoreError::io("diagnosing", e))
@@ -143,7 +151,7 @@ impl Session {
         let view = self.view(name).await?;
         let info = self.monitor.info().clone();
         let home = self.env.home.clone();
-        let host = self.host();
+        let host = self.host().await?;
         tokio::task::spawn_blocking(move || {
             let d = diagnose(&view, &host);
             let text = report(&view, &info.path, &info.version.to_string(), &d.findings);
