@@ -32,6 +32,9 @@ const COMMANDS: &[&str] = &[
     "get_settings",
     "save_settings",
     "install_cli",
+    "update_status",
+    "check_for_updates",
+    "install_update",
 ];
 
 fn main() {

@@ -13,6 +13,8 @@ use limabar_core::{ErrorInfo, Operation};
 use tauri::{AppHandle, State};
 
 use crate::state::{AppSnapshot, AppState};
+use crate::update_status::UpdateView;
+use crate::updates::{self, Asked};
 use crate::{picker, popover, relay};
 
 type Reply<T> = Result<T, ErrorInfo>;
@@ -267,4 +269,22 @@ pub fn save_settings(
     crate::autostart::set(&app, update.open_at_login)?;
     relay::connect_if(app, saved.reconnect);
     Ok(())
+}
+
+/// This build's version and where its update stands (Settings).
+#[tauri::command]
+pub fn update_status(app: AppHandle) -> UpdateView {
+    updates::view(&app)
+}
+
+/// "Check for Updates…" in Settings; the answer also arrives as an update event.
+#[tauri::command]
+pub async fn check_for_updates(app: AppHandle) -> Reply<UpdateView> {
+    Ok(updates::check(app, Asked::Settings).await)
+}
+
+/// "Install and Restart": verifies, installs and restarts, or says why not.
+#[tauri::command]
+pub async fn install_update(app: AppHandle) -> Reply<UpdateView> {
+    Ok(updates::install(app).await)
 }

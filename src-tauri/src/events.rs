@@ -9,6 +9,7 @@ use tauri::{AppHandle, Emitter};
 use ts_rs::TS;
 
 use crate::state::LimaConnection;
+use crate::update_status::UpdateView;
 
 const CHANGE: &str = "limabar://change";
 const LIMA: &str = "limabar://lima";
@@ -18,6 +19,8 @@ pub const FLAKES: &str = "limabar://flakes";
 pub const DIAGNOSIS: &str = "limabar://diagnosis";
 pub const CREATE: &str = "limabar://create";
 pub const LOGS: &str = "limabar://logs";
+/// Also heard in Rust: the tray menu follows the update status.
+pub const UPDATE: &str = "limabar://update";
 
 /// Folders dragged over the popover; `x`/`y` are physical pixels in the webview.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -46,6 +49,10 @@ pub fn popover(app: &AppHandle, visible: bool) {
 
 pub fn drag(app: &AppHandle, d: &DragPayload) {
     let _ = app.emit(DRAG, d);
+}
+
+pub fn update(app: &AppHandle, u: &UpdateView) {
+    let _ = app.emit(UPDATE, u);
 }
 
 /// Sends what a session pushed under its event's name.
@@ -110,6 +117,11 @@ mod tests {
             key: "logs",
             name: LOGS,
             payload: "LogBatch",
+        },
+        EventDef {
+            key: "update",
+            name: UPDATE,
+            payload: "UpdateView",
         },
     ];
 

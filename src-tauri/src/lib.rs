@@ -10,6 +10,8 @@ mod popover;
 mod relay;
 mod state;
 mod tray;
+mod update_status;
+mod updates;
 
 pub use state::AppSnapshot;
 pub use state::LimaConnection;
@@ -31,7 +33,13 @@ pub fn run() {
         .with_writer(std::io::stderr)
         .init();
     let env = HostEnv::capture();
-    tauri::Builder::default()
+    let context = tauri::generate_context!();
+    let takes_updates = updates::configured(context.config());
+    let mut builder = tauri::Builder::default();
+    if takes_updates {
+        builder = builder.plugin(tauri_plugin_updater::Builder::new().build());
+    }
+    builder
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             popover::show(app, None)
         }))
@@ -46,6 +54,7 @@ pub fn run() {
             webview_grace: webview_grace(),
             ..Default::default()
         })
+        .manage(updates::Updates::new(takes_updates))
         .invoke_handler(tauri::generate_handler![
             commands::snapshot,
             commands::reconnect,
@@ -77,7 +86,10 @@ pub fn run() {
             commands::create_vm,
             commands::get_settings,
             commands::save_settings,
-            commands::install_cli
+            commands::install_cli,
+            commands::update_status,
+            commands::check_for_updates,
+            commands::install_update
         ])
         .on_window_event(|window, event| {
             if window.label() == popover::LABEL {
@@ -94,6 +106,8 @@ pub fn run() {
             app.set_activation_policy(tauri::ActivationPolicy::Accessory);
             tray::build(app.handle())?;
             relay::connect(app.handle().clone());
+            updates::check_daily(app.handle());
+            tracing::info!(version = %app.package_info().version, takes_updates, "Limabar started");
             // Tests and screenshots need the window mapped (a hidden window cannot be
             // screenshotted); honoured in debug builds only.
             if cfg!(debug_assertions) && show_at_start() {
@@ -101,7 +115,7 @@ pub fn run() {
             }
             Ok(())
         })
-        .build(tauri::generate_context!())
+        .build(context)
         .expect("Limabar failed to start")
         .run(|_, event| {
             // A menu-bar app lives on without windows: releasing the popover's webview

@@ -7,11 +7,14 @@ use limabar_core::Operation;
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
-use tauri::{AppHandle, Manager, Wry};
+use tauri::{AppHandle, Listener, Manager, Wry};
 
+use crate::events;
 use crate::notifier::{DesktopNotifier, Notifier};
 use crate::popover;
 use crate::state::AppState;
+use crate::update_status::{self, CHECK_ITEM, INSTALL_ITEM};
+use crate::updates::{self, Asked};
 
 pub const TRAY_ID: &str = "main";
 
@@ -24,19 +27,20 @@ fn icon(kind: TrayIcon) -> Image<'static> {
     }
 }
 
-pub struct TrayMenu(pub Menu<Wry>);
+/// The menu, and the model it was last filled from (an update's news fills it again).
+pub struct TrayMenu {
+    menu: Menu<Wry>,
+    last: std::sync::Mutex<TrayModel>,
+}
 
 pub fn build(app: &AppHandle) -> tauri::Result<()> {
     let menu = Menu::new(app)?;
-    fill(
-        app,
-        &menu,
-        &TrayModel {
-            icon: TrayIcon::Idle,
-            title: String::new(),
-            items: vec![],
-        },
-    )?;
+    let empty = TrayModel {
+        icon: TrayIcon::Idle,
+        title: String::new(),
+        items: vec![],
+    };
+    fill(app, &menu, &empty)?;
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon(TrayIcon::Idle))
         .icon_as_template(true)
@@ -56,8 +60,25 @@ pub fn build(app: &AppHandle) -> tauri::Result<()> {
             }
         })
         .build(app)?;
-    app.manage(TrayMenu(menu));
+    app.manage(TrayMenu {
+        menu,
+        last: std::sync::Mutex::new(empty),
+    });
+    let handle = app.clone();
+    app.listen(events::UPDATE, move |_| refill(&handle));
     Ok(())
+}
+
+/// Fills the menu again from its last model: the update item changed.
+fn refill(app: &AppHandle) {
+    if let Some(tray) = app.try_state::<TrayMenu>() {
+        let model = tray.last.lock().map(|m| m.clone());
+        if let Ok(model) = model {
+            if let Err(e) = fill(app, &tray.menu, &model) {
+                tracing::warn!(error = %e, "could not update the tray menu");
+            }
+        }
+    }
 }
 
 fn fill(app: &AppHandle, menu: &Menu<Wry>, model: &TrayModel) -> tauri::Result<()> {
@@ -95,6 +116,9 @@ fn fill(app: &AppHandle, menu: &Menu<Wry>, model: &TrayModel) -> tauri::Result<(
         }
     }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
+    let status = app.state::<updates::Updates>().status();
+    let (id, label, enabled) = update_status::menu_item(&status);
+    menu.append(&MenuItem::with_id(app, id, label, enabled, None::<&str>)?)?;
     menu.append(&MenuItem::with_id(
         app,
         "open",
@@ -127,8 +151,11 @@ pub fn update(app: &AppHandle, model: &TrayModel) {
             .collect::<Vec<_>>()
             .join(", ")
     )));
-    if let Some(menu) = app.try_state::<TrayMenu>() {
-        if let Err(e) = fill(app, &menu.0, model) {
+    if let Some(tray) = app.try_state::<TrayMenu>() {
+        if let Ok(mut last) = tray.last.lock() {
+            *last = model.clone();
+        }
+        if let Err(e) = fill(app, &tray.menu, model) {
             tracing::warn!(error = %e, "could not update the tray menu");
         }
     }
@@ -138,6 +165,12 @@ fn on_menu(app: &AppHandle, id: &str) {
     match id {
         "open" => popover::show(app, None),
         "quit" => app.exit(0),
+        CHECK_ITEM => {
+            tauri::async_runtime::spawn(updates::check(app.clone(), Asked::Tray));
+        }
+        INSTALL_ITEM => {
+            tauri::async_runtime::spawn(updates::install(app.clone()));
+        }
         _ => {
             let Some((verb, name)) = id.strip_prefix("op:").and_then(|r| r.split_once(':')) else {
                 return;

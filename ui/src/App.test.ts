@@ -84,6 +84,9 @@ beforeEach(() => {
     hide_popover: () => {},
     page_ready: () => {},
     install_cli: () => ({ link: '/home/alice/.local/bin/limabar', target: '/Applications/Limabar.app/Contents/MacOS/limabar', already: false, onPath: true }),
+    update_status: () => ({ current: '0.1.0', status: { state: 'idle' } }),
+    check_for_updates: () => ({ current: '0.1.0', status: { state: 'available', version: '0.2.0', notes: 'Faster boots.' } }),
+    install_update: () => ({ current: '0.1.0', status: { state: 'failed', message: "The downloaded update is not signed with Limabar's key, so it was not installed." } }),
     remember_ui: ({ memory }) => {
       remembered = memory;
     },
@@ -700,5 +703,36 @@ describe('the command-line tool', () => {
     expect(said.textContent).toContain('Installed: /home/alice/.local/bin/limabar');
     expect(said.textContent).not.toContain('add its folder to your PATH');
     expect(callsTo('install_cli')).toHaveLength(1);
+  });
+});
+
+describe('updates', () => {
+  it('checks from Settings, offers the install, and says why an install was refused', async () => {
+    render(App);
+    await fireEvent.click(await screen.findByText('Settings…'));
+    expect((await screen.findByTestId('updates')).textContent).toContain('Limabar 0.1.0');
+    await fireEvent.click(await screen.findByText('Check for Updates…'));
+    expect((await screen.findByTestId('update-available')).textContent).toContain('Limabar 0.2.0 is available.');
+    expect(screen.getByText('Faster boots.')).toBeTruthy();
+    await fireEvent.click(screen.getByText('Install and Restart'));
+    expect((await screen.findByTestId('update-error')).textContent).toContain('not signed with');
+    expect(callsTo('install_update')).toHaveLength(1);
+  });
+
+  it('follows a check made from the tray while Settings is open', async () => {
+    render(App);
+    await fireEvent.click(await screen.findByText('Settings…'));
+    await screen.findByText('Check for Updates…');
+    await push('update', { current: '0.1.0', status: { state: 'available', version: '0.3.0', notes: null } });
+    expect((await screen.findByTestId('update-available')).textContent).toContain('0.3.0');
+    expect(callsTo('check_for_updates')).toHaveLength(0);
+  });
+
+  it('says a build from source takes no updates, with nothing to click', async () => {
+    backend.update_status = () => ({ current: '0.1.0', status: { state: 'notConfigured' } });
+    render(App);
+    await fireEvent.click(await screen.findByText('Settings…'));
+    expect((await screen.findByTestId('updates')).textContent).toContain('not set up in this build');
+    expect(screen.queryByText('Check for Updates…')).toBeNull();
   });
 });

@@ -6,6 +6,7 @@ import type { DragPayload } from "./DragPayload";
 import type { InstanceFlakes } from "./InstanceFlakes";
 import type { LimaConnection } from "./LimaConnection";
 import type { LogBatch } from "./LogBatch";
+import type { UpdateView } from "./UpdateView";
 
 /** Every event the app pushes to the popover, by name. */
 export const EVENTS = {
@@ -17,6 +18,7 @@ export const EVENTS = {
   diagnosis: "limabar://diagnosis",
   create: "limabar://create",
   logs: "limabar://logs",
+  update: "limabar://update",
 } as const;
 
 /** The payload each event carries. */
@@ -29,4 +31,5 @@ export type EventPayloads = {
   diagnosis: Diagnosis,
   create: CreateProgress,
   logs: LogBatch,
+  update: UpdateView,
 };

@@ -8,6 +8,7 @@ import type { Operation } from '../bindings/Operation';
 import type { SettingsUpdate } from '../bindings/SettingsUpdate';
 import type { SettingsView } from '../bindings/SettingsView';
 import type { CliLink } from '../bindings/CliLink';
+import type { UpdateView } from '../bindings/UpdateView';
 
 /** An instance's shared folders and its pending change. */
 export interface MountActions {
@@ -79,6 +80,12 @@ export interface SettingsActions {
   save(update: SettingsUpdate): Promise<void>;
   /** Links the bundled `limabar` command into PATH; says where. */
   installCli(): Promise<CliLink>;
+  /** Signed updates: the status now, a check, the install (which restarts the app). */
+  updateStatus(): Promise<UpdateView>;
+  checkForUpdates(): Promise<UpdateView>;
+  installUpdate(): Promise<UpdateView>;
+  /** Follows the status as the backend pushes it (a check from the tray, the daily one). */
+  onUpdate(handler: (u: UpdateView) => void): Promise<() => void>;
   chooseTerminal(id: string): void;
   close(): void;
 }

@@ -14,6 +14,7 @@ import type { Plan } from '../bindings/Plan';
 import type { SettingsUpdate } from '../bindings/SettingsUpdate';
 import type { SettingsView } from '../bindings/SettingsView';
 import type { TerminalSettings } from '../bindings/TerminalSettings';
+import type { UpdateView } from '../bindings/UpdateView';
 
 /** A command without arguments has `args: void`; one without a result `result: void`. */
 export interface Commands {
@@ -55,6 +56,10 @@ export interface Commands {
   get_settings: { args: void; result: SettingsView };
   save_settings: { args: { update: SettingsUpdate }; result: void };
   install_cli: { args: void; result: CliLink };
+
+  update_status: { args: void; result: UpdateView };
+  check_for_updates: { args: void; result: UpdateView };
+  install_update: { args: void; result: UpdateView };
 }
 
 export type Command = keyof Commands;

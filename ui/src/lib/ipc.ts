@@ -114,4 +114,13 @@ export const getSettings = () => call('get_settings');
 /** "Install command-line tool": links the bundled `limabar` into PATH. */
 export const installCli = () => call('install_cli');
 
+/** This build's version and where its update stands. */
+export const updateStatus = () => call('update_status');
+
+/** Asks the update endpoint; the answer also arrives as an `update` event. */
+export const checkForUpdates = () => call('check_for_updates');
+
+/** Verifies, installs and restarts into the update found; or says why not. */
+export const installUpdate = () => call('install_update');
+
 export const saveSettings = (update: SettingsUpdate) => call('save_settings', { update });
