@@ -251,7 +251,11 @@ describe('App', () => {
     snapshot = { lima: { kind: 'failed', error: { code: 'limactl-not-found', message: 'limactl was not found (looked in /usr/bin)', hint: null } }, instances: [], popoverVisible: true, pendingMounts: {}, uiMemory: null, pinned: false };
     render(App);
     const ob = await screen.findByTestId('onboarding');
+    // On Linux (the test's user agent): Nix or Homebrew, and QEMU.
+    expect(navigator.userAgent).toContain('Linux');
+    expect(ob.textContent).toContain('nix profile install nixpkgs#lima');
     expect(ob.textContent).toContain('brew install lima');
+    expect(ob.textContent).toContain('sudo apt install qemu-system');
   });
 
   it('checks again without a relaunch: still missing, then found', async () => {
