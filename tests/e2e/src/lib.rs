@@ -39,6 +39,15 @@ impl AppSession {
 
     /// Like `launch`, with extra environment for the app (e.g. its own `HOME`).
     pub async fn launch_with(sim: SimLima, env: &[(&str, &std::ffi::OsStr)]) -> AppSession {
+        Self::launch_app(&workspace_bin("limabar-app"), sim, env).await
+    }
+
+    /// Like `launch_with`, for another build of the app (the installed package's).
+    pub async fn launch_app(
+        application: &std::path::Path,
+        sim: SimLima,
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> AppSession {
         let (port, native_port) = (free_port(), free_port());
         let home = sim.root.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
@@ -78,7 +87,7 @@ impl AppSession {
         let mut caps = serde_json::Map::new();
         caps.insert(
             "tauri:options".into(),
-            json!({"application": workspace_bin("limabar-app")}),
+            json!({ "application": application }),
         );
         caps.insert("browserName".into(), json!("wry"));
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
@@ -91,6 +100,12 @@ impl AppSession {
             driver,
             sim,
         }
+    }
+
+    /// The process group of tauri-driver, WebKitWebDriver and the app (and of an app the
+    /// app restarted: it keeps its parent's group).
+    pub fn process_group(&self) -> u32 {
+        self.driver.id()
     }
 
     /// The pid of the app process itself (tauri-driver → WebKitWebDriver → limabar-app).

@@ -98,6 +98,14 @@ async fn start_from_the_popover_shows_phases_then_ready_and_notifies() {
     let props = tray(&["props"]);
     assert_eq!(props["XAyatanaLabel"], "2", "{props}");
 
+    // A build from source takes no updates and says so, from the tray too.
+    tray(&["click", "Check for Updates…"]);
+    wait_notification(
+        "Updates are not set up in this build",
+        Duration::from_secs(10),
+    )
+    .await;
+
     app.close().await;
 }
 
