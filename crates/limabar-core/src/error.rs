@@ -118,11 +118,17 @@ impl CoreError {
     pub fn hint(&self) -> Option<String> {
         match self {
             CoreError::Reported(info) => info.hint.clone(),
-            CoreError::LimactlNotFound { .. } => Some(
-                "Install Lima: `brew install lima` (macOS) or see https://lima-vm.io/docs/installation/. \
-                 Or set the limactl path in Settings or the LIMACTL environment variable."
-                    .into(),
-            ),
+            CoreError::LimactlNotFound { .. } => Some(format!(
+                "Install Lima: {}. Or set the limactl path in Settings or the LIMACTL \
+                 environment variable.",
+                if cfg!(target_os = "macos") {
+                    "`brew install lima`"
+                } else {
+                    // Few distributions package Lima; its QEMU driver needs QEMU.
+                    "`nix profile install nixpkgs#lima` or `brew install lima`, with QEMU \
+                     (see https://lima-vm.io/docs/installation/)"
+                }
+            )),
             CoreError::LimactlTooOld { .. } => Some("brew upgrade lima".into()),
             CoreError::InstanceNotFound { .. } => {
                 Some("It may have been deleted; the list refreshes by itself.".into())
@@ -145,8 +151,7 @@ impl CoreError {
                 "Choose another terminal, or use Copy command and paste it into your own.".into(),
             ),
             CoreError::NothingChanged { .. } => Some(
-                "lima.yaml may have been changed meanwhile: look at it with `limactl edit`."
-                    .into(),
+                "lima.yaml may have been changed meanwhile: look at it with `limactl edit`.".into(),
             ),
             CoreError::Protected { name } => Some(format!(
                 "If you really mean it: `limactl unprotect {}`, then delete again.",

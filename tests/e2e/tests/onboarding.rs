@@ -18,11 +18,13 @@ async fn check_again_connects_once_lima_is_installed() {
     let onboarding = app
         .element("[data-testid=onboarding]", Duration::from_secs(20))
         .await;
-    assert!(onboarding
-        .text()
-        .await
-        .unwrap()
-        .contains("brew install lima"));
+    let text = onboarding.text().await.unwrap();
+    // WebKitGTK's user agent says Linux: both ways to get Lima, and QEMU.
+    assert!(
+        text.contains("brew install lima") && text.contains("nix profile install nixpkgs#lima"),
+        "{text}"
+    );
+    assert!(text.contains("sudo apt install qemu-system"), "{text}");
 
     let check_again = || async {
         app.element("[data-action=check-again]", Duration::from_secs(5))
