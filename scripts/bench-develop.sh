@@ -11,7 +11,16 @@ source "$(dirname "$0")/lib.sh"
 TMP="$(mktemp -d)"
 trap '"$BIN/limactl-sim" stop -f nixos >/dev/null 2>&1 || true; rm -rf "$TMP"' EXIT
 export LIMA_HOME="$TMP/lima"
-export NIX_CONFIG=$'experimental-features = nix-command flakes\nsubstituters =\nflake-registry =\nsandbox = false\nbuild-users-group ='
+# The tests' offline nix (tests/src/lib.rs, offline_nix_config): its registry's one
+# entry, nixpkgs, is the stand-in that gives `nix develop` its bashInteractive.
+printf '{"version":2,"flakes":[{"from":{"type":"indirect","id":"nixpkgs"},"to":{"type":"path","path":%s}}]}\n' \
+  "$(node -e 'process.stdout.write(JSON.stringify(process.argv[1]))' "$ROOT/tests/fixtures/offline-nixpkgs")" > "$TMP/registry.json"
+export NIX_CONFIG="experimental-features = nix-command flakes
+substituters =
+flake-registry = $TMP/registry.json
+sandbox = false
+build-users-group ="
+
 PROJECT="$TMP/projects/bench app"
 mkdir -p "$PROJECT"
 cp "$ROOT/tests/fixtures/offline-flake/flake.nix" "$PROJECT/"

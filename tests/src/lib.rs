@@ -40,7 +40,43 @@ pub struct SimLima {
 /// `build-users-group =` lets root build without the `nixbld` group, which a freshly
 /// installed nix-bin does not always have ("the group 'nixbld' specified in
 /// 'build-users-group' does not exist" failed every dev-shell test on a new machine).
-pub const OFFLINE_NIX_CONFIG: &str = "experimental-features = nix-command flakes\nsubstituters =\nflake-registry =\nsandbox = false\nbuild-users-group =";
+/// The flake registry has one entry, `nixpkgs` → tests/fixtures/offline-nixpkgs, for
+/// the `bashInteractive` that `nix develop` looks up (without it a dev shell opens with
+/// an "error (ignored)" line).
+pub fn offline_nix_config() -> String {
+    format!(
+        "experimental-features = nix-command flakes\nsubstituters =\nflake-registry = {}\nsandbox = false\nbuild-users-group =",
+        offline_registry().display()
+    )
+}
+
+/// The registry file, written once per checkout in the temporary directory: nix.conf
+/// values cannot be quoted, and a test's own directory has a space in its path.
+fn offline_registry() -> PathBuf {
+    static WRITTEN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    WRITTEN
+        .get_or_init(|| {
+            let flake = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/offline-nixpkgs");
+            let registry = serde_json::json!({
+                "version": 2,
+                "flakes": [{
+                    "from": {"type": "indirect", "id": "nixpkgs"},
+                    "to": {"type": "path", "path": flake},
+                }],
+            });
+            let key: u32 = flake
+                .to_string_lossy()
+                .bytes()
+                .fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
+            let path = std::env::temp_dir().join(format!("limabar-nix-registry-{key:08x}.json"));
+            // Whole or not at all: another test process may be reading it.
+            let part = path.with_extension(format!("{}.part", std::process::id()));
+            std::fs::write(&part, registry.to_string()).unwrap();
+            std::fs::rename(&part, &path).unwrap();
+            path
+        })
+        .clone()
+}
 
 pub const NIXOS_YAML: &str = "vmType: vz\ncpus: 4\nmemory: 8GiB\ndisk: 20GiB\nmounts:\n- location: \"~\"\n  writable: false\ncontainerd:\n  system: false\n  user: false\n";
 
@@ -57,13 +93,14 @@ impl SimLima {
         let limactl = bin.join("limactl-sim");
         let call_log = root.path().join("calls.jsonl");
         // The guest's nix has flakes on, like nixos-lima images, and works offline:
-        // no substituters, no flake registry, no sandbox (the test flake builds with
+        // no substituters, a one-entry registry, no sandbox (the test flake builds with
         // the host's /bin/bash).
         let script = format!(
-            "#!/bin/sh\nexport LIMACTL_SIM_VERSION='{version}' LIMACTL_SIM_CALL_LOG='{}' LIMACTL_SIM_CALL_TIMES='{}.times' LIMA_HOME='{}'\nexport NIX_CONFIG='{OFFLINE_NIX_CONFIG}'\nexec '{}' \"$@\"\n",
+            "#!/bin/sh\nexport LIMACTL_SIM_VERSION='{version}' LIMACTL_SIM_CALL_LOG='{}' LIMACTL_SIM_CALL_TIMES='{}.times' LIMA_HOME='{}'\nexport NIX_CONFIG='{}'\nexec '{}' \"$@\"\n",
             call_log.display(),
             call_log.display(),
             lima_home.display(),
+            offline_nix_config(),
             workspace_bin("limactl-sim").display()
         );
         write_executable(&limactl, &script);
