@@ -24,7 +24,7 @@ cask "limabar" do
   binary "#{appdir}/Limabar.app/Contents/MacOS/limabar"
 
   zap trash: [
-    "~/Library/Application Support/dev.limabar.app",
+    "~/Library/Application Support/dev.limabar.Limabar",
     "~/Library/LaunchAgents/Limabar.plist",
   ]
 end

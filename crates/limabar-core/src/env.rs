@@ -106,8 +106,10 @@ impl HostEnv {
 
 fn config_dir(home: Option<&std::path::Path>, xdg_config: Option<PathBuf>) -> PathBuf {
     let base = home.map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    // The bundle identifier (tauri.conf.json): not `….app`, which macOS reads as a
+    // bundle extension (changed before any release, so nothing to migrate).
     if cfg!(target_os = "macos") {
-        base.join("Library/Application Support/dev.limabar.app")
+        base.join("Library/Application Support/dev.limabar.Limabar")
     } else {
         xdg_config
             .filter(|p| p.is_absolute())
@@ -120,7 +122,7 @@ fn config_dir(home: Option<&std::path::Path>, xdg_config: Option<PathBuf>) -> Pa
 pub fn data_dir(home: Option<&std::path::Path>, xdg_data: Option<PathBuf>) -> PathBuf {
     let home = home.map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
     if cfg!(target_os = "macos") {
-        home.join("Library/Application Support/dev.limabar.app")
+        home.join("Library/Application Support/dev.limabar.Limabar")
     } else {
         xdg_data
             .filter(|p| p.is_absolute())

@@ -266,7 +266,7 @@ fn single_instance_name_owned() -> bool {
             "--dest=org.freedesktop.DBus",
             "/",
             "org.freedesktop.DBus.NameHasOwner",
-            "string:dev.limabar.app.SingleInstance",
+            "string:dev.limabar.Limabar.SingleInstance",
         ])
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
