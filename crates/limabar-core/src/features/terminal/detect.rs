@@ -13,6 +13,10 @@ pub trait Probe {
     fn has_app(&self, app: &str) -> bool;
     /// `$TERMINAL`, when set.
     fn terminal_env(&self) -> Option<String>;
+    /// Where the macOS app bundle `NAME.app` is, when installed.
+    fn app_dir(&self, _app: &str) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// This machine, as the captured environment describes it (PATH, home, `TERMINAL`).
@@ -48,9 +52,15 @@ impl Probe for SystemProbe {
     }
 
     fn has_app(&self, app: &str) -> bool {
+        self.app_dir(app).is_some()
+    }
+
+    fn app_dir(&self, app: &str) -> Option<PathBuf> {
         let mut dirs = vec![PathBuf::from("/Applications")];
         dirs.extend(self.home.as_ref().map(|h| h.join("Applications")));
-        dirs.iter().any(|d| d.join(format!("{app}.app")).is_dir())
+        dirs.into_iter()
+            .map(|d| d.join(format!("{app}.app")))
+            .find(|d| d.is_dir())
     }
 
     fn terminal_env(&self) -> Option<String> {

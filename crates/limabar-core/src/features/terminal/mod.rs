@@ -9,7 +9,7 @@ mod spawn;
 
 pub use argv::{hold, launch, CommandFile, Launch, HOLD_SCRIPT};
 pub use detect::{choose, detect, Probe, SystemProbe};
-pub use spawn::open;
+pub use spawn::{open, spawn_detached};
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;

@@ -17,22 +17,35 @@ pub const EARLY_EXIT: Duration = Duration::from_millis(400);
 /// Spawns `launch`; returns once the process exists (the caller's "spawned" moment is
 /// reported through `spawned`) and it has not failed within [`EARLY_EXIT`].
 /// The terminal's stderr goes to `log`, read back when it fails.
-#[allow(clippy::disallowed_methods)] // the terminal's one spawn
 pub async fn open(launch: &Launch, log: &Path, spawned: impl FnOnce()) -> Result<(), CoreError> {
-    let name = launch.terminal.label();
+    if let Some(file) = &launch.file {
+        write_private(&file.path, &file.contents).map_err(|e| CoreError::TerminalFailed {
+            terminal: launch.terminal.label(),
+            detail: e.to_string(),
+        })?;
+    }
+    spawn_detached(&launch.terminal.label(), &launch.argv, log, spawned).await
+}
+
+/// Starts a desktop program the user keeps (a terminal, an editor) detached from
+/// Limabar, named `name` in errors; see [`open`].
+#[allow(clippy::disallowed_methods)] // the one spawn of the user's desktop programs
+pub async fn spawn_detached(
+    name: &str,
+    argv: &[String],
+    log: &Path,
+    spawned: impl FnOnce(),
+) -> Result<(), CoreError> {
     let fail = |detail: String| CoreError::TerminalFailed {
-        terminal: name.clone(),
+        terminal: name.to_string(),
         detail,
     };
-    if let Some(file) = &launch.file {
-        write_private(&file.path, &file.contents).map_err(|e| fail(e.to_string()))?;
-    }
     if let Some(dir) = log.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
     let stderr = std::fs::File::create(log).map_err(|e| fail(e.to_string()))?;
-    let mut cmd = tokio::process::Command::new(&launch.argv[0]);
-    cmd.args(&launch.argv[1..])
+    let mut cmd = tokio::process::Command::new(&argv[0]);
+    cmd.args(&argv[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(stderr)
@@ -40,7 +53,7 @@ pub async fn open(launch: &Launch, log: &Path, spawned: impl FnOnce()) -> Result
         .kill_on_drop(false);
     let mut child = cmd.spawn().map_err(|e| {
         fail(if e.kind() == std::io::ErrorKind::NotFound {
-            format!("`{}` is not installed", launch.argv[0])
+            format!("`{}` is not installed", argv[0])
         } else {
             e.to_string()
         })
