@@ -4,6 +4,7 @@
 mod create;
 mod develop;
 mod doctor;
+mod editor;
 mod mount;
 mod output;
 
@@ -92,6 +93,21 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Open DIR in your editor, inside the instance over SSH (host lima-NAME), at the
+    /// same path; a stopped instance is started first.
+    Open {
+        name: String,
+        dir: String,
+        /// vscode, cursor, vscodium, zed, or gateway (prints the ssh host to use).
+        #[arg(long)]
+        editor: Option<String>,
+        /// Print what would be spawned (`--json`: {"editor","argv","host"}).
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Lima's VMs as ssh hosts lima-NAME in ~/.ssh/config, for `ssh` and editors.
+    #[command(subcommand, name = "ssh-config")]
+    SshConfig(editor::SshConfigCommand),
 }
 
 #[tokio::main]
@@ -121,6 +137,16 @@ async fn main() -> ExitCode {
                 print!("{text}");
                 ExitCode::SUCCESS
             }
+            Err(e) => {
+                output::error(&e, json);
+                ExitCode::from(1)
+            }
+        };
+    }
+    // Editing ~/.ssh/config needs no Lima either.
+    if let Command::SshConfig(cmd) = cli.command {
+        return match editor::ssh_config(&env, cmd, json) {
+            Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 output::error(&e, json);
                 ExitCode::from(1)
@@ -194,6 +220,21 @@ async fn main() -> ExitCode {
                 };
                 develop::develop(&*session().await?, args, json).await
             }
+            Command::Open {
+                name,
+                dir,
+                editor,
+                dry_run,
+            } => {
+                let args = editor::OpenArgs {
+                    name,
+                    dir,
+                    editor,
+                    dry_run,
+                };
+                editor::open(&*session().await?, args, json).await
+            }
+            Command::SshConfig(_) => unreachable!("handled before connecting"),
             Command::Mount(cmd) => {
                 if mount::run(&*session().await?, cmd, json).await? {
                     Ok(())

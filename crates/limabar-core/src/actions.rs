@@ -12,6 +12,7 @@
 
 pub mod cli_link;
 mod diagnose;
+mod editor;
 mod flakes;
 mod lifecycle;
 mod logs;
@@ -35,6 +36,7 @@ use crate::live::readiness::VmState;
 use crate::ErrorCode;
 
 pub use diagnose::{diagnose, Diagnosis};
+pub use editor::{editors, ssh_config, EditorPlan, EditorSettings, OpenedEditor};
 pub use flakes::{terminals, InstanceFlakes, OpenedShell, TerminalSettings};
 pub use lifecycle::{new_vm_yaml, CreateProgress, NewVmRequest};
 pub use logs::LogBatch;

@@ -11,6 +11,9 @@ pub struct Settings {
     /// The terminal dev shells open in (a terminal id, or a program path).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terminal: Option<String>,
+    /// The editor folders open in (an editor id: vscode, cursor, vscodium, zed, gateway).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub editor: Option<String>,
     /// A limactl binary to use instead of searching (applies at the next launch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limactl: Option<String>,
@@ -36,6 +39,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             terminal: None,
+            editor: None,
             limactl: None,
             notify_ready: true,
             notify_problems: true,

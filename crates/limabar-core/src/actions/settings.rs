@@ -85,6 +85,13 @@ pub fn save(env: &HostEnv, u: &SettingsUpdate) -> Result<Saved> {
     })
 }
 
+/// Remembers the editor folders open in (empty: the first one installed).
+pub fn set_editor(env: &HostEnv, id: &str) -> Result<()> {
+    update(env, |s| {
+        s.editor = Some(id.to_string()).filter(|i| !i.trim().is_empty())
+    })
+}
+
 /// Remembers the terminal dev shells open in (empty: the first one installed).
 pub fn set_terminal(env: &HostEnv, id: &str) -> Result<()> {
     update(env, |s| {

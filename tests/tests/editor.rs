@@ -1,0 +1,151 @@
+//! `limabar open` and `limabar ssh-config` against limactl-sim, as real processes: the
+//! editor found on PATH gets the folder of a hostile name exactly (its URI decodes back
+//! to the path), a stopped VM is started first, and ~/.ssh/config gains Limabar's
+//! Include once and loses exactly it again.
+
+use limabar_tests::{assert_succeeded, write_executable, SimLima};
+use serde_json::Value;
+
+/// RFC 3986 percent-decoding.
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let (mut out, mut i) = (Vec::new(), 0);
+    while i < b.len() {
+        if b[i] == b'%' {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// A stand-in editor CLI on PATH that records its argv, one per line, NUL-separated.
+fn fake_editor(sim: &SimLima, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let bin = sim.root.path().join("editors");
+    std::fs::create_dir_all(&bin).unwrap();
+    let seen = sim.root.path().join(format!("{name}.argv"));
+    write_executable(
+        &bin.join(name),
+        &format!(
+            "#!/bin/sh\nprintf '%s\\0' \"$0\" \"$@\" > '{}'\n",
+            seen.display()
+        ),
+    );
+    (bin, seen)
+}
+
+#[test]
+fn open_gives_the_editor_the_exact_folder_and_starts_a_stopped_vm() {
+    let sim = SimLima::new("2.2.0");
+    sim.create("nixos", r#"{"bootSecs": 0.3}"#);
+    let hostile = sim
+        .root
+        .path()
+        .join("it's a \"$(touch pwned)\" `x` %20 #1?&+;\nü 日本");
+    std::fs::create_dir_all(&hostile).unwrap();
+    let (bin, seen) = fake_editor(&sim, "code");
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let dir = hostile.to_str().unwrap();
+
+    let dry = sim
+        .limabar_cmd(&["open", "nixos", dir, "--dry-run", "--json"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_str(&assert_succeeded(&dry)).unwrap();
+    assert_eq!(plan["editor"], "VS Code", "{plan}");
+    assert_eq!(plan["host"], "lima-nixos");
+    let argv: Vec<&str> = plan["argv"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(argv[..2], ["code", "--folder-uri"], "{plan}");
+    let uri_path = argv[2]
+        .strip_prefix("vscode-remote://ssh-remote+lima-nixos")
+        .unwrap();
+    assert_eq!(decode(uri_path), dir);
+    assert!(!seen.exists(), "a dry run spawns nothing");
+
+    // For real: the VM is stopped, so it is started, then the editor runs.
+    let out = sim
+        .limabar_cmd(&["open", "nixos", dir, "--json"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    let opened: Value = serde_json::from_str(&assert_succeeded(&out)).unwrap();
+    assert_eq!(opened["startedVm"], true, "{opened}");
+    let got = std::fs::read_to_string(&seen).unwrap();
+    let got: Vec<&str> = got.trim_end_matches('\0').split('\0').skip(1).collect();
+    assert_eq!(got, argv[1..], "the editor's own argv");
+    assert!(!sim.root.path().join("pwned").exists());
+
+    // Zed, asked for by name; an editor that is not installed is named.
+    let (bin, _) = fake_editor(&sim, "zed");
+    let zed = sim
+        .limabar_cmd(&[
+            "open",
+            "nixos",
+            "/home/me/a b",
+            "--editor",
+            "zed",
+            "--dry-run",
+            "--json",
+        ])
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_str(&assert_succeeded(&zed)).unwrap();
+    assert_eq!(plan["argv"][1], "ssh://lima-nixos/home/me/a%20b", "{plan}");
+    let missing = sim
+        .limabar_cmd(&["open", "nixos", dir, "--editor", "cursor"])
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr)
+            .contains("Cursor could not be started: it is not installed"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+}
+
+#[test]
+fn ssh_config_install_is_idempotent_and_remove_restores_the_file() {
+    let sim = SimLima::new("2.2.0");
+    let config = sim.root.path().join(".ssh/config");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    let user = "Host work\r\n  HostName work.example\r\n  User me";
+    std::fs::write(&config, user).unwrap();
+
+    let first: Value = serde_json::from_str(&assert_succeeded(&sim.limabar(&[
+        "ssh-config",
+        "install",
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(first["changed"], true, "{first}");
+    let text = std::fs::read_to_string(&config).unwrap();
+    // LIMA_HOME is the test's `lima` folder under its HOME.
+    assert!(text.starts_with("# Added by Limabar"), "{text:?}");
+    assert!(text.contains("Include ~/lima/*/ssh.config\r\n"), "{text:?}");
+    assert!(text.ends_with(user));
+    let backup = first["backup"].as_str().unwrap();
+    assert_eq!(std::fs::read_to_string(backup).unwrap(), user);
+
+    let again: Value = serde_json::from_str(&assert_succeeded(&sim.limabar(&[
+        "ssh-config",
+        "install",
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(again["changed"], false, "{again}");
+    let said = assert_succeeded(&sim.limabar(&["ssh-config", "remove"]));
+    assert!(said.contains("Took Limabar's lines out"), "{said}");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), user);
+}
