@@ -56,8 +56,7 @@ fn included_by_user(text: &str, include: &str) -> bool {
 /// The file with our block at the top, or `None` when it is there already (ours, or
 /// the user's own `Include` where it applies).
 pub fn with_include(text: &str, include: &str) -> Option<String> {
-    if text.lines().any(|l| l.trim_end_matches('\r') == MARK) || included_by_user(text, include)
-    {
+    if text.lines().any(|l| l.trim_end_matches('\r') == MARK) || included_by_user(text, include) {
         return None;
     }
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
@@ -180,7 +179,9 @@ pub fn apply(path: &Path, include: &str, install: bool) -> std::io::Result<SshCo
         backup,
         snippet: None,
         message: if install {
-            format!("Added `{include}` at the top of {shown}: `ssh lima-NAME` works from any terminal.")
+            format!(
+                "Added `{include}` at the top of {shown}: `ssh lima-NAME` works from any terminal."
+            )
         } else {
             format!("Took Limabar's lines out of {shown}.")
         },
@@ -245,9 +246,15 @@ mod tests {
 
     #[test]
     fn the_users_own_include_where_it_applies_is_enough() {
-        assert_eq!(with_include("Include ~/.lima/*/ssh.config\nHost old\n", INC), None);
         assert_eq!(
-            with_include("Host a\n  User b\nMatch all\n  Include ~/.lima/*/ssh.config\n", INC),
+            with_include("Include ~/.lima/*/ssh.config\nHost old\n", INC),
+            None
+        );
+        assert_eq!(
+            with_include(
+                "Host a\n  User b\nMatch all\n  Include ~/.lima/*/ssh.config\n",
+                INC
+            ),
             None
         );
     }
@@ -255,7 +262,10 @@ mod tests {
     #[test]
     fn the_block_goes_first_and_crlf_files_get_crlf() {
         let added = with_include("Host a\r\n  User b\r\n", INC).unwrap();
-        assert!(added.starts_with(&format!("{MARK}\r\n{INC}\r\n\r\nHost a")), "{added:?}");
+        assert!(
+            added.starts_with(&format!("{MARK}\r\n{INC}\r\n\r\nHost a")),
+            "{added:?}"
+        );
         let plain = with_include("Host a\n", INC).unwrap();
         assert_eq!(plain, format!("{MARK}\n{INC}\n\nHost a\n"));
     }
@@ -267,7 +277,10 @@ mod tests {
             INC
         );
         assert_eq!(
-            include_line(Path::new("/Volumes/VMs/my lima"), Some(Path::new("/Users/me"))),
+            include_line(
+                Path::new("/Volumes/VMs/my lima"),
+                Some(Path::new("/Users/me"))
+            ),
             "Include \"/Volumes/VMs/my lima/*/ssh.config\""
         );
     }
@@ -280,9 +293,16 @@ mod tests {
         // No file yet: made, private, in a private ~/.ssh.
         let r = apply(&p, INC, true).unwrap();
         assert!(r.changed && r.backup.is_none(), "{r:?}");
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(
-            std::fs::metadata(p.parent().unwrap()).unwrap().permissions().mode() & 0o777,
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(p.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
             0o700
         );
         // A user's file: kept byte for byte around our block, backed up first.
@@ -292,7 +312,10 @@ mod tests {
         let r = apply(&p, INC, true).unwrap();
         assert!(r.changed, "{r:?}");
         assert_eq!(std::fs::read_to_string(r.backup.unwrap()).unwrap(), user);
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o644);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
         assert!(!apply(&p, INC, true).unwrap().changed);
         assert!(apply(&p, INC, false).unwrap().changed);
         assert_eq!(std::fs::read_to_string(&p).unwrap(), user);
