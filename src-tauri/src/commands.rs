@@ -5,10 +5,12 @@
 use limabar_core::actions::cli_link::{self, CliLink};
 use limabar_core::actions::settings::{self, SettingsUpdate, SettingsView};
 use limabar_core::actions::{
-    self, Diagnosis, InstanceFlakes, MountProposal, NewVmRequest, OpenedShell, TerminalSettings,
+    self, Diagnosis, EditorSettings, InstanceFlakes, MountProposal, NewVmRequest, OpenedEditor,
+    OpenedShell, TerminalSettings,
 };
 use limabar_core::features::logs::LogLine;
 use limabar_core::features::mounts::Plan;
+use limabar_core::features::ssh_config::SshConfigResult;
 use limabar_core::{ErrorInfo, Operation};
 use tauri::{AppHandle, State};
 
@@ -185,6 +187,34 @@ pub fn terminals(state: State<'_, AppState>) -> TerminalSettings {
 #[tauri::command]
 pub fn set_terminal(state: State<'_, AppState>, id: String) -> Reply<()> {
     Ok(settings::set_terminal(&state.env, &id)?)
+}
+
+/// Opens `dir` in the user's editor over SSH (a stopped VM is started first).
+#[tauri::command]
+pub async fn open_in_editor(
+    state: State<'_, AppState>,
+    name: String,
+    dir: String,
+) -> Reply<OpenedEditor> {
+    Ok(state.session()?.open_in_editor(&name, &dir, None).await?)
+}
+
+/// The editors installed here, and the one folders open in.
+#[tauri::command]
+pub fn editors(state: State<'_, AppState>) -> EditorSettings {
+    actions::editors(&state.env)
+}
+
+/// Remembers the editor (written atomically; other settings are kept).
+#[tauri::command]
+pub fn set_editor(state: State<'_, AppState>, id: String) -> Reply<()> {
+    Ok(settings::set_editor(&state.env, &id)?)
+}
+
+/// Adds (or removes) Lima's ssh hosts in ~/.ssh/config, as the user asked in Settings.
+#[tauri::command]
+pub fn ssh_config(state: State<'_, AppState>, install: bool) -> Reply<SshConfigResult> {
+    Ok(actions::ssh_config(&state.env, install)?)
 }
 
 /// "Open flake…": a folder chosen in the native chooser (none if cancelled).

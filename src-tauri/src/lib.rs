@@ -87,6 +87,10 @@ pub fn run() {
             commands::get_settings,
             commands::save_settings,
             commands::install_cli,
+            commands::open_in_editor,
+            commands::editors,
+            commands::set_editor,
+            commands::ssh_config,
             commands::update_status,
             commands::check_for_updates,
             commands::install_update

@@ -85,6 +85,10 @@ beforeEach(() => {
     page_ready: () => {},
     install_cli: () => ({ link: '/home/alice/.local/bin/limabar', target: '/Applications/Limabar.app/Contents/MacOS/limabar', already: false, onPath: true }),
     update_status: () => ({ current: '0.1.0', status: { state: 'idle' } }),
+    editors: () => ({ choices: [{ id: 'vscode', label: 'VS Code' }, { id: 'zed', label: 'Zed' }], selected: { id: 'vscode', label: 'VS Code' } }),
+    set_editor: () => {},
+    open_in_editor: ({ name }) => ({ editor: 'VS Code', host: `lima-${name}`, copyHost: false, spawnMs: 3, startedVm: false }),
+    ssh_config: ({ install }) => ({ path: '/home/alice/.ssh/config', changed: true, backup: '/home/alice/.ssh/config.limabar-backup', snippet: null, message: install ? 'Added `Include ~/.lima/*/ssh.config` at the top of /home/alice/.ssh/config' : 'Took Limabar\'s lines out of /home/alice/.ssh/config.' }),
     check_for_updates: () => ({ current: '0.1.0', status: { state: 'available', version: '0.2.0', notes: 'Faster boots.' } }),
     install_update: () => ({ current: '0.1.0', status: { state: 'failed', message: "The downloaded update is not signed with Limabar's key, so it was not installed." } }),
     remember_ui: ({ memory }) => {
@@ -738,5 +742,51 @@ describe('updates', () => {
     await fireEvent.click(await screen.findByText('Settings…'));
     expect((await screen.findByTestId('updates')).textContent).toContain('not set up in this build');
     expect(screen.queryByText('Check for Updates…')).toBeNull();
+  });
+});
+
+describe('editors', () => {
+  it('opens a flake folder in the chosen editor and says where', async () => {
+    render(App);
+    await screen.findByText('web');
+    const flake = await waitFor(() => {
+      const el = row('web').querySelector<HTMLElement>('[data-flake="/Users/me/src/app"]');
+      if (!el) throw new Error('no flake yet');
+      return el;
+    });
+    const button = await waitFor(() => {
+      const b = flake.querySelector<HTMLElement>('[data-action="open-editor"]');
+      if (!b) throw new Error('no editor button yet');
+      return b;
+    });
+    expect(button.textContent).toContain('Open in VS Code');
+    await fireEvent.click(button);
+    expectCalled('open_in_editor', { name: 'web', dir: '/Users/me/src/app' });
+    expect((await screen.findByTestId('devshell-message')).textContent).toBe('Opened src/app in VS Code');
+  });
+
+  it('copies the ssh host for JetBrains Gateway instead of running anything', async () => {
+    backend.open_in_editor = ({ name }) => ({ editor: 'JetBrains Gateway', host: `lima-${name}`, copyHost: true, spawnMs: 0, startedVm: false });
+    render(App);
+    await screen.findByText('web');
+    const button = await waitFor(() => {
+      const b = row('web').querySelector<HTMLElement>('[data-action="open-editor"]');
+      if (!b) throw new Error('no editor button yet');
+      return b;
+    });
+    await fireEvent.click(button);
+    expect((await screen.findByTestId('devshell-message')).textContent).toContain('Copied lima-web: connect to it in JetBrains Gateway');
+  });
+
+  it('adds Lima hosts to ~/.ssh/config only when asked, and says what it did', async () => {
+    render(App);
+    await fireEvent.click(await screen.findByText('Settings…'));
+    expect((await screen.findByTestId('setting-editor') as HTMLSelectElement).value).toBe('vscode');
+    expect(callsTo('ssh_config')).toHaveLength(0);
+    await fireEvent.click(screen.getByText("Add Lima's VMs to ~/.ssh/config"));
+    expectCalled('ssh_config', { install: true });
+    const said = await screen.findByTestId('ssh-config-result');
+    expect(said.textContent).toContain('Added `Include ~/.lima/*/ssh.config`');
+    expect(said.textContent).toContain('config.limabar-backup');
   });
 });

@@ -4,6 +4,9 @@
 import type { LogLine } from '../bindings/LogLine';
 import type { NewVmRequest } from '../bindings/NewVmRequest';
 import type { OpenedShell } from '../bindings/OpenedShell';
+import type { OpenedEditor } from '../bindings/OpenedEditor';
+import type { EditorSettings } from '../bindings/EditorSettings';
+import type { SshConfigResult } from '../bindings/SshConfigResult';
 import type { Operation } from '../bindings/Operation';
 import type { SettingsUpdate } from '../bindings/SettingsUpdate';
 import type { SettingsView } from '../bindings/SettingsView';
@@ -33,6 +36,9 @@ export interface ShellActions {
   /** Shares `dir` like a drop; true once its mount change has been applied, false if
    *  that failed or the change was discarded. */
   mount(dir: string): Promise<boolean>;
+  /** Opens `dir` in the user's editor over SSH; the editor's name, or null if none. */
+  openInEditor(dir: string): Promise<OpenedEditor>;
+  editor: string | null;
 }
 
 export interface DoctorActions {
@@ -86,6 +92,11 @@ export interface SettingsActions {
   installUpdate(): Promise<UpdateView>;
   /** Follows the status as the backend pushes it (a check from the tray, the daily one). */
   onUpdate(handler: (u: UpdateView) => void): Promise<() => void>;
+  /** The editors found and the one folders open in; choosing one remembers it. */
+  editors(): Promise<EditorSettings>;
+  chooseEditor(id: string): Promise<void>;
+  /** Lima's VMs as ssh hosts in ~/.ssh/config (what editors connect through). */
+  sshConfig(install: boolean): Promise<SshConfigResult>;
   chooseTerminal(id: string): void;
   close(): void;
 }

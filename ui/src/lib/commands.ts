@@ -15,6 +15,9 @@ import type { SettingsUpdate } from '../bindings/SettingsUpdate';
 import type { SettingsView } from '../bindings/SettingsView';
 import type { TerminalSettings } from '../bindings/TerminalSettings';
 import type { UpdateView } from '../bindings/UpdateView';
+import type { EditorSettings } from '../bindings/EditorSettings';
+import type { OpenedEditor } from '../bindings/OpenedEditor';
+import type { SshConfigResult } from '../bindings/SshConfigResult';
 
 /** A command without arguments has `args: void`; one without a result `result: void`. */
 export interface Commands {
@@ -56,6 +59,11 @@ export interface Commands {
   get_settings: { args: void; result: SettingsView };
   save_settings: { args: { update: SettingsUpdate }; result: void };
   install_cli: { args: void; result: CliLink };
+
+  open_in_editor: { args: { name: string; dir: string }; result: OpenedEditor };
+  editors: { args: void; result: EditorSettings };
+  set_editor: { args: { id: string }; result: void };
+  ssh_config: { args: { install: boolean }; result: SshConfigResult };
 
   update_status: { args: void; result: UpdateView };
   check_for_updates: { args: void; result: UpdateView };

@@ -114,6 +114,16 @@ export const getSettings = () => call('get_settings');
 /** "Install command-line tool": links the bundled `limabar` into PATH. */
 export const installCli = () => call('install_cli');
 
+/** Opens `dir` of `name` in the user's editor over SSH (host lima-NAME). */
+export const openInEditor = (name: string, dir: string) => call('open_in_editor', { name, dir });
+
+export const editors = () => call('editors');
+
+export const setEditor = (id: string) => call('set_editor', { id });
+
+/** Adds (`install`) or removes Lima's ssh hosts in ~/.ssh/config. */
+export const sshConfig = (install: boolean) => call('ssh_config', { install });
+
 /** This build's version and where its update stands. */
 export const updateStatus = () => call('update_status');
 
