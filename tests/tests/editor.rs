@@ -131,9 +131,10 @@ fn ssh_config_install_is_idempotent_and_remove_restores_the_file() {
     .unwrap();
     assert_eq!(first["changed"], true, "{first}");
     let text = std::fs::read_to_string(&config).unwrap();
-    // LIMA_HOME is the test's `lima` folder under its HOME.
     assert!(text.starts_with("# Added by Limabar"), "{text:?}");
-    assert!(text.contains("Include ~/lima/*/ssh.config\r\n"), "{text:?}");
+    // The test's LIMA_HOME has a space: quoted.
+    let include = format!("Include \"{}/*/ssh.config\"\r\n", sim.lima_home.display());
+    assert!(text.contains(&include), "{text:?}");
     assert!(text.ends_with(user));
     let backup = first["backup"].as_str().unwrap();
     assert_eq!(std::fs::read_to_string(backup).unwrap(), user);
@@ -148,4 +149,42 @@ fn ssh_config_install_is_idempotent_and_remove_restores_the_file() {
     let said = assert_succeeded(&sim.limabar(&["ssh-config", "remove"]));
     assert!(said.contains("Took Limabar's lines out"), "{said}");
     assert_eq!(std::fs::read_to_string(&config).unwrap(), user);
+}
+
+#[test]
+fn ssh_lima_name_connects_for_real_through_the_managed_include() {
+    let sim = SimLima::new("2.2.0");
+    // Its own name: the sim's ssh port follows the name, and the other tests here
+    // run their "nixos" (and its sshd) at the same time.
+    sim.create("ssh-guest", r#"{"bootSecs": 0.3}"#);
+    assert!(sim
+        .limactl_cmd(&["start", "--tty=false", "ssh-guest"])
+        .status()
+        .unwrap()
+        .success());
+    assert_succeeded(&sim.limabar(&["ssh-config", "install"]));
+    let config = sim.root.path().join(".ssh/config");
+    let ssh = |args: &[&str]| {
+        std::process::Command::new("ssh")
+            .arg("-F")
+            .arg(&config)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // Lima's ssh.config, through the Include, to the guest's sshd, with Lima's user key.
+    let out = ssh(&["lima-ssh-guest", "printf", "'%s'", "from-the-guest"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "from-the-guest",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Its ControlPersist master ends with the test.
+    let _ = ssh(&["-O", "exit", "lima-ssh-guest"]);
+    // Without the Include the host is unknown.
+    assert_succeeded(&sim.limabar(&["ssh-config", "remove"]));
+    let out = ssh(&["-o", "ConnectTimeout=2", "lima-ssh-guest", "true"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("lima-ssh-guest"));
 }

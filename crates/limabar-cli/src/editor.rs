@@ -56,7 +56,7 @@ pub async fn open(session: &Session, args: OpenArgs, json: bool) -> Result<(), C
 
 #[derive(Subcommand)]
 pub enum SshConfigCommand {
-    /// Add `Include ~/.lima/*/ssh.config` at the top of ~/.ssh/config (with a backup).
+    /// Add `Include LIMA_HOME/*/ssh.config` at the top of ~/.ssh/config (with a backup).
     Install,
     /// Take Limabar's lines out of ~/.ssh/config again.
     Remove,

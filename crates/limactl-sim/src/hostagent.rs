@@ -26,6 +26,8 @@ struct Agent {
     /// The last status emitted: port-forward events are snapshots of it
     /// (`emitPortForwardEvent` in `pkg/hostagent/hostagent.go`).
     status: Mutex<Value>,
+    /// The guest's sshd while the "VM" runs (`sshd`).
+    sshd: Mutex<Option<std::process::Child>>,
 }
 
 /// Set by the signal thread; `pause` waits on it instead of polling.
@@ -95,6 +97,7 @@ pub fn run(env: SimEnv, args: &[String]) {
         vm_type,
         stop,
         status: Mutex::new(json!({})),
+        sshd: Mutex::new(None),
     };
     std::process::exit(agent.boot_and_serve(&scenario));
 }
@@ -175,14 +178,11 @@ impl Agent {
     fn boot_and_serve(&self, sc: &Scenario) -> i32 {
         let _ = std::fs::write(self.path("ha.pid"), format!("{}\n", std::process::id()));
         let _ = std::fs::write(self.path("cidata.iso"), b"CD001 cidata (simulated)\n");
+        let key = crate::sshd::user_key(&self.env);
+        let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
         let _ = std::fs::write(
             self.path("ssh.config"),
-            format!(
-                "Host lima-{}\n  IdentityFile \"{}\"\n  Hostname 127.0.0.1\n  Port {}\n",
-                self.inst.name,
-                self.env.lima_home.join("_config/user").display(),
-                self.port
-            ),
+            crate::sshd::ssh_config(&self.inst.name, &key, &self.inst.dir, &user, self.port),
         );
         let listener = self.serve_socket();
         info(&format!(
@@ -217,6 +217,9 @@ impl Agent {
             return self.cleanup(1);
         }
         let driver_child = self.start_driver();
+        if let Ok(mut s) = self.sshd.lock() {
+            *s = crate::sshd::start(&self.inst.dir, &key, self.port);
+        }
         if self.vm_type == "vz" {
             info("[VZ] - vm state change: running");
         }
@@ -471,6 +474,10 @@ impl Agent {
     }
 
     fn cleanup(&self, code: i32) -> i32 {
+        if let Some(mut sshd) = self.sshd.lock().ok().and_then(|mut s| s.take()) {
+            let _ = sshd.kill();
+            let _ = sshd.wait();
+        }
         for f in ["ha.sock", "ha.pid", "default_ep.sock", "default_fd.sock"] {
             let _ = std::fs::remove_file(self.path(f));
         }

@@ -14,6 +14,7 @@ mod list;
 mod log;
 mod scenario;
 mod shell;
+mod sshd;
 mod start;
 mod stop;
 mod store;

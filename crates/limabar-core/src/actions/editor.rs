@@ -75,7 +75,7 @@ pub fn ssh_config(env: &HostEnv, install: bool) -> Result<SshConfigResult> {
     let home = env.home.as_deref().ok_or_else(|| CoreError::InvalidInput {
         detail: "No home folder: there is no ~/.ssh/config to change.".into(),
     })?;
-    let include = ssh_config::include_line(&env.lima_home, Some(home));
+    let include = ssh_config::include_line(&env.lima_home);
     ssh_config::apply(&ssh_config::config_path(home), &include, install).map_err(|e| {
         CoreError::InvalidInput {
             detail: format!("~/.ssh/config was not changed: {e}"),

@@ -17,13 +17,11 @@ use ts_rs::TS;
 
 const MARK: &str = "# Added by Limabar: Lima's VMs as ssh hosts lima-NAME (`limabar ssh-config remove` takes it out).";
 
-/// The `Include` line for a Lima home (quoted when the path has a space).
-pub fn include_line(lima_home: &Path, home: Option<&Path>) -> String {
-    let shown = match home.and_then(|h| lima_home.strip_prefix(h).ok()) {
-        Some(rel) => format!("~/{}", rel.display()),
-        None => lima_home.display().to_string(),
-    };
-    let pattern = format!("{shown}/*/ssh.config");
+/// The `Include` line for a Lima home: its absolute path (quoted when it has a space).
+/// Not `~/…`: ssh expands `~` in an Include with the account's home from the password
+/// database (OpenSSH `tilde_expand_filename`), not `$HOME`, and the two can differ.
+pub fn include_line(lima_home: &Path) -> String {
+    let pattern = format!("{}/*/ssh.config", lima_home.display());
     if pattern.contains([' ', '\t']) {
         format!("Include \"{pattern}\"")
     } else {
@@ -271,16 +269,13 @@ mod tests {
     }
 
     #[test]
-    fn a_lima_home_elsewhere_is_named_and_quoted() {
+    fn the_lima_home_is_named_absolutely_and_quoted_with_a_space() {
         assert_eq!(
-            include_line(Path::new("/Users/me/.lima"), Some(Path::new("/Users/me"))),
-            INC
+            include_line(Path::new("/Users/me/.lima")),
+            "Include /Users/me/.lima/*/ssh.config"
         );
         assert_eq!(
-            include_line(
-                Path::new("/Volumes/VMs/my lima"),
-                Some(Path::new("/Users/me"))
-            ),
+            include_line(Path::new("/Volumes/VMs/my lima")),
             "Include \"/Volumes/VMs/my lima/*/ssh.config\""
         );
     }
