@@ -88,7 +88,7 @@ beforeEach(() => {
     editors: () => ({ choices: [{ id: 'vscode', label: 'VS Code' }, { id: 'zed', label: 'Zed' }], selected: { id: 'vscode', label: 'VS Code' } }),
     set_editor: () => {},
     open_in_editor: ({ name }) => ({ editor: 'VS Code', host: `lima-${name}`, copyHost: false, spawnMs: 3, startedVm: false }),
-    ssh_config: ({ install }) => ({ path: '/home/alice/.ssh/config', changed: true, backup: '/home/alice/.ssh/config.limabar-backup', snippet: null, message: install ? 'Added `Include ~/.lima/*/ssh.config` at the top of /home/alice/.ssh/config' : 'Took Limabar\'s lines out of /home/alice/.ssh/config.' }),
+    ssh_config: ({ install }) => ({ path: '/home/alice/.ssh/config', changed: true, backup: '/home/alice/.ssh/config.limabar-backup', snippet: null, message: install ? 'Added `Include /home/alice/.lima/*/ssh.config` at the top of /home/alice/.ssh/config' : 'Took Limabar\'s lines out of /home/alice/.ssh/config.' }),
     check_for_updates: () => ({ current: '0.1.0', status: { state: 'available', version: '0.2.0', notes: 'Faster boots.' } }),
     install_update: () => ({ current: '0.1.0', status: { state: 'failed', message: "The downloaded update is not signed with Limabar's key, so it was not installed." } }),
     remember_ui: ({ memory }) => {
@@ -765,6 +765,21 @@ describe('editors', () => {
     expect((await screen.findByTestId('devshell-message')).textContent).toBe('Opened src/app in VS Code');
   });
 
+  it('opens a writable shared folder in the editor from its row', async () => {
+    snapshot = { ...snapshot, instances: [view('web', { kind: 'ready', sshPort: 1, bootSecs: 10.6, since: Date.now() }, { mounts: [{ location: '/Users/me/src/app', mountPoint: '/Users/me/src/app', writable: true }, { location: '/Users/me', mountPoint: '/Users/me', writable: false }] })] };
+    render(App);
+    const open = await waitFor(() => {
+      const b = row('web').querySelector<HTMLElement>('[data-mount="/Users/me/src/app"] [data-action="open-editor-mount"]');
+      if (!b) throw new Error('no Open yet');
+      return b;
+    });
+    // A read-only folder is not offered: editors write.
+    expect(row('web').querySelector('[data-mount="/Users/me"] [data-action="open-editor-mount"]')).toBeNull();
+    await fireEvent.click(open);
+    expectCalled('open_in_editor', { name: 'web', dir: '/Users/me/src/app' });
+    expect((await screen.findByTestId('mount-editor-message')).textContent).toBe('Opened in VS Code');
+  });
+
   it('copies the ssh host for JetBrains Gateway instead of running anything', async () => {
     backend.open_in_editor = ({ name }) => ({ editor: 'JetBrains Gateway', host: `lima-${name}`, copyHost: true, spawnMs: 0, startedVm: false });
     render(App);
@@ -786,7 +801,7 @@ describe('editors', () => {
     await fireEvent.click(screen.getByText("Add Lima's VMs to ~/.ssh/config"));
     expectCalled('ssh_config', { install: true });
     const said = await screen.findByTestId('ssh-config-result');
-    expect(said.textContent).toContain('Added `Include ~/.lima/*/ssh.config`');
+    expect(said.textContent).toContain('Added `Include /home/alice/.lima/*/ssh.config`');
     expect(said.textContent).toContain('config.limabar-backup');
   });
 });

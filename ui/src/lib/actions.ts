@@ -24,6 +24,10 @@ export interface MountActions {
   toggle(mountPoint: string, writable: boolean): void;
   /** The limactl lines of the pending change. */
   commands(): Promise<string[]>;
+  /** Opens a shared folder in the user's editor, inside the VM over SSH. */
+  openInEditor(mountPoint: string): Promise<OpenedEditor>;
+  /** The editor folders open in, or null when none is installed. */
+  editor: string | null;
 }
 
 /** The dev shells of an instance's flakes. */
