@@ -18,9 +18,10 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # notification server, window manager, drag-and-drop and tray helpers, a terminal, and
 # tini, the init that reaps what a test kills: see scripts/test.sh; sudo, through which
 # the updater installs a .deb when there is no pkexec or graphical prompt; openssh-server,
-# the simulated guest's sshd that `ssh lima-NAME` and editors connect to).
+# the simulated guest's sshd that `ssh lima-NAME` and editors connect to; rpm, to read
+# the .rpm's metadata).
 BUILD_PACKAGES=(build-essential pkg-config file libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev)
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 dunst libnotify-bin openbox xdotool python3-gi gir1.2-gtk-3.0 xterm imagemagick hyperfine time procps git nix-bin shellcheck gawk busybox tini sudo openssh-server)
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 dunst libnotify-bin openbox xdotool python3-gi gir1.2-gtk-3.0 xterm imagemagick hyperfine time procps git nix-bin shellcheck gawk busybox tini sudo openssh-server rpm)
 
 ensure_system_packages() {
   local wanted=("$@")

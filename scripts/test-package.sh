@@ -21,8 +21,10 @@ export LIMABAR_UPDATER_PUBKEY LIMABAR_UPDATER_ENDPOINT="http://127.0.0.1:$PORT/l
 FROM=$(node -p 'require("./src-tauri/tauri.conf.json").version')
 TO=$(node -p 'const [a, b, c] = process.argv[1].split("."); `${a}.${b}.${Number(c) + 1}`' "$FROM")
 
-DEB=$(bash scripts/package.sh | grep "_${FROM}_.*\.deb$" | tail -n 1)
-[ -f "$DEB" ] || { echo "no .deb was built" >&2; exit 1; }
+BUILT=$(bash scripts/package.sh)
+DEB=$(grep "_${FROM}_.*\.deb$" <<<"$BUILT" | tail -n 1)
+RPM=$(grep -- "-${FROM}-.*\.rpm$" <<<"$BUILT" | tail -n 1)
+[ -f "$DEB" ] && [ -f "$RPM" ] || { echo "no .deb and .rpm were built: $BUILT" >&2; exit 1; }
 say "The update: $TO, signed with the run's key"
 NEW=$(LIMABAR_VERSION="$TO" TAURI_SIGNING_PRIVATE_KEY="$(cat "$UPD/key")" TAURI_SIGNING_PRIVATE_KEY_PASSWORD="" \
   bash scripts/package.sh | grep "_${TO}_.*\.deb$" | tail -n 1)
@@ -45,6 +47,12 @@ dpkg-deb -I "$DEB" | sed -n '/Package:/,$p'
 fields=$(dpkg-deb -f "$DEB" Package Version Depends Recommends)
 for want in "Package: limabar" "Version: $FROM" "libwebkit2gtk-4.1-0" "Recommends: lima"; do
   grep -q "$want" <<<"$fields" || { echo "missing in the metadata: $want" >&2; exit 1; }
+done
+say "Package metadata ($RPM)"
+rpm -qip "$RPM" 2>/dev/null | sed -n '/^Name/,/^Description/p'
+rpmfields="$(rpm -qp --queryformat '%{NAME} %{VERSION}\n' "$RPM" 2>/dev/null) $(rpm -qp --requires "$RPM" 2>/dev/null | tr '\n' ' ') recommends: $(rpm -qp --recommends "$RPM" 2>/dev/null)"
+for want in "limabar $FROM" "libayatana-appindicator-gtk3" "recommends: lima"; do
+  grep -q "$want" <<<"$rpmfields" || { echo "missing in the rpm's metadata: $want ($rpmfields)" >&2; exit 1; }
 done
 PKG=$(dpkg-deb -f "$DEB" Package)
 say "Installing $PKG"
