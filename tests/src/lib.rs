@@ -113,6 +113,21 @@ impl SimLima {
         }
     }
 
+    /// Shares `folder` with `nixos` (through the `limabar` CLI) and starts it.
+    pub fn share_and_start(&self, folder: &Path) {
+        let out = self.limabar(&["mount", "add", "nixos", folder.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(self
+            .limactl_cmd(&["start", "--tty=false", "nixos"])
+            .status()
+            .unwrap()
+            .success());
+    }
+
     /// The Lima the contract suite runs against: the real `limactl` that `LIMACTL`
     /// names (on a Mac with Lima), else limactl-sim at 2.2 with short boots, used only
     /// through what real Lima offers too (no scenario files).
@@ -418,4 +433,20 @@ pub fn assert_succeeded(out: &std::process::Output) -> String {
         String::from_utf8_lossy(&out.stdout)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// RFC 3986 percent-decoding, to read back the URI an editor was given.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let (mut out, mut i) = (Vec::new(), 0);
+    while i < b.len() {
+        if b[i] == b'%' {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).expect("two hex digits"));
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).expect("UTF-8")
 }

@@ -3,24 +3,8 @@
 //! to the path), a stopped VM is started first, and ~/.ssh/config gains Limabar's
 //! Include once and loses exactly it again.
 
-use limabar_tests::{assert_succeeded, write_executable, SimLima};
+use limabar_tests::{assert_succeeded, percent_decode, write_executable, SimLima};
 use serde_json::Value;
-
-/// RFC 3986 percent-decoding.
-fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let (mut out, mut i) = (Vec::new(), 0);
-    while i < b.len() {
-        if b[i] == b'%' {
-            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
 
 /// A stand-in editor CLI on PATH that records its argv, one per line, NUL-separated.
 fn fake_editor(sim: &SimLima, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
@@ -68,7 +52,7 @@ fn open_gives_the_editor_the_exact_folder_and_starts_a_stopped_vm() {
     let uri_path = argv[2]
         .strip_prefix("vscode-remote://ssh-remote+lima-nixos")
         .unwrap();
-    assert_eq!(decode(uri_path), dir);
+    assert_eq!(percent_decode(uri_path), dir);
     assert!(!seen.exists(), "a dry run spawns nothing");
 
     // For real: the VM is stopped, so it is started, then the editor runs.

@@ -58,21 +58,6 @@ async fn close_with_terminals(app: AppSession, root: &Path) {
         .status();
 }
 
-/// Shares `folder` with `nixos` and starts it.
-fn share_and_start(sim: &SimLima, folder: &Path) {
-    let out = sim.limabar(&["mount", "add", "nixos", folder.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(sim
-        .limactl_cmd(&["start", "--tty=false", "nixos"])
-        .status()
-        .unwrap()
-        .success());
-}
-
 #[tokio::test]
 async fn a_click_opens_xterm_in_the_real_dev_shell_then_prebuilt_and_from_a_stopped_vm() {
     let sim = SimLima::new("2.2.0");
@@ -80,7 +65,7 @@ async fn a_click_opens_xterm_in_the_real_dev_shell_then_prebuilt_and_from_a_stop
     let projects = sim.root.path().join("projects");
     let dir = sim.flake_project("projects/web app ü");
     let p = dir.to_str().unwrap().to_string();
-    share_and_start(&sim, &projects);
+    sim.share_and_start(&projects);
     // The chosen terminal: xterm, through a wrapper that notes when it was spawned.
     let stamps = sim.root.path().join("terminal-spawned");
     let term = sim.root.path().join("bin/stamped xterm");
@@ -252,7 +237,7 @@ async fn a_flake_that_appears_while_the_vm_runs_is_listed_with_its_shells() {
     sim.create("nixos", r#"{"bootSecs": 1.0, "stopSecs": 0.1}"#);
     let projects = sim.root.path().join("projects");
     std::fs::create_dir_all(&projects).unwrap();
-    share_and_start(&sim, &projects);
+    sim.share_and_start(&projects);
     let app = AppSession::launch(sim).await;
     app.wait_state("nixos", "ready", Duration::from_secs(30))
         .await;
@@ -292,7 +277,7 @@ async fn the_untracked_warning_goes_once_flake_nix_is_added_to_git() {
     let repo = FlakeRepo::untracked();
     let dir = repo.path();
     let p = dir.to_str().unwrap();
-    share_and_start(&sim, dir);
+    sim.share_and_start(dir);
     let app = AppSession::launch(sim).await;
     app.wait_state("nixos", "ready", Duration::from_secs(30))
         .await;

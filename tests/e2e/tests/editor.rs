@@ -7,22 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use limabar_e2e::AppSession;
-use limabar_tests::{write_executable, SimLima};
-
-fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let (mut out, mut i) = (Vec::new(), 0);
-    while i < b.len() {
-        if b[i] == b'%' {
-            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
+use limabar_tests::{percent_decode, write_executable, SimLima};
 
 /// `bin/NAME`, recording its argv NUL-separated in `NAME.argv` and when it ran.
 fn stand_in(root: &Path, name: &str) -> PathBuf {
@@ -77,17 +62,7 @@ async fn open_in_vs_code_then_zed_gets_the_exact_folder_and_ssh_hosts_are_added(
     let projects = sim.root.path().join("projects");
     let dir = sim.flake_project("projects/it's \"$(touch pwned)\" `x` #1?&+; ü");
     let p = dir.to_str().unwrap().to_string();
-    let out = sim.limabar(&["mount", "add", "nixos", projects.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(sim
-        .limactl_cmd(&["start", "--tty=false", "nixos"])
-        .status()
-        .unwrap()
-        .success());
+    sim.share_and_start(&projects);
     let root = sim.root.path().to_path_buf();
     let code = stand_in(&root, "code");
     let zed = stand_in(&root, "zed");
@@ -122,7 +97,7 @@ async fn open_in_vs_code_then_zed_gets_the_exact_folder_and_ssh_hosts_are_added(
     let path_part = argv[1]
         .strip_prefix("vscode-remote://ssh-remote+lima-nixos")
         .unwrap_or_else(|| panic!("{argv:?}"));
-    assert_eq!(decode(path_part), p);
+    assert_eq!(percent_decode(path_part), p);
     let said = app
         .element("[data-testid=devshell-message]", Duration::from_secs(10))
         .await;
@@ -170,7 +145,7 @@ async fn open_in_vs_code_then_zed_gets_the_exact_folder_and_ssh_hosts_are_added(
     let url = argv[0]
         .strip_prefix("ssh://lima-nixos")
         .unwrap_or_else(|| panic!("{argv:?}"));
-    assert_eq!(decode(url), p);
+    assert_eq!(percent_decode(url), p);
     assert!(!root.join("projects/pwned").exists() && !home.join("pwned").exists());
 
     // The ssh hosts, added to the app's HOME only when asked.

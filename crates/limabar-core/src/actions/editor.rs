@@ -143,13 +143,7 @@ impl Session {
                 started_vm: false,
             });
         }
-        let started_vm = !v.state.is_up();
-        let t0 = if started_vm {
-            self.start_and_wait(&v).await?;
-            Instant::now()
-        } else {
-            t0
-        };
+        let (t0, started_vm) = self.up_for_use(&v, t0).await?;
         let mut spawn_ms = 0.0;
         let log = self.env.data_dir.join("editor/editor.log");
         terminal::spawn_detached(&plan.editor, &plan.argv, &log, || {

@@ -273,14 +273,7 @@ impl Session {
         let v = self.view(name).await?;
         let plan = self.plan_dev_shell(&v, dir, shell, terminal)?;
         let scratch = self.flakes.data_dir.join("terminal");
-        // By state, not by Lima's listing, which lags behind a stop.
-        let started_vm = !v.state.is_up();
-        let t0 = if started_vm {
-            self.start_and_wait(&v).await?;
-            Instant::now()
-        } else {
-            t0
-        };
+        let (t0, started_vm) = self.up_for_use(&v, t0).await?;
         let mut spawn_ms = 0.0;
         terminal::open(&plan.launch, &scratch.join("terminal.log"), || {
             spawn_ms = t0.elapsed().as_secs_f64() * 1000.0

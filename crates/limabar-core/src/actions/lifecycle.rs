@@ -4,6 +4,7 @@
 //! Start (boot phases, then the ready notification).
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
@@ -111,6 +112,18 @@ impl Session {
             .await?;
         // The monitor lists the new VM before `create` returns: start it like any Start.
         self.monitor.begin(&name, Operation::Start).await
+    }
+
+    /// For a click that opens something in `v` (a terminal, an editor), asked at `t0`:
+    /// starts it first when it is not up — by its state, not Lima's listing, which lags
+    /// behind a stop. The app's own time is then counted from when it is up. Returns
+    /// that moment and whether the VM was started.
+    pub async fn up_for_use(&self, v: &InstanceView, t0: Instant) -> Result<(Instant, bool)> {
+        if v.state.is_up() {
+            return Ok((t0, false));
+        }
+        self.start_and_wait(v).await?;
+        Ok((Instant::now(), true))
     }
 
     /// Starts a stopped VM (or waits for the boot already under way) until it is up.
