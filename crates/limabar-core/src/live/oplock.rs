@@ -135,7 +135,10 @@ mod tests {
         // close-on-exec lets go of it then. Seen once under load.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
         while acquire(dir.path(), home, "nixos", "stop").is_err() {
-            assert!(std::time::Instant::now() < deadline, "the lock outlived its holder");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the lock outlived its holder"
+            );
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
     }
