@@ -87,7 +87,7 @@ beforeEach(() => {
     update_status: () => ({ current: '0.1.0', status: { state: 'idle' } }),
     editors: () => ({ choices: [{ id: 'vscode', label: 'VS Code' }, { id: 'zed', label: 'Zed' }], selected: { id: 'vscode', label: 'VS Code' } }),
     set_editor: () => {},
-    open_in_editor: ({ name }) => ({ editor: 'VS Code', host: `lima-${name}`, copyHost: false, spawnMs: 3, startedVm: false }),
+    open_in_editor: ({ name }) => ({ editor: 'VS Code', host: `lima-${name}`, copyHost: false, spawnMs: 3, startedVm: false, sshHostsReady: true }),
     ssh_config: ({ install }) => ({ path: '/home/alice/.ssh/config', changed: true, backup: '/home/alice/.ssh/config.limabar-backup', snippet: null, message: install ? 'Added `Include /home/alice/.lima/*/ssh.config` at the top of /home/alice/.ssh/config' : 'Took Limabar\'s lines out of /home/alice/.ssh/config.' }),
     check_for_updates: () => ({ current: '0.1.0', status: { state: 'available', version: '0.2.0', notes: 'Faster boots.' } }),
     install_update: () => ({ current: '0.1.0', status: { state: 'failed', message: "The downloaded update is not signed with Limabar's key, so it was not installed." } }),
@@ -781,7 +781,7 @@ describe('editors', () => {
   });
 
   it('copies the ssh host for JetBrains Gateway instead of running anything', async () => {
-    backend.open_in_editor = ({ name }) => ({ editor: 'JetBrains Gateway', host: `lima-${name}`, copyHost: true, spawnMs: 0, startedVm: false });
+    backend.open_in_editor = ({ name }) => ({ editor: 'JetBrains Gateway', host: `lima-${name}`, copyHost: true, spawnMs: 0, startedVm: false, sshHostsReady: true });
     render(App);
     await screen.findByText('web');
     const button = await waitFor(() => {
@@ -791,6 +791,28 @@ describe('editors', () => {
     });
     await fireEvent.click(button);
     expect((await screen.findByTestId('devshell-message')).textContent).toContain('Copied lima-web: connect to it in JetBrains Gateway');
+  });
+
+  it('offers once to add the ssh hosts when the editor cannot know lima-NAME yet', async () => {
+    backend.open_in_editor = ({ name }) => ({ editor: 'VS Code', host: `lima-${name}`, copyHost: false, spawnMs: 3, startedVm: false, sshHostsReady: false });
+    render(App);
+    await screen.findByText('web');
+    const button = await waitFor(() => {
+      const b = row('web').querySelector<HTMLElement>('[data-flake] [data-action="open-editor"]');
+      if (!b) throw new Error('no editor button yet');
+      return b;
+    });
+    await fireEvent.click(button);
+    const offer = await screen.findByTestId('ssh-offer');
+    expect(offer.textContent).toContain('VS Code reaches lima-web through ~/.ssh/config');
+    expect(callsTo('ssh_config')).toHaveLength(0);
+    await fireEvent.click(screen.getByText('Add them'));
+    expectCalled('ssh_config', { install: true });
+    expect((await screen.findByTestId('devshell-message')).textContent).toContain('Added');
+    // Once: opening again does not ask again.
+    await fireEvent.click(button);
+    await waitFor(() => expect(callsTo('open_in_editor')).toHaveLength(2));
+    expect(screen.queryByTestId('ssh-offer')).toBeNull();
   });
 
   it('adds Lima hosts to ~/.ssh/config only when asked, and says what it did', async () => {

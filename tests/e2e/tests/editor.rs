@@ -102,6 +102,15 @@ async fn open_in_vs_code_then_zed_gets_the_exact_folder_and_ssh_hosts_are_added(
         .element("[data-testid=devshell-message]", Duration::from_secs(10))
         .await;
     assert!(said.text().await.unwrap().contains("in VS Code"));
+    // The app's HOME has no ~/.ssh/config: the editor could not find lima-nixos yet.
+    let offer = app
+        .element("[data-testid=ssh-offer]", Duration::from_secs(10))
+        .await;
+    assert!(offer
+        .text()
+        .await
+        .unwrap()
+        .contains("VS Code reaches lima-nixos through ~/.ssh/config"));
     app.screenshot("editor-opened.png").await;
     // Reported, not asserted (BENCHMARKS.md): click → the editor's CLI running.
     eprintln!(

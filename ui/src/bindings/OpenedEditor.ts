@@ -11,4 +11,8 @@ copyHost: boolean,
 /**
  * The app's own time from the request to the editor process spawned.
  */
-spawnMs: number, startedVm: boolean, };
+spawnMs: number, startedVm: boolean, 
+/**
+ * `~/.ssh/config` already makes `lima-NAME` known; if not, the UI offers to add it.
+ */
+sshHostsReady: boolean, };

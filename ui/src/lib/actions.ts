@@ -43,6 +43,8 @@ export interface ShellActions {
   /** Opens `dir` in the user's editor over SSH; the editor's name, or null if none. */
   openInEditor(dir: string): Promise<OpenedEditor>;
   editor: string | null;
+  /** Adds Lima's VMs to ~/.ssh/config (the offer after opening, when they are missing). */
+  addSshHosts(): Promise<SshConfigResult>;
 }
 
 export interface DoctorActions {

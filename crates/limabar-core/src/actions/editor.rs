@@ -41,6 +41,8 @@ pub struct OpenedEditor {
     /// The app's own time from the request to the editor process spawned.
     pub spawn_ms: f64,
     pub started_vm: bool,
+    /// `~/.ssh/config` already makes `lima-NAME` known; if not, the UI offers to add it.
+    pub ssh_hosts_ready: bool,
 }
 
 /// The editors found here and the one folders open in.
@@ -68,6 +70,16 @@ pub fn editors(env: &HostEnv) -> EditorSettings {
         choices: found.iter().map(|(e, _)| EditorChoice::from(*e)).collect(),
         selected: selected.map(EditorChoice::from),
     }
+}
+
+/// Whether `~/.ssh/config` makes Lima's hosts known already.
+pub fn ssh_hosts_ready(env: &HostEnv) -> bool {
+    env.home.as_deref().is_some_and(|home| {
+        ssh_config::includes(
+            &ssh_config::config_path(home),
+            &ssh_config::include_line(&env.lima_home),
+        )
+    })
 }
 
 /// Adds (`install`) or removes the `Include` of Lima's ssh hosts in `~/.ssh/config`.
@@ -141,6 +153,7 @@ impl Session {
                 copy_host: true,
                 spawn_ms: 0.0,
                 started_vm: false,
+                ssh_hosts_ready: ssh_hosts_ready(&self.env),
             });
         }
         let (t0, started_vm) = self.up_for_use(&v, t0).await?;
@@ -157,6 +170,7 @@ impl Session {
             copy_host: false,
             spawn_ms,
             started_vm,
+            ssh_hosts_ready: ssh_hosts_ready(&self.env),
         })
     }
 }

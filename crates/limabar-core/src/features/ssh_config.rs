@@ -91,6 +91,14 @@ pub fn without_include(text: &str) -> Option<String> {
     Some(format!("{}{}", &text[..start], &text[end..]))
 }
 
+/// Whether `path` already makes Lima's hosts known (ours or the user's own Include;
+/// read through a symlink). A file that cannot be read counts as not.
+pub fn includes(path: &Path, include: &str) -> bool {
+    std::fs::read_to_string(path)
+        .map(|text| with_include(&text, include).is_none())
+        .unwrap_or(false)
+}
+
 /// What an install or a removal did.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -240,6 +248,17 @@ mod tests {
         // The user's own Include after a Host line applies only to that host: ours is
         // still needed.
         round_trip("Host old\n  User x\nInclude ~/.lima/*/ssh.config\n");
+    }
+
+    #[test]
+    fn includes_reads_the_file_through_a_symlink() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("config");
+        assert!(!includes(&p, INC), "no file");
+        let store = t.path().join("managed");
+        std::fs::write(&store, format!("{INC}\nHost x\n")).unwrap();
+        std::os::unix::fs::symlink(&store, &p).unwrap();
+        assert!(includes(&p, INC));
     }
 
     #[test]
