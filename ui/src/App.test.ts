@@ -745,6 +745,14 @@ describe('updates', () => {
   });
 });
 
+/** The flake's "Open in <editor>" button, once the editors are known. */
+const editorButton = (within: HTMLElement) =>
+  waitFor(() => {
+    const b = within.querySelector<HTMLElement>('[data-flake] [data-action="open-editor"]');
+    if (!b) throw new Error('no editor button yet');
+    return b;
+  });
+
 describe('editors', () => {
   it('opens a flake folder in the chosen editor and says where', async () => {
     render(App);
@@ -754,11 +762,7 @@ describe('editors', () => {
       if (!el) throw new Error('no flake yet');
       return el;
     });
-    const button = await waitFor(() => {
-      const b = flake.querySelector<HTMLElement>('[data-action="open-editor"]');
-      if (!b) throw new Error('no editor button yet');
-      return b;
-    });
+    const button = await editorButton(flake);
     expect(button.textContent).toContain('Open in VS Code');
     await fireEvent.click(button);
     expectCalled('open_in_editor', { name: 'web', dir: '/Users/me/src/app' });
@@ -784,11 +788,7 @@ describe('editors', () => {
     backend.open_in_editor = ({ name }) => ({ editor: 'JetBrains Gateway', host: `lima-${name}`, copyHost: true, spawnMs: 0, startedVm: false, sshHostsReady: true });
     render(App);
     await screen.findByText('web');
-    const button = await waitFor(() => {
-      const b = row('web').querySelector<HTMLElement>('[data-action="open-editor"]');
-      if (!b) throw new Error('no editor button yet');
-      return b;
-    });
+    const button = await editorButton(row('web'));
     await fireEvent.click(button);
     expect((await screen.findByTestId('devshell-message')).textContent).toContain('Copied lima-web: connect to it in JetBrains Gateway');
   });
@@ -797,11 +797,7 @@ describe('editors', () => {
     backend.open_in_editor = ({ name }) => ({ editor: 'VS Code', host: `lima-${name}`, copyHost: false, spawnMs: 3, startedVm: false, sshHostsReady: false });
     render(App);
     await screen.findByText('web');
-    const button = await waitFor(() => {
-      const b = row('web').querySelector<HTMLElement>('[data-flake] [data-action="open-editor"]');
-      if (!b) throw new Error('no editor button yet');
-      return b;
-    });
+    const button = await editorButton(row('web'));
     await fireEvent.click(button);
     const offer = await screen.findByTestId('ssh-offer');
     expect(offer.textContent).toContain('VS Code reaches lima-web through ~/.ssh/config');

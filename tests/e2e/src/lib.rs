@@ -108,6 +108,25 @@ impl AppSession {
         self.driver.id()
     }
 
+    /// Switches WebDriver to the popover's newest page: once a released webview was
+    /// built again, the old page's handle is gone.
+    pub async fn follow_the_new_page(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(handles) = self.client.windows().await {
+                if let Some(h) = handles.last() {
+                    if self.client.switch_to_window(h.clone()).await.is_ok()
+                        && self.client.find(Locator::Css("main")).await.is_ok()
+                    {
+                        return;
+                    }
+                }
+            }
+            assert!(Instant::now() < deadline, "no new page to drive");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The pid of the app process itself (tauri-driver → WebKitWebDriver → limabar-app).
     pub fn app_pid(&self) -> u32 {
         let mut todo = vec![self.driver.id()];

@@ -40,24 +40,6 @@ async fn wait_tree(app: &AppSession, web: bool, max: Duration) {
     }
 }
 
-/// WebDriver follows the new webview: the released one's handle is gone.
-async fn follow_the_new_page(app: &AppSession) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(handles) = app.client.windows().await {
-            if let Some(h) = handles.last() {
-                if app.client.switch_to_window(h.clone()).await.is_ok()
-                    && app.client.find(Locator::Css("main")).await.is_ok()
-                {
-                    return;
-                }
-            }
-        }
-        assert!(Instant::now() < deadline, "no new page to drive");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 async fn a_closed_popover_holds_no_webview_and_comes_back_as_it_was() {
     let sim = SimLima::new("2.2.0");
@@ -101,7 +83,7 @@ async fn a_closed_popover_holds_no_webview_and_comes_back_as_it_was() {
     // Back from the tray menu: the live state, the pending change, the log view.
     tray(&["click", "Open Limabar"]);
     wait_popover_visible(true, Duration::from_secs(5)).await;
-    follow_the_new_page(&app).await;
+    app.follow_the_new_page().await;
     app.wait_state("later", "ready", Duration::from_secs(5))
         .await;
     app.element("[data-testid=pending]", Duration::from_secs(5))
