@@ -646,6 +646,30 @@ describe('dropping folders', () => {
     expect(panel.textContent).toContain('not in use yet');
   });
 
+  it('keeps what is being typed in the limactl field when the settings are read again', async () => {
+    settingsLimactl = '/opt/homebrew/bin/limactl';
+    render(App);
+    await screen.findByText('nixos');
+    await fireEvent.click(document.querySelector('[data-action="settings"]')!);
+    const panel = await screen.findByTestId('settings');
+    const field = await waitFor(() => {
+      const f = panel.querySelector<HTMLInputElement>('[data-testid="setting-limactl"]');
+      if (!f || f.value !== '/opt/homebrew/bin/limactl') throw new Error('loading');
+      return f;
+    });
+    field.focus();
+    field.value = '/usr/local/bin/lim';
+    // A reconnect (the last save, or Lima coming back) reads the settings again.
+    const reads = callsTo('get_settings').length;
+    await push('lima', connected);
+    await waitFor(() => expect(callsTo('get_settings').length).toBeGreaterThan(reads));
+    expect(field.value).toBe('/usr/local/bin/lim');
+    // Once the user has left it, it shows the saved value again.
+    field.blur();
+    await push('lima', { ...connected });
+    await waitFor(() => expect(field.value).toBe('/opt/homebrew/bin/limactl'));
+  });
+
   it('shows the limactl in use once a saved path has connected', async () => {
     render(App);
     await screen.findByText('nixos');
