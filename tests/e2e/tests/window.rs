@@ -1,6 +1,5 @@
 //! The popover as a window: hides when another window is clicked, stays when pinned,
-//! closes on Escape, and comes back from the tray menu (Linux trays give no clicks); a
-//! folder dragged in arrives, also after an Escape once the webview was rebuilt.
+//! closes on Escape, and comes back from the tray menu (Linux trays give no clicks).
 
 use std::time::Duration;
 
@@ -88,55 +87,5 @@ async fn a_drag_that_starts_elsewhere_reaches_the_popover_before_it_hides() {
         .for_element(Locator::Css(&css))
         .await
         .expect("the dropped folder is mounted");
-    app.close().await;
-}
-
-/// Closed with Escape, then opened again from the tray past the grace (the webview built
-/// again), and a folder dropped. Reopened within the grace (the webview kept), the drag
-/// source got the press but GTK never began the drag in 2 of 3 runs on a loaded
-/// machine: not understood yet, see ARCHITECTURE.md "Known gaps".
-#[tokio::test]
-async fn a_drop_after_escape_arrives_with_a_rebuilt_webview() {
-    use limabar_e2e::{window_geometry, DragSource};
-    let sim = SimLima::new("2.2.0");
-    sim.create("nixos", "{}");
-    let folder = sim.root.path().join("after escape ü");
-    std::fs::create_dir_all(&folder).unwrap();
-    // Past the grace the webview is released; a grace of a second leaves the rebuilt
-    // page time to come up under load before the drag.
-    let app = AppSession::launch_with(sim, &[("LIMABAR_WEBVIEW_GRACE_MS", "1000".as_ref())]).await;
-    app.wait_state("nixos", "stopped", Duration::from_secs(30))
-        .await;
-    wait_popover_visible(true, Duration::from_secs(5)).await;
-    activate(&visible_windows("Limabar").remove(0));
-    app.press_escape().await;
-    wait_popover_visible(false, Duration::from_secs(5)).await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    let source = DragSource::open(&[&folder], &folder.with_file_name("drag-source.log")).await;
-    tray(&["click", "Open Limabar"]);
-    wait_popover_visible(true, Duration::from_secs(5)).await;
-    app.follow_the_new_page().await;
-    let popover = visible_windows("Limabar").remove(0);
-    activate(&popover);
-    let (wx, wy) = window_geometry(&popover);
-    let row = app
-        .element(r#"li[data-name="nixos"]"#, Duration::from_secs(10))
-        .await;
-    let (rx, ry, rw, rh) = row.rectangle().await.unwrap();
-    source
-        .drag_to(wx + (rx + rw / 2.0) as i64, wy + (ry + rh / 2.0) as i64)
-        .await;
-    source.release();
-    let css = format!(r#"[data-mount="{}"]"#, folder.display());
-    let found = app
-        .client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(&css))
-        .await;
-    if found.is_err() {
-        eprintln!("drag source saw: {}", source.events());
-    }
-    found.expect("the dropped folder is mounted");
     app.close().await;
 }
