@@ -240,6 +240,15 @@ impl AppSession {
             .unwrap();
     }
 
+    /// Clicks the first element matching `css`, waiting up to 10 s for it.
+    pub async fn click_css(&self, css: &str) {
+        self.element(css, Duration::from_secs(10))
+            .await
+            .click()
+            .await
+            .unwrap();
+    }
+
     /// Escape, as the user presses it in the popover (it closes, pinned or not).
     pub async fn press_escape(&self) {
         self.client

@@ -40,14 +40,6 @@ async fn argv_of(seen: &Path) -> Vec<String> {
     }
 }
 
-async fn click(app: &AppSession, css: &str) {
-    app.element(css, Duration::from_secs(10))
-        .await
-        .click()
-        .await
-        .unwrap();
-}
-
 fn now_us() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -119,7 +111,7 @@ async fn open_in_vs_code_then_zed_gets_the_exact_folder_and_ssh_hosts_are_added(
     );
 
     // Zed, chosen in Settings (and remembered there).
-    click(&app, "[data-action=settings]").await;
+    app.click_css("[data-action=settings]").await;
     app.element("[data-testid=setting-editor]", Duration::from_secs(10))
         .await;
     app.client
@@ -160,7 +152,7 @@ async fn open_in_vs_code_then_zed_gets_the_exact_folder_and_ssh_hosts_are_added(
     // The ssh hosts, added to the app's HOME only when asked.
     let ssh = home.join(".ssh/config");
     assert!(!ssh.exists());
-    click(&app, "[data-action=ssh-config-install]").await;
+    app.click_css("[data-action=ssh-config-install]").await;
     let result = app
         .element("[data-testid=ssh-config-result]", Duration::from_secs(10))
         .await;

@@ -163,11 +163,5 @@ async fn wait_for_text(app: &AppSession, css: &str, text: &str) -> String {
 
 /// Opens (or closes) the Settings pane.
 async fn toggle_settings(app: &AppSession) {
-    app.client
-        .find(Locator::Css("[data-action=settings]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    app.click_css("[data-action=settings]").await;
 }

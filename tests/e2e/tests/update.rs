@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::Locator;
 use limabar_e2e::{tray, wait_notification, AppSession};
 use limabar_tests::SimLima;
 
@@ -165,13 +164,7 @@ async fn the_installed_app_refuses_a_tampered_update_and_installs_a_signed_one()
     );
 
     // Settings shows it; the tampered download is refused and nothing changes.
-    app.client
-        .find(Locator::Css("[data-action=settings]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    app.click_css("[data-action=settings]").await;
     let offer = settings_text(
         &app,
         "[data-testid=update-available]",
