@@ -58,16 +58,22 @@ fn installed(env: &HostEnv) -> Vec<(Editor, String)> {
     editor::detect(Platform::current(), &SystemProbe::of(env))
 }
 
+/// As for terminals: the saved editor is the selected one even when it is gone (the
+/// button then names what a click will try, and the error says it is not installed),
+/// else the first one found.
 pub fn editors(env: &HostEnv) -> EditorSettings {
-    let found = installed(env);
-    let setting = super::settings::load(env).editor;
-    let selected = setting
+    let found: Vec<Editor> = installed(env).into_iter().map(|(e, _)| e).collect();
+    let selected = super::settings::load(env)
+        .editor
         .as_deref()
         .and_then(Editor::from_id)
-        .filter(|e| found.iter().any(|(f, _)| f == e))
-        .or_else(|| found.first().map(|(e, _)| *e));
+        .or_else(|| found.first().copied());
+    let mut choices: Vec<EditorChoice> = found.iter().map(|e| EditorChoice::from(*e)).collect();
+    if let Some(s) = selected.filter(|s| !found.contains(s)) {
+        choices.push(s.into());
+    }
     EditorSettings {
-        choices: found.iter().map(|(e, _)| EditorChoice::from(*e)).collect(),
+        choices,
         selected: selected.map(EditorChoice::from),
     }
 }
@@ -172,5 +178,31 @@ impl Session {
             started_vm,
             ssh_hosts_ready: ssh_hosts_ready(&self.env),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_editor_that_is_gone_stays_selected_so_the_button_names_it() {
+        let t = tempfile::tempdir().unwrap();
+        crate::testutil::write_script(&t.path().join("code"), "#!/bin/sh\n");
+        let env = HostEnv {
+            path: vec![t.path().to_path_buf()],
+            config_dir: t.path().join("config"),
+            ..HostEnv::default()
+        };
+        let found = editors(&env);
+        assert_eq!(
+            found.selected.as_ref().map(|s| s.id.as_str()),
+            Some("vscode")
+        );
+        super::super::settings::set_editor(&env, "zed").unwrap();
+        let e = editors(&env);
+        assert_eq!(e.selected.as_ref().map(|s| s.label.as_str()), Some("Zed"));
+        let ids: Vec<&str> = e.choices.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["vscode", "zed"]);
     }
 }
