@@ -146,6 +146,14 @@ fn ssh_lima_name_connects_for_real_through_the_managed_include() {
         .status()
         .unwrap()
         .success());
+    // Lima writes ssh.config private (`os.WriteFile(…, 0o600)`).
+    use std::os::unix::fs::PermissionsExt;
+    let lima_config = sim.lima_home.join("ssh-guest/ssh.config");
+    let mode = std::fs::metadata(&lima_config)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "{}", lima_config.display());
     assert_succeeded(&sim.limabar(&["ssh-config", "install"]));
     let config = sim.root.path().join(".ssh/config");
     let ssh = |args: &[&str]| {

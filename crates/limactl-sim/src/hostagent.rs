@@ -180,9 +180,9 @@ impl Agent {
         let _ = std::fs::write(self.path("cidata.iso"), b"CD001 cidata (simulated)\n");
         let key = crate::sshd::user_key(&self.env);
         let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
-        let _ = std::fs::write(
-            self.path("ssh.config"),
-            crate::sshd::ssh_config(&self.inst.name, &key, &self.inst.dir, &user, self.port),
+        let _ = crate::sshd::write_ssh_config(
+            &self.path("ssh.config"),
+            &crate::sshd::ssh_config(&self.inst.name, &key, &self.inst.dir, &user, self.port),
         );
         let listener = self.serve_socket();
         info(&format!(

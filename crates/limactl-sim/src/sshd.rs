@@ -8,8 +8,10 @@
 //! `SSHOpts` as `Key Value` lines, then `Hostname 127.0.0.1` and `Port`. The sim's
 //! guest is this machine: Debian's OpenSSH server, on 127.0.0.1 at the instance's port,
 //! with a host key of the instance's own, accepting only that user key. Without
-//! `/usr/sbin/sshd` the ssh.config is still written and nothing listens (as when a
-//! real guest's sshd is down).
+//! `/usr/sbin/sshd` the ssh.config is still written and nothing listens. The sim's boot
+//! does not wait for this server (its `ssh` requirement follows the scenario): kinder
+//! than Lima, whose `ssh` requirement fails when the guest's sshd does not answer —
+//! use the `hang` or `failAt` scenarios for that.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -42,6 +44,19 @@ fn value(v: &str) -> String {
     } else {
         v.to_string()
     }
+}
+
+/// Writes the instance's `ssh.config` with Lima's mode (`os.WriteFile(…, 0o600)`).
+pub fn write_ssh_config(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())
 }
 
 /// The `ssh.config` Lima writes for the instance.
