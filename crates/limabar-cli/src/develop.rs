@@ -44,10 +44,7 @@ pub struct DevelopArgs {
 
 pub async fn develop(session: &Session, args: DevelopArgs, json: bool) -> Result<(), CoreError> {
     let v = session.view(&args.name).await?;
-    let dir = std::path::absolute(&args.dir)
-        .map_err(|e| CoreError::io(format!("resolving {}", args.dir), e))?
-        .to_string_lossy()
-        .into_owned();
+    let dir = crate::absolute(&args.dir)?;
     let terminal = args.terminal.as_deref();
     if args.dry_run {
         let plan = session.plan_dev_shell(&v, &dir, &args.shell, terminal)?;

@@ -15,10 +15,7 @@ pub struct OpenArgs {
 
 pub async fn open(session: &Session, args: OpenArgs, json: bool) -> Result<(), CoreError> {
     let v = session.view(&args.name).await?;
-    let dir = std::path::absolute(&args.dir)
-        .map_err(|e| CoreError::io(format!("resolving {}", args.dir), e))?
-        .to_string_lossy()
-        .into_owned();
+    let dir = crate::absolute(&args.dir)?;
     let editor = args.editor.as_deref();
     if args.dry_run {
         let plan = session.plan_editor(&v, &dir, editor)?;

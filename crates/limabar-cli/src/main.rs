@@ -255,6 +255,13 @@ async fn main() -> ExitCode {
     }
 }
 
+/// A folder given on the command line, made absolute against the working directory.
+pub(crate) fn absolute(dir: &str) -> Result<String, CoreError> {
+    std::path::absolute(dir)
+        .map(|p| p.to_string_lossy().into_owned())
+        .map_err(|e| CoreError::io(format!("resolving {dir}"), e))
+}
+
 async fn list(limactl: &Limactl, json: bool) -> Result<(), CoreError> {
     let (views, warnings) = list_views(limactl).await?;
     for w in warnings {

@@ -5,7 +5,6 @@ import type { LogLine } from '../bindings/LogLine';
 import type { NewVmRequest } from '../bindings/NewVmRequest';
 import type { OpenedShell } from '../bindings/OpenedShell';
 import type { OpenedEditor } from '../bindings/OpenedEditor';
-import type { EditorSettings } from '../bindings/EditorSettings';
 import type { SshConfigResult } from '../bindings/SshConfigResult';
 import type { Operation } from '../bindings/Operation';
 import type { SettingsUpdate } from '../bindings/SettingsUpdate';
@@ -98,8 +97,7 @@ export interface SettingsActions {
   installUpdate(): Promise<UpdateView>;
   /** Follows the status as the backend pushes it (a check from the tray, the daily one). */
   onUpdate(handler: (u: UpdateView) => void): Promise<() => void>;
-  /** The editors found and the one folders open in; choosing one remembers it. */
-  editors(): Promise<EditorSettings>;
+  /** Remembers the editor folders open in (the popover's buttons follow). */
   chooseEditor(id: string): Promise<void>;
   /** Lima's VMs as ssh hosts in ~/.ssh/config (what editors connect through). */
   sshConfig(install: boolean): Promise<SshConfigResult>;
