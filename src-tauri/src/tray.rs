@@ -69,7 +69,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<()> {
     Ok(())
 }
 
-/// Fills the menu again from its last model: the update item changed.
+/// Fills the menu from its last model (a new model, or the update item changed).
 fn refill(app: &AppHandle) {
     if let Some(tray) = app.try_state::<TrayMenu>() {
         let model = tray.last.lock().map(|m| m.clone());
@@ -155,10 +155,8 @@ pub fn update(app: &AppHandle, model: &TrayModel) {
         if let Ok(mut last) = tray.last.lock() {
             *last = model.clone();
         }
-        if let Err(e) = fill(app, &tray.menu, model) {
-            tracing::warn!(error = %e, "could not update the tray menu");
-        }
     }
+    refill(app);
 }
 
 fn on_menu(app: &AppHandle, id: &str) {
