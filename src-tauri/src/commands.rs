@@ -57,6 +57,7 @@ pub async fn limactl_command(
 /// The page painted its first snapshot: a popover being opened is shown now.
 #[tauri::command]
 pub fn page_ready(app: AppHandle) {
+    tracing::info!("the page is ready");
     popover::page_ready(&app);
 }
 

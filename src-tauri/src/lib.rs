@@ -12,6 +12,7 @@ mod state;
 mod tray;
 mod update_status;
 mod updates;
+mod webkit_network;
 
 pub use state::AppSnapshot;
 pub use state::LimaConnection;
@@ -52,6 +53,7 @@ pub fn run() {
         .manage(state::AppState {
             env: env.clone(),
             webview_grace: webview_grace(),
+            webview_automation: webview_automation(),
             ..Default::default()
         })
         .manage(updates::Updates::new(takes_updates))
@@ -159,6 +161,13 @@ fn webview_grace() -> Option<std::time::Duration> {
         .parse()
         .ok()?;
     Some(std::time::Duration::from_millis(ms))
+}
+
+/// `TAURI_WEBVIEW_AUTOMATION=true`: tauri-driver asked WebKit for an automation
+/// session (read as tauri-runtime-wry reads it).
+#[allow(clippy::disallowed_methods)] // Tauri's own start-up flag, not the host's
+fn webview_automation() -> bool {
+    std::env::var("TAURI_WEBVIEW_AUTOMATION").as_deref() == Ok("true")
 }
 
 /// `LIMABAR_SHOW_AT_START`: the test and screenshot hook (debug builds only).

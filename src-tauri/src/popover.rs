@@ -28,6 +28,8 @@ const BLUR_HIDE_DELAY: Duration = Duration::from_millis(400);
 /// window the user drags from); those reopen instantly. Past it, a reopen builds the
 /// page again (BENCHMARKS.md: tray click → painted).
 const GRACE: Duration = Duration::from_secs(15);
+/// How long a released webview's web process is given to exit.
+const WEB_PROCESS_EXIT: Duration = Duration::from_secs(2);
 /// A page that never reports ready (a broken build) is shown anyway after this.
 const READY_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -219,6 +221,14 @@ fn release_after_grace(app: &AppHandle) {
         }
         if let Ok(s) = state.session() {
             s.close_logs();
+        }
+        // The web process takes a moment to exit after its webview; then nothing
+        // uses WebKit's network process.
+        tokio::time::sleep(WEB_PROCESS_EXIT).await;
+        if state.webview_generation.load(Ordering::SeqCst) == generation
+            && !state.webview_automation
+        {
+            crate::webkit_network::end_when_idle(&app, |app| window(app).is_some());
         }
     });
 }

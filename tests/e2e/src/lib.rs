@@ -381,6 +381,24 @@ pub fn activate(window: &str) {
         .status();
 }
 
+/// The names (`comm`) of `root`'s process tree, `root` first.
+pub fn process_tree(root: u32) -> Vec<String> {
+    let mut todo = vec![root];
+    let mut names = Vec::new();
+    while let Some(pid) = todo.pop() {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        names.push(comm.trim().to_string());
+        let children =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        todo.extend(
+            children
+                .split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok()),
+        );
+    }
+    names
+}
+
 /// Waits until the popover's visibility is `visible`.
 pub async fn wait_popover_visible(visible: bool, max: Duration) {
     let deadline = Instant::now() + max;

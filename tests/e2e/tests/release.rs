@@ -6,25 +6,13 @@
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
-use limabar_e2e::{choose_in_dialog, tray, wait_notification, wait_popover_visible, AppSession};
+use limabar_e2e::{
+    choose_in_dialog, process_tree, tray, wait_notification, wait_popover_visible, AppSession,
+};
 use limabar_tests::SimLima;
 
-/// The names (`comm`) of the app's process tree.
 fn tree(app: &AppSession) -> Vec<String> {
-    let mut todo = vec![app.app_pid()];
-    let mut names = Vec::new();
-    while let Some(pid) = todo.pop() {
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        names.push(comm.trim().to_string());
-        let children =
-            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-        todo.extend(
-            children
-                .split_whitespace()
-                .filter_map(|p| p.parse::<u32>().ok()),
-        );
-    }
-    names
+    process_tree(app.app_pid())
 }
 
 async fn wait_tree(app: &AppSession, web: bool, max: Duration) {
