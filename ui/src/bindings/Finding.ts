@@ -22,4 +22,9 @@ fix: string,
  * A `limactl edit --set` expression that fixes it on a stopped instance, when that
  * is safe (nothing is lost and nothing is moved).
  */
-set: string | null, };
+set: string | null, 
+/**
+ * Configuration to add to the guest's own NixOS configuration (the guest checks'
+ * fixes), shown to copy.
+ */
+snippet: string | null, };

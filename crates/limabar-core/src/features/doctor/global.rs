@@ -74,6 +74,7 @@ fn problem(which: Layer, detail: String) -> Finding {
             .into(),
         fix: format!("Fix or remove `{}`.", which.file()),
         set: None,
+        snippet: None,
         blame: super::Blame::Host,
     }
 }

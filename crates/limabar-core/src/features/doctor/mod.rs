@@ -9,6 +9,7 @@
 //! [`examine_with`]; findings caused by the global files say so and have no `set`.
 
 pub mod global;
+pub mod guest;
 pub mod layers;
 mod rules;
 pub mod size;
@@ -48,6 +49,9 @@ pub struct Finding {
     /// A `limactl edit --set` expression that fixes it on a stopped instance, when that
     /// is safe (nothing is lost and nothing is moved).
     pub set: Option<String>,
+    /// Configuration to add to the guest's own NixOS configuration (the guest checks'
+    /// fixes), shown to copy.
+    pub snippet: Option<String>,
     /// Which settings caused it, to tell lima.yaml from the global files (internal).
     #[serde(skip)]
     #[ts(skip)]

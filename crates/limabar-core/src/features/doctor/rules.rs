@@ -55,6 +55,7 @@ fn finding(
         why: why.into(),
         fix: fix.into(),
         set: set.map(String::from),
+        snippet: None,
         blame: Blame::Host,
     }
 }
