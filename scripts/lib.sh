@@ -21,7 +21,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # the simulated guest's sshd that `ssh lima-NAME` and editors connect to; rpm, to read
 # the .rpm's metadata).
 BUILD_PACKAGES=(build-essential pkg-config file libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev)
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 dunst libnotify-bin openbox xdotool python3-gi gir1.2-gtk-3.0 xterm imagemagick hyperfine time procps git nix-bin shellcheck gawk busybox tini sudo openssh-server rpm)
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 dunst libnotify-bin openbox xdotool python3-gi gir1.2-gtk-3.0 xterm imagemagick hyperfine time procps git nix-bin shellcheck gawk busybox tini sudo openssh-server rpm direnv)
 
 ensure_system_packages() {
   local wanted=("$@")

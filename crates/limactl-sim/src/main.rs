@@ -12,6 +12,7 @@ mod hostagent;
 mod info;
 mod list;
 mod log;
+mod nixos_guest;
 mod scenario;
 mod shell;
 mod sshd;

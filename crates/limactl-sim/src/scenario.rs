@@ -14,6 +14,10 @@
 //!   host agent shuts down as Lima's does on that path, without being asked to.
 //! - `failAt`: the description of a requirement that never succeeds; the boot goes on
 //!   and ends degraded with Lima's `failed to satisfy …` error, debug hint included.
+//! - `nixos`: the guest is NixOS (`nixos_guest.rs`): `{}` is nixos-lima's image as it
+//!   ships (neither nix-ld nor direnv); `{"nixLd": true, "direnv": true,
+//!   "nixDirenv": false}` is a guest rebuilt with those modules. Without it, the guest
+//!   is this host.
 
 use serde::Deserialize;
 use std::path::Path;
@@ -29,6 +33,27 @@ pub struct Scenario {
     pub ssh_port: Option<u16>,
     pub poweroff_after: Option<f64>,
     pub fail_at: Option<String>,
+    pub nixos: Option<NixosConfig>,
+}
+
+/// What the NixOS guest's configuration enables (nixpkgs module options).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NixosConfig {
+    /// `programs.nix-ld.enable` (off in nixos-lima's `lima.nix`).
+    #[serde(default)]
+    pub nix_ld: bool,
+    /// `programs.direnv.enable` (off in nixos-lima's `lima.nix`).
+    #[serde(default)]
+    pub direnv: bool,
+    /// `programs.direnv.nix-direnv.enable`: `true` by default in nixpkgs'
+    /// `nixos/modules/programs/direnv.nix`.
+    #[serde(default = "yes")]
+    pub nix_direnv: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]

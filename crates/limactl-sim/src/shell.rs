@@ -4,13 +4,15 @@
 //! except `/`, which every guest has.
 //! The command is passed the way Lima passes it: each argument shell-quoted and joined
 //! into one script for the login shell, so quoting mistakes show up here as they would.
-//! `HOME` is the instance's own `guest-home` folder.
+//! `HOME` is the instance's own `guest-home` folder. With `"nixos"` in `sim.json` the
+//! guest is NixOS (`nixos_guest`).
 
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 use crate::env::SimEnv;
 use crate::log;
+use crate::scenario::Scenario;
 use crate::store::{Inst, Status};
 
 pub fn quote(arg: &str) -> String {
@@ -84,24 +86,28 @@ pub fn run(env: &SimEnv, args: &[String]) {
         }
         script.push_str(&format!("cd {} || exit 1 ; ", quote(dir)));
     }
-    if cmd.is_empty() {
-        script.push_str(&format!("exec {} -l", quote(&login_shell)));
-    } else {
+    // A login shell, as Lima's (`cmd/limactl/shell.go`: `exec "$SHELL" -l -c …`), so the
+    // guest's /etc/profile sets the environment.
+    script.push_str(&format!("exec {} -l", quote(&login_shell)));
+    if !cmd.is_empty() {
         let joined: Vec<String> = cmd.iter().map(|a| quote(a)).collect();
-        script.push_str(&format!(
-            "exec {} -c {}",
-            quote(&login_shell),
-            quote(&joined.join(" "))
-        ));
+        script.push_str(&format!(" -c {}", quote(&joined.join(" "))));
     }
     // The guest user's home is the guest's own: in the sim, a folder of the instance
     // (what the guest keeps there, such as pre-built dev environments, stays with it).
     let guest_home = inst.path("guest-home");
     let _ = std::fs::create_dir_all(&guest_home);
-    let err = Command::new("/bin/sh")
-        .arg("-c")
-        .arg(&script)
-        .env("HOME", &guest_home)
-        .exec();
+    let mut shell = match Scenario::load(&inst.dir).nixos {
+        Some(config) => match crate::nixos_guest::prepare(&inst, &config) {
+            Ok(root) => crate::nixos_guest::command(&root, &script),
+            Err(e) => log::fatal(&format!("the simulated NixOS guest: {e}")),
+        },
+        None => {
+            let mut c = Command::new("/bin/sh");
+            c.arg("-c").arg(&script);
+            c
+        }
+    };
+    let err = shell.env("HOME", &guest_home).exec();
     log::fatal(&format!("failed to run the shell: {err}"));
 }
