@@ -23,6 +23,7 @@ const COMMANDS: &[&str] = &[
     "pick_flake_folder",
     "diagnosis",
     "apply_fix",
+    "check_guest",
     "new_vm_yaml",
     "create_vm",
     "open_logs",

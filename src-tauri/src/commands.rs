@@ -240,6 +240,12 @@ pub async fn apply_fix(state: State<'_, AppState>, name: String, id: String) -> 
     Ok(state.session()?.apply_fix(&name, &id).await?)
 }
 
+/// "Check again": the doctor looks inside the running guest now.
+#[tauri::command]
+pub async fn check_guest(state: State<'_, AppState>, name: String) -> Reply<Diagnosis> {
+    Ok(state.session()?.check_guest(&name).await?)
+}
+
 #[tauri::command]
 pub async fn open_logs(state: State<'_, AppState>, name: String) -> Reply<Vec<LogLine>> {
     Ok(state.session()?.open_logs(&name).await?)

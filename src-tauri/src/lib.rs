@@ -81,6 +81,7 @@ pub fn run() {
             commands::pick_flake_folder,
             commands::diagnosis,
             commands::apply_fix,
+            commands::check_guest,
             commands::open_logs,
             commands::close_logs,
             commands::diagnostics,

@@ -9,6 +9,7 @@ import { EVENTS, type EventPayloads } from './bindings/events';
 import type { AppSnapshot } from './bindings/AppSnapshot';
 import type { ErrorInfo } from './bindings/ErrorInfo';
 import type { LimaInfo } from './bindings/LimaInfo';
+import type { Finding } from './bindings/Finding';
 import type { LogLine } from './bindings/LogLine';
 import type { Plan } from './bindings/Plan';
 
@@ -25,6 +26,15 @@ let calls: Call[] = [];
 let backend: Handlers;
 let mounted = false;
 let fixed = false;
+const nixLd: Finding = {
+  id: 'guest-nix-ld',
+  severity: 'warning',
+  message: 'nix-ld is not enabled in this NixOS guest.',
+  why: "The editor's server fails to start.",
+  fix: 'Add it to the configuration and rebuild.',
+  set: null,
+  snippet: 'programs.nix-ld.enable = true;',
+};
 let settingsLimactl = '';
 /** The limactl the backend's Lima connection uses. */
 let limactlInUse = info.path;
@@ -87,7 +97,7 @@ beforeEach(() => {
     update_status: () => ({ current: '0.1.0', status: { state: 'idle' } }),
     editors: () => ({ choices: [{ id: 'vscode', label: 'VS Code' }, { id: 'zed', label: 'Zed' }], selected: { id: 'vscode', label: 'VS Code' } }),
     set_editor: () => {},
-    open_in_editor: ({ name }) => ({ editor: 'VS Code', host: `lima-${name}`, copyHost: false, spawnMs: 3, startedVm: false, sshHostsReady: true }),
+    open_in_editor: ({ name }) => ({ editor: 'VS Code', host: `lima-${name}`, copyHost: false, spawnMs: 3, startedVm: false, sshHostsReady: true, guestFindings: [] }),
     ssh_config: ({ install }) => ({ path: '/home/alice/.ssh/config', changed: true, backup: '/home/alice/.ssh/config.limabar-backup', snippet: null, message: install ? 'Added `Include /home/alice/.lima/*/ssh.config` at the top of /home/alice/.ssh/config' : 'Took Limabar\'s lines out of /home/alice/.ssh/config.' }),
     check_for_updates: () => ({ current: '0.1.0', status: { state: 'available', version: '0.2.0', notes: 'Faster boots.' } }),
     install_update: () => ({ current: '0.1.0', status: { state: 'failed', message: "The downloaded update is not signed with Limabar's key, so it was not installed." } }),
@@ -149,14 +159,15 @@ beforeEach(() => {
         name: 'nixos',
         explanation: fixed ? null : { id: 'guest-agent-not-running', cause: 'Plain mode is on: there is no guest agent.', fix: 'Turn plain mode off, then restart.' },
         findings: fixed ? [] : [
-          { id: 'plain-mode', severity: 'error', message: 'Plain mode is on (`plain: true`).', why: 'No mounts.', fix: 'Turn plain mode off.', set: '.plain = false' },
-          { id: 'image-without-digest', severity: 'info', message: '1 image(s) have no digest.', why: 'Unverified.', fix: 'Add the digest.', set: null },
+          { id: 'plain-mode', severity: 'error', message: 'Plain mode is on (`plain: true`).', why: 'No mounts.', fix: 'Turn plain mode off.', set: '.plain = false', snippet: null },
+          { id: 'image-without-digest', severity: 'info', message: '1 image(s) have no digest.', why: 'Unverified.', fix: 'Add the digest.', set: null, snippet: null },
         ],
       };
     },
     apply_fix: () => {
       fixed = true;
     },
+    check_guest: ({ name }) => ({ name, findings: [], explanation: null }),
 
     create_vm: () => new Promise(() => {}), // still creating
     new_vm_yaml: ({ request }) => {
@@ -809,7 +820,7 @@ describe('editors', () => {
   });
 
   it('copies the ssh host for JetBrains Gateway instead of running anything', async () => {
-    backend.open_in_editor = ({ name }) => ({ editor: 'JetBrains Gateway', host: `lima-${name}`, copyHost: true, spawnMs: 0, startedVm: false, sshHostsReady: true });
+    backend.open_in_editor = ({ name }) => ({ editor: 'JetBrains Gateway', host: `lima-${name}`, copyHost: true, spawnMs: 0, startedVm: false, sshHostsReady: true, guestFindings: [] });
     render(App);
     await screen.findByText('web');
     const button = await editorButton(row('web'));
@@ -818,7 +829,7 @@ describe('editors', () => {
   });
 
   it('offers once to add the ssh hosts when the editor cannot know lima-NAME yet', async () => {
-    backend.open_in_editor = ({ name }) => ({ editor: 'VS Code', host: `lima-${name}`, copyHost: false, spawnMs: 3, startedVm: false, sshHostsReady: false });
+    backend.open_in_editor = ({ name }) => ({ editor: 'VS Code', host: `lima-${name}`, copyHost: false, spawnMs: 3, startedVm: false, sshHostsReady: false, guestFindings: [] });
     render(App);
     await screen.findByText('web');
     const button = await editorButton(row('web'));
@@ -833,6 +844,37 @@ describe('editors', () => {
     await fireEvent.click(button);
     await waitFor(() => expect(callsTo('open_in_editor')).toHaveLength(2));
     expect(screen.queryByTestId('ssh-offer')).toBeNull();
+  });
+
+  it('says why an editor will not work in a NixOS guest without nix-ld, with the snippet', async () => {
+    backend.open_in_editor = ({ name }) => ({ editor: 'VS Code', host: `lima-${name}`, copyHost: false, spawnMs: 3, startedVm: false, sshHostsReady: true, guestFindings: [nixLd] });
+    render(App);
+    await screen.findByText('web');
+    await fireEvent.click(await editorButton(row('web')));
+    const fix = await screen.findByTestId('guest-fix');
+    expect(fix.dataset.finding).toBe('guest-nix-ld');
+    expect(fix.textContent).toContain("VS Code's server will not start in web: nix-ld is not enabled there.");
+    expect(fix.querySelector('[data-testid=guest-snippet]')?.textContent).toBe('programs.nix-ld.enable = true;');
+    // A guest that is ready for editors says nothing more than "Opened".
+    backend.open_in_editor = ({ name }) => ({ editor: 'VS Code', host: `lima-${name}`, copyHost: false, spawnMs: 3, startedVm: false, sshHostsReady: true, guestFindings: [] });
+    await fireEvent.click(await editorButton(row('web')));
+    await waitFor(() => expect(screen.queryByTestId('guest-fix')).toBeNull());
+  });
+
+  it("shows the guest's findings with the NixOS snippet, and checks again when asked", async () => {
+    backend.diagnosis = ({ name }) => ({ name, findings: name === 'web' ? [nixLd] : [], explanation: null });
+    render(App);
+    const finding = await waitFor(() => {
+      const f = row('web').querySelector<HTMLElement>('[data-finding="guest-nix-ld"]');
+      if (!f) throw new Error('no finding yet');
+      return f;
+    });
+    expect(finding.querySelector('[data-testid=guest-snippet]')?.textContent).toBe('programs.nix-ld.enable = true;');
+    // No lima.yaml edit fixes the guest: no Fix button, "Check again" instead.
+    expect(finding.querySelector('[data-action=fix]')).toBeNull();
+    await fireEvent.click(row('web').querySelector<HTMLElement>('[data-action=check-guest]')!);
+    expectCalled('check_guest', { name: 'web' });
+    await waitFor(() => expect(row('web').querySelector('[data-finding="guest-nix-ld"]')).toBeNull());
   });
 
   it('adds Lima hosts to ~/.ssh/config only when asked, and says what it did', async () => {

@@ -1,5 +1,6 @@
 //! `limabar doctor [NAME | --file lima.yaml] [--json]`: the doctor's findings for one
-//! instance, a file, or every instance. Exit 1 when any finding is an error.
+//! instance, a file, or every instance (a running one also from inside the guest). Exit
+//! 1 when any finding is an error.
 //!
 //! Each config is examined as Lima loads it, with `$LIMA_HOME/_config/default.yaml` and
 //! `override.yaml` mixed in (pkg/limayaml/load.go, v2.2.0); `$LIMA_HOME` is the one
@@ -7,9 +8,10 @@
 
 use std::path::Path;
 
+use limabar_core::actions::probe_guest;
 use limabar_core::env::HostEnv;
 use limabar_core::features::doctor::{
-    examine_with, parse, Finding, Global, Host, Report, Severity,
+    examine_with, guest, parse, Finding, Global, Host, Report, Severity,
 };
 use limabar_core::lima::locate::Limactl;
 use limabar_core::live::snapshot::list_views;
@@ -51,10 +53,16 @@ pub async fn run(
         for v in chosen {
             let yaml = Path::new(&v.instance.dir).join("lima.yaml");
             let config = read(&yaml)?;
-            subjects.push((
-                v.instance.name.clone(),
-                examine_with(&config, &global, &host),
-            ));
+            let mut findings = examine_with(&config, &global, &host);
+            // A running VM is also looked at from inside (nix-ld, direnv on NixOS).
+            if v.vm_up() {
+                match probe_guest(limactl, &v.instance.name).await {
+                    Ok(facts) => findings.extend(guest::examine(&facts, &v.instance.name)),
+                    Err(e) => eprintln!("limabar: could not look inside {}: {e}", v.instance.name),
+                }
+                findings.sort_by_key(|f| f.severity);
+            }
+            subjects.push((v.instance.name.clone(), findings));
         }
     }
     let failed = subjects
@@ -87,6 +95,12 @@ pub async fn run(
                     "{subject}: {sev} [{}] {}\n  why: {}\n  fix: {}",
                     f.id, f.message, f.why, f.fix
                 );
+                if let Some(snippet) = &f.snippet {
+                    println!("  add to the guest's configuration:");
+                    for line in snippet.lines() {
+                        println!("    {line}");
+                    }
+                }
                 if let Some(set) = &f.set {
                     println!(
                         "  or: limactl edit --set {}",

@@ -14,6 +14,7 @@ pub mod cli_link;
 mod diagnose;
 mod editor;
 mod flakes;
+mod guest;
 mod lifecycle;
 mod logs;
 mod notify;
@@ -38,6 +39,7 @@ use crate::ErrorCode;
 pub use diagnose::{diagnose, Diagnosis};
 pub use editor::{editors, ssh_config, EditorPlan, EditorSettings, OpenedEditor};
 pub use flakes::{terminals, InstanceFlakes, OpenedShell, TerminalSettings};
+pub use guest::probe as probe_guest;
 pub use lifecycle::{new_vm_yaml, CreateProgress, NewVmRequest};
 pub use logs::LogBatch;
 pub use notify::notice;
@@ -63,6 +65,8 @@ pub struct Session {
     logs: Mutex<Option<crate::fswatch::FsWatch>>,
     /// The doctor's facts about this machine, read at the first diagnosis.
     host: std::sync::OnceLock<crate::features::doctor::Host>,
+    /// What the doctor last saw inside each running VM.
+    guest: guest::GuestChecks,
     pushes: broadcast::Sender<Push>,
     /// Follows the monitor's changes (flakes on new mounts or readiness, diagnoses on
     /// failure); aborted with the session, so the monitor can stop.
@@ -114,6 +118,10 @@ impl Session {
         let initial = session.list().await;
         for v in &initial {
             session.refresh_flakes(v);
+            // Already running: the doctor looks inside now, as after a boot.
+            if matches!(v.state, VmState::Ready { .. }) {
+                session.probe_in_background(v.instance.name.clone());
+            }
         }
         // The follower knows what was just refreshed: only a later change of mounts
         // refreshes again (not every instance's first Upserted).
@@ -144,6 +152,7 @@ impl Session {
             pending: Mutex::default(),
             logs: Mutex::default(),
             host: Default::default(),
+            guest: Default::default(),
             pushes,
             follower: Mutex::default(),
         });
@@ -185,7 +194,7 @@ impl Session {
 
 /// What the monitor's changes set off: new mounts may hold new flakes; a VM that came up
 /// can evaluate and pre-build its shells; a failed or degraded start is explained (and a
-/// ready VM's explanation withdrawn).
+/// ready VM's explanation withdrawn); a ready guest is checked from inside.
 async fn follow(
     session: Weak<Session>,
     mut changes: broadcast::Receiver<Change>,
@@ -216,6 +225,13 @@ async fn follow(
                 };
                 if to.is_up() && !from.is_up() {
                     s.refresh_flakes(&v);
+                }
+                if !to.is_up() {
+                    s.guest.forget(&name);
+                }
+                // Ready: the guest answers commands, so the doctor looks inside.
+                if matches!(to, VmState::Ready { .. }) {
+                    s.probe_in_background(name.clone());
                 }
                 if matches!(
                     to,

@@ -49,6 +49,8 @@ export interface ShellActions {
 export interface DoctorActions {
   /** Applies a finding's safe fix, then the diagnosis is asked again. */
   fix(id: string): Promise<void>;
+  /** Looks inside the running guest again; the new diagnosis is pushed. */
+  checkGuest(): Promise<void>;
 }
 
 export interface LogActions {

@@ -46,6 +46,7 @@ export interface Commands {
 
   diagnosis: { args: { name: string }; result: Diagnosis };
   apply_fix: { args: { name: string; id: string }; result: void };
+  check_guest: { args: { name: string }; result: Diagnosis };
 
   create_vm: { args: { request: NewVmRequest }; result: void };
   new_vm_yaml: { args: { request: NewVmRequest }; result: string };

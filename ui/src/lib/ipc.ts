@@ -92,6 +92,9 @@ export const diagnosis = (name: string) => call('diagnosis', { name });
 /** Applies a finding's safe fix (`limactl edit --set`) on a stopped instance. */
 export const applyFix = (name: string, id: string) => call('apply_fix', { name, id });
 
+/** "Check again": the doctor looks inside the running guest now. */
+export const checkGuest = (name: string) => call('check_guest', { name });
+
 /** Creates a NixOS VM from Limabar's template, then starts it; stages arrive as events. */
 export const createVm = (request: NewVmRequest) => call('create_vm', { request });
 

@@ -90,11 +90,20 @@ impl Session {
         Ok(self.host.get_or_init(|| h).clone())
     }
 
+    /// The files' findings, and for a VM that is up what the guest check last saw.
     async fn diagnose_off_thread(&self, view: InstanceView) -> Result<Diagnosis> {
         let h = self.host().await?;
-        tokio::task::spawn_blocking(move || diagnose(&view, &h))
+        let guest = if view.vm_up() {
+            self.guest.findings(&view.instance.name)
+        } else {
+            Vec::new()
+        };
+        let mut d = tokio::task::spawn_blocking(move || diagnose(&view, &h))
             .await
-            .map_err(|e| CoreError::io("diagnosing", e))
+            .map_err(|e| CoreError::io("diagnosing", e))?;
+        d.findings.extend(guest);
+        d.findings.sort_by_key(|f| f.severity);
+        Ok(d)
     }
 
     /// `name`'s findings now (and the explanation, when its state is a failure).

@@ -43,6 +43,9 @@ pub struct OpenedEditor {
     pub started_vm: bool,
     /// `~/.ssh/config` already makes `lima-NAME` known; if not, the UI offers to add it.
     pub ssh_hosts_ready: bool,
+    /// What in the guest keeps the editor from working there (a NixOS guest without
+    /// nix-ld: its server will not start), each with the fix.
+    pub guest_findings: Vec<crate::features::doctor::Finding>,
 }
 
 /// The editors found here and the one folders open in.
@@ -160,6 +163,12 @@ impl Session {
                 spawn_ms: 0.0,
                 started_vm: false,
                 ssh_hosts_ready: ssh_hosts_ready(&self.env),
+                // Gateway's backend needs nix-ld too; said only once the VM is up.
+                guest_findings: if v.vm_up() {
+                    self.editor_findings(name).await
+                } else {
+                    Vec::new()
+                },
             });
         }
         let (t0, started_vm) = self.up_for_use(&v, t0).await?;
@@ -177,6 +186,7 @@ impl Session {
             spawn_ms,
             started_vm,
             ssh_hosts_ready: ssh_hosts_ready(&self.env),
+            guest_findings: self.editor_findings(name).await,
         })
     }
 }
