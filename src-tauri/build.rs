@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "diagnosis",
     "apply_fix",
     "check_guest",
+    "add_envrc",
     "new_vm_yaml",
     "create_vm",
     "open_logs",

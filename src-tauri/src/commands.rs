@@ -5,8 +5,8 @@
 use limabar_core::actions::cli_link::{self, CliLink};
 use limabar_core::actions::settings::{self, SettingsUpdate, SettingsView};
 use limabar_core::actions::{
-    self, Diagnosis, EditorSettings, InstanceFlakes, MountProposal, NewVmRequest, OpenedEditor,
-    OpenedShell, TerminalSettings,
+    self, Diagnosis, EditorSettings, EnvrcAdded, InstanceFlakes, MountProposal, NewVmRequest,
+    OpenedEditor, OpenedShell, TerminalSettings,
 };
 use limabar_core::features::logs::LogLine;
 use limabar_core::features::mounts::Plan;
@@ -238,6 +238,12 @@ pub async fn diagnosis(state: State<'_, AppState>, name: String) -> Reply<Diagno
 #[tauri::command]
 pub async fn apply_fix(state: State<'_, AppState>, name: String, id: String) -> Reply<()> {
     Ok(state.session()?.apply_fix(&name, &id).await?)
+}
+
+/// "Add .envrc": `use flake` in a flake folder that has none.
+#[tauri::command]
+pub async fn add_envrc(state: State<'_, AppState>, name: String, dir: String) -> Reply<EnvrcAdded> {
+    Ok(state.session()?.add_envrc(&name, &dir).await?)
 }
 
 /// "Check again": the doctor looks inside the running guest now.

@@ -82,6 +82,7 @@ pub fn run() {
             commands::diagnosis,
             commands::apply_fix,
             commands::check_guest,
+            commands::add_envrc,
             commands::open_logs,
             commands::close_logs,
             commands::diagnostics,

@@ -128,3 +128,61 @@ async fn a_guest_that_is_not_nixos_has_no_guest_findings() {
         Vec::<&str>::new()
     );
 }
+
+/// "Add .envrc": `use flake` in a flake folder of a guest with direnv, allowed there;
+/// never over the user's own; in a guest without direnv, added and said so.
+#[tokio::test]
+async fn an_envrc_is_added_once_and_allowed_where_direnv_is() {
+    let sim = SimLima::new("2.2.0");
+    let vm = sim.create(
+        "nixos",
+        r#"{"bootSecs": 0.3, "nixos": {"nixLd": true, "direnv": true}}"#,
+    );
+    let projects = sim.root.path().join("projects");
+    let dir = sim.flake_project("projects/my app ü");
+    let other = sim.flake_project("projects/other");
+    sim.share_and_start(&projects);
+    let session = Session::open(sim.host_env(), sim.connect().await)
+        .await
+        .unwrap();
+    let d = dir.to_str().unwrap();
+    let listed = session.flakes("nixos").await.unwrap();
+    assert!(listed.flakes.iter().all(|f| !f.envrc), "{listed:?}");
+
+    let added = session.add_envrc("nixos", d).await.unwrap();
+    assert!(added.allowed, "{}", added.message);
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".envrc")).unwrap(),
+        "use flake\n"
+    );
+    // direnv recorded the allow in the guest user's home (XDG data, direnv's own).
+    let allowed = std::fs::read_dir(vm.join("guest-home/.local/share/direnv/allow"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(allowed, 1, "{}", added.message);
+    let listed = session.flakes("nixos").await.unwrap();
+    assert!(listed.flakes.iter().find(|f| f.dir == d).unwrap().envrc);
+
+    // Asked again, or for a folder whose .envrc is the user's: nothing is touched.
+    assert!(session.add_envrc("nixos", d).await.is_err());
+    std::fs::write(other.join(".envrc"), "use nix\n").unwrap();
+    let err = session
+        .add_envrc("nixos", other.to_str().unwrap())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("already has a .envrc"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(other.join(".envrc")).unwrap(),
+        "use nix\n"
+    );
+    // Not a flake folder of the VM: refused.
+    assert!(session.add_envrc("nixos", "/etc").await.is_err());
+
+    // The guest "rebuilt" without direnv: added, and said that nothing loads it yet.
+    std::fs::remove_file(dir.join(".envrc")).unwrap();
+    std::fs::write(vm.join("sim.json"), r#"{"bootSecs": 0.3, "nixos": {}}"#).unwrap();
+    session.check_guest("nixos").await.unwrap();
+    let added = session.add_envrc("nixos", d).await.unwrap();
+    assert!(!added.allowed);
+    assert!(added.message.contains("no direnv"), "{}", added.message);
+}

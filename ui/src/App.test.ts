@@ -26,6 +26,7 @@ let calls: Call[] = [];
 let backend: Handlers;
 let mounted = false;
 let fixed = false;
+let envrc = false;
 const nixLd: Finding = {
   id: 'guest-nix-ld',
   severity: 'warning',
@@ -79,6 +80,7 @@ beforeEach(() => {
   remembered = null;
   mounted = false;
   fixed = false;
+  envrc = false;
   held = {};
   settingsLimactl = '';
   limactlInUse = info.path;
@@ -136,7 +138,7 @@ beforeEach(() => {
         truncated: false,
         flakes: [
           {
-            dir: '/Users/me/src/app', guestDir: '/Users/me/src/app', writable: true, git: 'untracked', evaluated: true, error: null,
+            dir: '/Users/me/src/app', guestDir: '/Users/me/src/app', writable: true, git: 'untracked', evaluated: true, error: null, envrc,
             warning: 'flake.nix is not tracked by git, so nix will not see it: run `git add flake.nix`',
             shells: [{ name: 'default', prebuilt: 'ready' }, { name: 'rust', prebuilt: 'none' }],
           },
@@ -168,6 +170,10 @@ beforeEach(() => {
       fixed = true;
     },
     check_guest: ({ name }) => ({ name, findings: [], explanation: null }),
+    add_envrc: ({ name }) => {
+      envrc = true;
+      return { message: `Added .envrc (use flake); direnv allowed it in ${name}`, allowed: true };
+    },
 
     create_vm: () => new Promise(() => {}), // still creating
     new_vm_yaml: ({ request }) => {
@@ -859,6 +865,20 @@ describe('editors', () => {
     backend.open_in_editor = ({ name }) => ({ editor: 'VS Code', host: `lima-${name}`, copyHost: false, spawnMs: 3, startedVm: false, sshHostsReady: true, guestFindings: [] });
     await fireEvent.click(await editorButton(row('web')));
     await waitFor(() => expect(screen.queryByTestId('guest-fix')).toBeNull());
+  });
+
+  it('offers a .envrc for a flake folder without one, once', async () => {
+    render(App);
+    const add = await waitFor(() => {
+      const b = row('web').querySelector<HTMLElement>('[data-flake="/Users/me/src/app"] [data-action=add-envrc]');
+      if (!b) throw new Error('no Add .envrc yet');
+      return b;
+    });
+    await fireEvent.click(add);
+    expectCalled('add_envrc', { name: 'web', dir: '/Users/me/src/app' });
+    expect((await screen.findByTestId('devshell-message')).textContent).toBe('Added .envrc (use flake); direnv allowed it in web');
+    // Listed again: the folder has one now, so it is not offered any more.
+    await waitFor(() => expect(row('web').querySelector('[data-action=add-envrc]')).toBeNull());
   });
 
   it("shows the guest's findings with the NixOS snippet, and checks again when asked", async () => {

@@ -13,6 +13,7 @@
 pub mod cli_link;
 mod diagnose;
 mod editor;
+mod envrc;
 mod flakes;
 mod guest;
 mod lifecycle;
@@ -38,6 +39,7 @@ use crate::ErrorCode;
 
 pub use diagnose::{diagnose, Diagnosis};
 pub use editor::{editors, ssh_config, EditorPlan, EditorSettings, OpenedEditor};
+pub use envrc::EnvrcAdded;
 pub use flakes::{terminals, InstanceFlakes, OpenedShell, TerminalSettings};
 pub use guest::probe as probe_guest;
 pub use lifecycle::{new_vm_yaml, CreateProgress, NewVmRequest};

@@ -20,4 +20,8 @@ mount: string,
 /**
  * nix may need to write `flake.lock` next to it.
  */
-writable: boolean, git: GitTracking, };
+writable: boolean, git: GitTracking, 
+/**
+ * The folder has a `.envrc` (direnv's): Limabar offers `use flake` only without one.
+ */
+envrc: boolean, };

@@ -15,4 +15,8 @@ error: string | null,
 /**
  * What to tell the user before they try (an untracked `flake.nix`).
  */
-warning: string | null, };
+warning: string | null, 
+/**
+ * It has a `.envrc`; without one, "Add .envrc" (`use flake`) is offered.
+ */
+envrc: boolean, };

@@ -6,6 +6,7 @@ import type { NewVmRequest } from '../bindings/NewVmRequest';
 import type { OpenedShell } from '../bindings/OpenedShell';
 import type { OpenedEditor } from '../bindings/OpenedEditor';
 import type { SshConfigResult } from '../bindings/SshConfigResult';
+import type { EnvrcAdded } from '../bindings/EnvrcAdded';
 import type { Operation } from '../bindings/Operation';
 import type { SettingsUpdate } from '../bindings/SettingsUpdate';
 import type { SettingsView } from '../bindings/SettingsView';
@@ -44,6 +45,9 @@ export interface ShellActions {
   editor: string | null;
   /** Adds Lima's VMs to ~/.ssh/config (the offer after opening, when they are missing). */
   addSshHosts(): Promise<SshConfigResult>;
+  /** Adds `.envrc` (`use flake`) to a flake folder that has none; the flakes are
+   *  listed again. */
+  addEnvrc(dir: string): Promise<EnvrcAdded>;
 }
 
 export interface DoctorActions {

@@ -18,6 +18,7 @@ import type { UpdateView } from '../bindings/UpdateView';
 import type { EditorSettings } from '../bindings/EditorSettings';
 import type { OpenedEditor } from '../bindings/OpenedEditor';
 import type { SshConfigResult } from '../bindings/SshConfigResult';
+import type { EnvrcAdded } from '../bindings/EnvrcAdded';
 
 /** A command without arguments has `args: void`; one without a result `result: void`. */
 export interface Commands {
@@ -47,6 +48,7 @@ export interface Commands {
   diagnosis: { args: { name: string }; result: Diagnosis };
   apply_fix: { args: { name: string; id: string }; result: void };
   check_guest: { args: { name: string }; result: Diagnosis };
+  add_envrc: { args: { name: string; dir: string }; result: EnvrcAdded };
 
   create_vm: { args: { request: NewVmRequest }; result: void };
   new_vm_yaml: { args: { request: NewVmRequest }; result: string };

@@ -92,6 +92,9 @@ export const diagnosis = (name: string) => call('diagnosis', { name });
 /** Applies a finding's safe fix (`limactl edit --set`) on a stopped instance. */
 export const applyFix = (name: string, id: string) => call('apply_fix', { name, id });
 
+/** "Add .envrc": `use flake` in a flake folder that has none (never replaces one). */
+export const addEnvrc = (name: string, dir: string) => call('add_envrc', { name, dir });
+
 /** "Check again": the doctor looks inside the running guest now. */
 export const checkGuest = (name: string) => call('check_guest', { name });
 

@@ -124,6 +124,8 @@ pub struct FlakeView {
     pub error: Option<String>,
     /// What to tell the user before they try (an untracked `flake.nix`).
     pub warning: Option<String>,
+    /// It has a `.envrc`; without one, "Add .envrc" (`use flake`) is offered.
+    pub envrc: bool,
 }
 
 impl Catalog {
@@ -273,6 +275,7 @@ impl Catalog {
             evaluated: current.is_some(),
             error: current.and_then(|l| l.error.clone()),
             warning,
+            envrc: flake.envrc,
         }
     }
 }
@@ -288,6 +291,7 @@ mod tests {
             mount: "/p".into(),
             writable: true,
             git,
+            envrc: false,
         }
     }
 

@@ -31,6 +31,8 @@ pub struct Flake {
     /// nix may need to write `flake.lock` next to it.
     pub writable: bool,
     pub git: GitTracking,
+    /// The folder has a `.envrc` (direnv's): Limabar offers `use flake` only without one.
+    pub envrc: bool,
 }
 
 /// What discovery found, and whether it stopped early.
@@ -81,6 +83,7 @@ pub fn discover_with_budget(mounts: &[Mount], budget: usize) -> Discovery {
                 mount: m.mount_point.clone(),
                 writable: m.writable,
                 git,
+                envrc: dir.join(".envrc").exists(),
             });
         }
     }
