@@ -29,6 +29,8 @@ echo "measuring the $PROFILE build in $BIN (grace ${GRACE_MS} ms)"
 TMP="$(mktemp -d)"
 export LIMA_HOME="$TMP/lima" LIMACTL="$BIN/limactl-sim" XDG_DATA_HOME="$TMP/data" XDG_CONFIG_HOME="$TMP/config"
 export LIMABAR_WEBVIEW_GRACE_MS="$GRACE_MS" LIMABAR_LOG=info NO_AT_BRIDGE=1
+# KEEP_NETWORK=1: measure with WebKit's network process kept (as before it was ended).
+[ "${KEEP_NETWORK:-0}" = 1 ] && export LIMABAR_KEEP_NETWORK_PROCESS=1
 start_three_ready_sim_vms "$TMP"
 openbox >/dev/null 2>&1 &
 WM=$!

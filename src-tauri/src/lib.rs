@@ -53,7 +53,7 @@ pub fn run() {
         .manage(state::AppState {
             env: env.clone(),
             webview_grace: webview_grace(),
-            webview_automation: webview_automation(),
+            keep_network_process: keep_network_process(),
             ..Default::default()
         })
         .manage(updates::Updates::new(takes_updates))
@@ -165,11 +165,13 @@ fn webview_grace() -> Option<std::time::Duration> {
     Some(std::time::Duration::from_millis(ms))
 }
 
-/// `TAURI_WEBVIEW_AUTOMATION=true`: tauri-driver asked WebKit for an automation
-/// session (read as tauri-runtime-wry reads it).
-#[allow(clippy::disallowed_methods)] // Tauri's own start-up flag, not the host's
-fn webview_automation() -> bool {
+/// Whether WebKit's idle network process is kept: under WebDriver
+/// (`TAURI_WEBVIEW_AUTOMATION=true`, read as tauri-runtime-wry reads it), and with
+/// `LIMABAR_KEEP_NETWORK_PROCESS=1` (scripts/bench-footprint.sh's comparison).
+#[allow(clippy::disallowed_methods)] // start-up flags of Tauri and of the app, not the host's
+fn keep_network_process() -> bool {
     std::env::var("TAURI_WEBVIEW_AUTOMATION").as_deref() == Ok("true")
+        || std::env::var_os("LIMABAR_KEEP_NETWORK_PROCESS").is_some_and(|v| v == "1")
 }
 
 /// `LIMABAR_SHOW_AT_START`: the test and screenshot hook (debug builds only).

@@ -226,7 +226,7 @@ fn release_after_grace(app: &AppHandle) {
         // uses WebKit's network process.
         tokio::time::sleep(WEB_PROCESS_EXIT).await;
         if state.webview_generation.load(Ordering::SeqCst) == generation
-            && !state.webview_automation
+            && !state.keep_network_process
         {
             crate::webkit_network::end_when_idle(&app, |app| window(app).is_some());
         }

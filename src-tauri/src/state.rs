@@ -76,9 +76,9 @@ pub struct AppState {
     pub show_when_ready: Mutex<Option<(Option<tauri::Rect>, Instant)>>,
     /// The grace before a closed popover's webview is released (None: the default).
     pub webview_grace: Option<std::time::Duration>,
-    /// Driven by WebDriver (tauri-driver): WebKit's network process is kept, since the
-    /// automation session ends with it (`webkit_network`).
-    pub webview_automation: bool,
+    /// WebKit's idle network process is kept: under WebDriver (tauri-driver), whose
+    /// automation session ends with it (`webkit_network`), or when asked.
+    pub keep_network_process: bool,
     /// What the page keeps while it may not exist (a form being filled, the open log
     /// view): opaque to Rust, given back with the snapshot.
     pub ui_memory: Mutex<Option<serde_json::Value>>,
