@@ -25,6 +25,8 @@ const COMMANDS: &[&str] = &[
     "apply_fix",
     "check_guest",
     "add_envrc",
+    "http_ports",
+    "open_port",
     "new_vm_yaml",
     "create_vm",
     "open_logs",

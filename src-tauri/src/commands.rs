@@ -246,6 +246,18 @@ pub async fn add_envrc(state: State<'_, AppState>, name: String, dir: String) ->
     Ok(state.session()?.add_envrc(&name, &dir).await?)
 }
 
+/// The host ports of `name`'s forwards that answer HTTP ("Open in browser").
+#[tauri::command]
+pub async fn http_ports(state: State<'_, AppState>, name: String) -> Reply<Vec<u16>> {
+    Ok(state.session()?.http_ports(&name).await?)
+}
+
+/// Opens `http://localhost:PORT/` in the browser, for a port `name` forwards.
+#[tauri::command]
+pub async fn open_port(state: State<'_, AppState>, name: String, port: u16) -> Reply<String> {
+    Ok(state.session()?.open_port(&name, port).await?)
+}
+
 /// "Check again": the doctor looks inside the running guest now.
 #[tauri::command]
 pub async fn check_guest(state: State<'_, AppState>, name: String) -> Reply<Diagnosis> {

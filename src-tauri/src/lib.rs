@@ -83,6 +83,8 @@ pub fn run() {
             commands::apply_fix,
             commands::check_guest,
             commands::add_envrc,
+            commands::http_ports,
+            commands::open_port,
             commands::open_logs,
             commands::close_logs,
             commands::diagnostics,

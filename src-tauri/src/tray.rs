@@ -114,6 +114,11 @@ fn fill(app: &AppHandle, menu: &Menu<Wry>, model: &TrayModel) -> tauri::Result<(
             let text = format!("    {verb} {}", it.name);
             menu.append(&MenuItem::with_id(app, id, text, it.enabled, None::<&str>)?)?;
         }
+        for port in &it.ports {
+            let id = format!("port:{port}:{}", it.name);
+            let text = format!("    Open localhost:{port}");
+            menu.append(&MenuItem::with_id(app, id, text, true, None::<&str>)?)?;
+        }
     }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     let status = app.state::<updates::Updates>().status();
@@ -169,6 +174,16 @@ fn on_menu(app: &AppHandle, id: &str) {
         INSTALL_ITEM => {
             tauri::async_runtime::spawn(updates::install(app.clone()));
         }
+        _ if id.starts_with("port:") => {
+            let Some((port, name)) = id
+                .strip_prefix("port:")
+                .and_then(|r| r.split_once(':'))
+                .and_then(|(p, n)| Some((p.parse::<u16>().ok()?, n.to_string())))
+            else {
+                return;
+            };
+            open_port_from_tray(app, name, port);
+        }
         _ => {
             let Some((verb, name)) = id.strip_prefix("op:").and_then(|r| r.split_once(':')) else {
                 return;
@@ -181,6 +196,22 @@ fn on_menu(app: &AppHandle, id: &str) {
             begin_from_tray(app, name.to_string(), op);
         }
     }
+}
+
+/// "Open localhost:PORT": the browser; a failure is a notification (no popover).
+fn open_port_from_tray(app: &AppHandle, name: String, port: u16) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let Ok(session) = app.state::<AppState>().session() else {
+            return;
+        };
+        if let Err(e) = session.open_port(&name, port).await {
+            DesktopNotifier::new(&app.config().identifier).notify(Notice {
+                title: format!("Could not open localhost:{port}"),
+                body: e.to_string(),
+            });
+        }
+    });
 }
 
 /// A tray menu action. A refused one (busy, gone) is reported as a notification, since

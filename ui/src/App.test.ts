@@ -10,6 +10,7 @@ import type { AppSnapshot } from './bindings/AppSnapshot';
 import type { ErrorInfo } from './bindings/ErrorInfo';
 import type { LimaInfo } from './bindings/LimaInfo';
 import type { Finding } from './bindings/Finding';
+import type { PortView } from './bindings/PortView';
 import type { LogLine } from './bindings/LogLine';
 import type { Plan } from './bindings/Plan';
 
@@ -27,6 +28,7 @@ let backend: Handlers;
 let mounted = false;
 let fixed = false;
 let envrc = false;
+let httpPorts: number[] = [];
 const nixLd: Finding = {
   id: 'guest-nix-ld',
   severity: 'warning',
@@ -81,6 +83,7 @@ beforeEach(() => {
   mounted = false;
   fixed = false;
   envrc = false;
+  httpPorts = [];
   held = {};
   settingsLimactl = '';
   limactlInUse = info.path;
@@ -170,6 +173,8 @@ beforeEach(() => {
       fixed = true;
     },
     check_guest: ({ name }) => ({ name, findings: [], explanation: null }),
+    http_ports: () => httpPorts,
+    open_port: ({ port }) => `http://localhost:${port}/`,
     add_envrc: ({ name }) => {
       envrc = true;
       return { message: `Added .envrc (use flake); direnv allowed it in ${name}`, allowed: true };
@@ -850,6 +855,44 @@ describe('editors', () => {
     await fireEvent.click(button);
     await waitFor(() => expect(callsTo('open_in_editor')).toHaveLength(2));
     expect(screen.queryByTestId('ssh-offer')).toBeNull();
+  });
+
+  it("lists a running VM's ports, opens those that answer HTTP, and names a collision", async () => {
+    const port = (p: Partial<PortView>): PortView => ({ protocol: 'tcp', guestAddr: '0.0.0.0:8080', hostAddr: '127.0.0.1:8080', state: 'forwarding', error: null, conflict: null, ...p });
+    httpPorts = [8080];
+    snapshot = {
+      ...snapshot,
+      instances: [
+        view('web', { kind: 'ready', sshPort: 1, bootSecs: 9, since: Date.now() }, {
+          ports: [
+            port({ conflict: { kind: 'wantedBy', others: ['api'] } }),
+            port({ guestAddr: '127.0.0.1:5432', hostAddr: '127.0.0.1:5432' }),
+            port({ guestAddr: '127.0.0.1:53', hostAddr: null, state: 'not-forwarding' }),
+          ],
+        }),
+        view('api', { kind: 'ready', sshPort: 2, bootSecs: 9, since: Date.now() }, {
+          ports: [port({ state: 'failed', error: 'listen tcp 127.0.0.1:8080: bind: address already in use', conflict: { kind: 'heldBy', owner: 'web' } })],
+        }),
+      ],
+    };
+    render(App);
+    const http = await waitFor(() => {
+      const b = row('web').querySelector<HTMLElement>('[data-port="8080"] [data-action=open-port]');
+      if (!b) throw new Error('no Open yet');
+      return b;
+    });
+    expectCalled('http_ports', { name: 'web' });
+    // 5432 does not answer HTTP: copy only.
+    expect(row('web').querySelector('[data-port="5432"] [data-action=open-port]')).toBeNull();
+    expect(row('web').querySelector('[data-port="5432"] [data-action=copy-port]')).not.toBeNull();
+    expect(row('web').textContent).toContain('1 more not forwarded');
+    expect(row('web').querySelector('[data-port="8080"] [data-testid=port-conflict]')?.textContent).toBe('api wanted it too');
+    expect(row('api').querySelector('[data-port="8080"] [data-testid=port-conflict]')?.textContent).toBe('held by web');
+    expect(row('api').querySelector('[data-testid=port-error]')?.textContent).toContain('address already in use');
+    // A failed forward cannot be opened or copied.
+    expect(row('api').querySelector('[data-action=open-port]')).toBeNull();
+    await fireEvent.click(http);
+    expectCalled('open_port', { name: 'web', port: 8080 });
   });
 
   it('says why an editor will not work in a NixOS guest without nix-ld, with the snippet', async () => {

@@ -7,6 +7,7 @@ mod doctor;
 mod editor;
 mod mount;
 mod output;
+mod ports;
 
 use std::process::ExitCode;
 
@@ -105,6 +106,8 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The ports running instances forward to this machine, and the ones that failed.
+    Ports { name: Option<String> },
     /// Lima's VMs as ssh hosts lima-NAME in ~/.ssh/config, for `ssh` and editors.
     #[command(subcommand, name = "ssh-config")]
     SshConfig(editor::SshConfigCommand),
@@ -234,6 +237,7 @@ async fn main() -> ExitCode {
                 };
                 editor::open(&*session().await?, args, json).await
             }
+            Command::Ports { name } => ports::run(&limactl, name, json).await,
             Command::SshConfig(_) => unreachable!("handled before connecting"),
             Command::Mount(cmd) => {
                 if mount::run(&*session().await?, cmd, json).await? {

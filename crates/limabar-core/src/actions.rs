@@ -19,6 +19,7 @@ mod guest;
 mod lifecycle;
 mod logs;
 mod notify;
+mod ports;
 pub mod settings;
 mod share;
 

@@ -1,6 +1,6 @@
 //! What Limabar does with a VM besides starting and stopping it: shared folders, dev
 //! shells and terminals, creating and deleting VMs, the doctor, failure explanations,
-//! and logs. Each is planned as data and run through the `lima` floor.
+//! logs, and forwarded ports. Each is planned as data and run through the `lima` floor.
 
 pub mod create;
 pub mod delete;
@@ -10,5 +10,6 @@ pub mod editor;
 pub mod explain;
 pub mod logs;
 pub mod mounts;
+pub mod ports;
 pub mod ssh_config;
 pub mod terminal;

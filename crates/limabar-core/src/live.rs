@@ -6,6 +6,7 @@ pub mod boots;
 pub mod change;
 pub mod monitor;
 pub mod oplock;
+pub mod ports;
 pub mod readiness;
 pub mod snapshot;
 pub mod tray;

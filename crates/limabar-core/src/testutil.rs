@@ -53,5 +53,6 @@ pub fn view(
         state,
         operation: None,
         boot_estimate_secs: None,
+        ports: Vec::new(),
     }
 }

@@ -147,6 +147,18 @@ impl Agent {
         event(st);
     }
 
+    /// `emitPortForwardEvent` for a guest port (`pkg/portfwd/forward.go` `OnEvent`).
+    fn forward_event(&self, kind: &str, guest: &str, host: &str) {
+        let mut st = self
+            .status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        st["portForward"] =
+            json!({"type": kind, "protocol": "tcp", "guestAddr": guest, "hostAddr": host});
+        event(st);
+    }
+
     /// Quoting in `pkg/hostagent` messages (`%q`, `%#q` from 2.2.0).
     fn q(&self, s: &str) -> String {
         self.env.q_pkg(s)
@@ -299,6 +311,22 @@ impl Agent {
                 self.port
             ));
             self.port_forward("forwarding");
+        }
+        let mut waited = 0.0;
+        let mut ports = sc.ports.clone();
+        ports.sort_by(|a, b| a.after_secs.total_cmp(&b.after_secs));
+        for p in &ports {
+            if self.pause(p.after_secs - waited) {
+                drop(listener);
+                return self.finish(sc, driver_child);
+            }
+            waited = p.after_secs.max(waited);
+            let (guest, host) = crate::guest_ports::addresses(p);
+            info(&format!("Forwarding TCP from {guest} to {host}"));
+            self.forward_event("forwarding", &guest, &host);
+            if let Err(e) = crate::guest_ports::listen(&host, p.guest_port) {
+                eprintln!("{}", crate::guest_ports::listen_warning(&host, &e));
+            }
         }
         if let Some(after) = sc.poweroff_after {
             if !self.pause(after) {

@@ -8,6 +8,7 @@ mod delete;
 mod edit;
 mod env;
 mod guest;
+mod guest_ports;
 mod hostagent;
 mod info;
 mod list;

@@ -14,6 +14,9 @@
 //!   host agent shuts down as Lima's does on that path, without being asked to.
 //! - `failAt`: the description of a requirement that never succeeds; the boot goes on
 //!   and ends degraded with Lima's `failed to satisfy …` error, debug hint included.
+//! - `ports`: `[{"guestPort": 8080, "afterSecs": 0.5}]`, guest programs listening after
+//!   the boot; the host agent forwards each to the same port on 127.0.0.1 as Lima's
+//!   default rule does (`guest_ports.rs`), serving HTTP there.
 //! - `nixos`: the guest is NixOS (`nixos_guest.rs`): `{}` is nixos-lima's image as it
 //!   ships (neither nix-ld nor direnv); `{"nixLd": true, "direnv": true,
 //!   "nixDirenv": false}` is a guest rebuilt with those modules. Without it, the guest
@@ -34,6 +37,21 @@ pub struct Scenario {
     pub poweroff_after: Option<f64>,
     pub fail_at: Option<String>,
     pub nixos: Option<NixosConfig>,
+    /// Guest ports that open after the boot (`guest_ports.rs`).
+    #[serde(default)]
+    pub ports: Vec<GuestPort>,
+}
+
+/// A port a guest program listens on, `afterSecs` after the VM is running.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuestPort {
+    pub guest_port: u16,
+    #[serde(default)]
+    pub after_secs: f64,
+    /// The guest listens on 127.0.0.1 instead of 0.0.0.0.
+    #[serde(default)]
+    pub loopback: bool,
 }
 
 /// What the NixOS guest's configuration enables (nixpkgs module options).

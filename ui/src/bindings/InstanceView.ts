@@ -2,6 +2,7 @@
 import type { LimaStatus } from "./LimaStatus";
 import type { Mount } from "./Mount";
 import type { Operation } from "./Operation";
+import type { PortView } from "./PortView";
 import type { VmState } from "./VmState";
 
 /**
@@ -15,7 +16,11 @@ operation: Operation | null,
 /**
  * Typical boot time of this instance on this machine (median of recent boots).
  */
-bootEstimateSecs: number | null, name: string, status: LimaStatus, dir: string, vmType: string, arch: string, cpus: number | null, memory: number | null, disk: number | null, sshLocalPort: number | null, 
+bootEstimateSecs: number | null, 
+/**
+ * Its forwarded ports while it runs, from its host agent's events.
+ */
+ports: Array<PortView>, name: string, status: LimaStatus, dir: string, vmType: string, arch: string, cpus: number | null, memory: number | null, disk: number | null, sshLocalPort: number | null, 
 /**
  * Human-readable problems (from limactl's stderr), empty when none.
  */

@@ -66,6 +66,13 @@ export interface LogActions {
   diagnostics(): Promise<string>;
 }
 
+export interface PortActions {
+  /** The host ports that answer HTTP, of the forwards listed now. */
+  httpPorts(): Promise<number[]>;
+  /** Opens http://localhost:PORT/ in the browser. */
+  open(port: number): Promise<void>;
+}
+
 /** Everything an instance row can do. */
 export interface RowActions {
   run(op: Operation): void;
@@ -75,6 +82,7 @@ export interface RowActions {
   addFolder(): void;
   delete(): Promise<void>;
   mounts: MountActions;
+  ports: PortActions;
   shells: ShellActions;
   doctor: DoctorActions;
   logs: LogActions;

@@ -49,6 +49,8 @@ export interface Commands {
   apply_fix: { args: { name: string; id: string }; result: void };
   check_guest: { args: { name: string }; result: Diagnosis };
   add_envrc: { args: { name: string; dir: string }; result: EnvrcAdded };
+  http_ports: { args: { name: string }; result: number[] };
+  open_port: { args: { name: string; port: number }; result: string };
 
   create_vm: { args: { request: NewVmRequest }; result: void };
   new_vm_yaml: { args: { request: NewVmRequest }; result: string };

@@ -20,6 +20,7 @@ export function view(name: string, state: VmState = { kind: 'stopped' }, extra: 
     guestHome: '/home/u.guest',
     protected: false,
     limaVersion: '2.2.0',
+    ports: [],
     ...extra,
   };
 }

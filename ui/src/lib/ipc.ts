@@ -95,6 +95,12 @@ export const applyFix = (name: string, id: string) => call('apply_fix', { name, 
 /** "Add .envrc": `use flake` in a flake folder that has none (never replaces one). */
 export const addEnvrc = (name: string, dir: string) => call('add_envrc', { name, dir });
 
+/** The host ports of a VM's forwards that answer HTTP. */
+export const httpPorts = (name: string) => call('http_ports', { name });
+
+/** Opens http://localhost:PORT/ in the browser. */
+export const openPort = (name: string, port: number) => call('open_port', { name, port });
+
 /** "Check again": the doctor looks inside the running guest now. */
 export const checkGuest = (name: string) => call('check_guest', { name });
 

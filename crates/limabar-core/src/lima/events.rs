@@ -15,6 +15,22 @@ pub struct HaEvent {
     /// failure here (`split_errors`), a requirement's multi-line hint kept with it.
     pub errors: Vec<String>,
     pub ssh_local_port: Option<u16>,
+    /// The port forward this event reports, if it is one (`emitPortForwardEvent`: the
+    /// agent's current status with this added).
+    pub port_forward: Option<PortForwardEvent>,
+}
+
+/// `status.portForward` (`pkg/hostagent/events/events.go` `PortForwardEvent`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortForwardEvent {
+    /// `forwarding`, `not-forwarding`, `stopping`, `failed`.
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    pub protocol: Option<String>,
+    pub guest_addr: Option<String>,
+    pub host_addr: Option<String>,
+    pub error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -37,6 +53,8 @@ struct RawStatus {
     errors: Option<Vec<String>>,
     #[serde(default)]
     ssh_local_port: Option<u16>,
+    #[serde(default)]
+    port_forward: Option<PortForwardEvent>,
 }
 
 #[derive(Deserialize)]
@@ -65,6 +83,7 @@ fn convert(raw: RawEvent) -> HaEvent {
             .flat_map(|e| split_errors(e))
             .collect(),
         ssh_local_port: raw.status.ssh_local_port.filter(|p| *p != 0),
+        port_forward: raw.status.port_forward,
     }
 }
 

@@ -11,6 +11,8 @@ pub struct HaLogLine {
     pub level: String,
     pub msg: String,
     pub time: Option<String>,
+    /// logrus' `error` field (`WithError`), when it has one.
+    pub error: Option<String>,
     /// False for lines that were not logrus JSON (kept verbatim in `msg`).
     pub structured: bool,
 }
@@ -22,6 +24,8 @@ struct RawJsonLine {
     #[serde(default)]
     msg: String,
     time: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
 }
 
 pub fn parse_line(line: &str) -> HaLogLine {
@@ -32,6 +36,7 @@ pub fn parse_line(line: &str) -> HaLogLine {
                 level: raw.level,
                 msg: raw.msg,
                 time: raw.time,
+                error: raw.error,
                 structured: true,
             };
         }
@@ -40,6 +45,7 @@ pub fn parse_line(line: &str) -> HaLogLine {
         level: "info".into(),
         msg: trimmed.to_string(),
         time: None,
+        error: None,
         structured: false,
     }
 }

@@ -53,6 +53,8 @@ pub struct InstanceView {
     pub operation: Option<Operation>,
     /// Typical boot time of this instance on this machine (median of recent boots).
     pub boot_estimate_secs: Option<f64>,
+    /// Its forwarded ports while it runs, from its host agent's events.
+    pub ports: Vec<crate::live::ports::PortView>,
 }
 
 impl InstanceView {
@@ -66,6 +68,7 @@ impl InstanceView {
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(tag = "type", rename_all = "camelCase")]
 #[ts(export)]
+#[allow(clippy::large_enum_variant)] // a few per event, to a few subscribers: boxing would reach every match
 pub enum Change {
     /// Added, or any of its fields or its state changed.
     Upserted { instance: InstanceView },

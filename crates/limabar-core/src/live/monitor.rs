@@ -144,6 +144,8 @@ struct Tracked {
     /// The wait on the host agent's exit, while the VM is up.
     agent: Option<AgentWatch>,
     waiter: Option<oneshot::Sender<Result<()>>>,
+    /// Its forwarded ports while it runs (`live::ports`).
+    ports: crate::live::ports::Ports,
 }
 
 /// A task waiting for host agent `pid` to exit; aborted when dropped.
@@ -170,6 +172,7 @@ impl Tracked {
             state: self.state.clone(),
             operation: self.operation,
             boot_estimate_secs: self.boot_estimate,
+            ports: self.ports.list().to_vec(),
         }
     }
 }

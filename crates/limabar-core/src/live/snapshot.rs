@@ -12,6 +12,7 @@ use crate::lima::inventory::{Instance, LimaStatus};
 use crate::lima::locate::Limactl;
 use crate::lima::tail::Follower;
 use crate::live::change::InstanceView;
+use crate::live::ports::{mark_conflicts, Ports};
 use crate::live::readiness::{apply, Input, VmState};
 
 pub const HA_STDOUT: &str = "ha.stdout.log";
@@ -75,14 +76,29 @@ pub async fn list_views(limactl: &Limactl) -> Result<(Vec<InstanceView>, Vec<Str
         });
     }
     let listing = parse_list(&out.stdout, &out.stderr);
+    let mut ports: Vec<(String, Ports)> = listing
+        .instances
+        .iter()
+        .map(|i| {
+            let p = if i.status == LimaStatus::Running {
+                Ports::replay(Path::new(&i.dir))
+            } else {
+                Ports::default()
+            };
+            (i.name.clone(), p)
+        })
+        .collect();
+    mark_conflicts(ports.iter_mut().map(|(n, p)| (n.as_str(), p)));
     let views = listing
         .instances
         .into_iter()
-        .map(|instance| InstanceView {
+        .zip(ports)
+        .map(|(instance, (_, ports))| InstanceView {
             state: state_of(&instance),
             instance,
             operation: None,
             boot_estimate_secs: None,
+            ports: ports.list().to_vec(),
         })
         .collect();
     Ok((views, listing.warnings))

@@ -27,6 +27,8 @@ pub struct TrayItem {
     /// The actions offered under the label: Start, or Stop and Restart.
     pub actions: Vec<Operation>,
     pub enabled: bool,
+    /// The host ports it forwards now ("Open localhost:PORT").
+    pub ports: Vec<u16>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +80,7 @@ pub fn tray_model(views: &[InstanceView]) -> TrayModel {
                     vec![Operation::Start]
                 },
                 enabled: v.operation.is_none() && !matches!(v.state, VmState::Stopping { .. }),
+                ports: forwarded_ports(v),
             }
         })
         .collect();
@@ -90,6 +93,21 @@ pub fn tray_model(views: &[InstanceView]) -> TrayModel {
         },
         items,
     }
+}
+
+/// A running VM's forwarded host ports, each once, in order.
+fn forwarded_ports(v: &InstanceView) -> Vec<u16> {
+    let mut ports: Vec<u16> = Vec::new();
+    if v.state.is_up() {
+        for p in &v.ports {
+            if p.state == crate::live::ports::PortState::Forwarding {
+                if let Some(port) = p.host_port().filter(|port| !ports.contains(port)) {
+                    ports.push(port);
+                }
+            }
+        }
+    }
+    ports
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -103,6 +103,7 @@ impl Actor {
         };
         let before = t.view();
         t.state = apply(&t.state, &input);
+        let ports_changed = follow_ports(t, &input);
         // A boot observed from its start: remember how long it took.
         if let (
             VmState::Starting { .. },
@@ -115,6 +116,12 @@ impl Actor {
             self.history.record(name, *secs);
             t.boot_estimate = self.history.estimate(name);
         }
+        if ports_changed {
+            self.mark_port_conflicts(name);
+        }
+        let Some(t) = self.instances.get_mut(name) else {
+            return;
+        };
         let after = t.view();
         // Only while no exit is awaited: each update of a boot would read ha.pid again.
         let unwatched_boot = after.state.is_up() && t.agent.is_none();
@@ -136,6 +143,21 @@ impl Actor {
         // ha.pid removed by Lima's ReadPIDFile), which reads as an ordinary stop.
         if unwatched_boot {
             self.watch_agent(name);
+        }
+    }
+
+    /// Names the other VM on each shared host port; other VMs whose ports changed by
+    /// that are upserted (`except` is upserted by its caller).
+    fn mark_port_conflicts(&mut self, except: &str) {
+        let changed = crate::live::ports::mark_conflicts(
+            self.instances
+                .iter_mut()
+                .map(|(n, t)| (n.as_str(), &mut t.ports)),
+        );
+        for name in changed.iter().filter(|n| *n != except) {
+            if let Some(t) = self.instances.get(name) {
+                self.emit(Change::Upserted { instance: t.view() });
+            }
         }
     }
 
@@ -273,6 +295,7 @@ impl Actor {
                     boot_estimate: self.history.estimate(&name),
                     sources: None,
                     stdout_inode: None,
+                    ports: Default::default(),
                     agent: None,
                     waiter: None,
                 };
@@ -375,6 +398,10 @@ impl Actor {
                     error: (!deleted).then(|| gone.info()),
                 });
             }
+            // Its ports went with it: another VM no longer names it.
+            if !t.ports.list().is_empty() {
+                self.mark_port_conflicts("");
+            }
             self.emit(Change::Removed {
                 name: name.to_string(),
             });
@@ -407,6 +434,10 @@ impl Actor {
             t.stdout_inode = src.stdout_inode;
         }
         t.sources = Some(src);
+        // A new boot: the last one's ports are gone with its host agent.
+        if fresh {
+            t.ports.clear();
+        }
         self.read_logs(name);
     }
 
@@ -838,5 +869,28 @@ impl Actor {
             let _ = w.send(result.map(|_| ()));
         }
         self.relist_soon();
+    }
+}
+
+/// Applies what `input` says about `t`'s ports: a `portForward` event, the host agent's
+/// "failed to listen" warning; a VM that is no longer up has none. True if they changed.
+fn follow_ports(t: &mut Tracked, input: &Input) -> bool {
+    if !t.state.is_up() {
+        let had = !t.ports.list().is_empty();
+        t.ports.clear();
+        return had;
+    }
+    match input {
+        Input::Event(ev) => ev.port_forward.as_ref().is_some_and(|pf| t.ports.apply(pf)),
+        Input::Log { line, .. } if line.level == "warning" => {
+            match crate::live::ports::listen_failure(&line.msg) {
+                Some((protocol, addr)) => {
+                    let error = line.error.as_deref().unwrap_or("the address is in use");
+                    t.ports.listen_failed(protocol, addr, error)
+                }
+                None => false,
+            }
+        }
+        _ => false,
     }
 }

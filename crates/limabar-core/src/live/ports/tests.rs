@@ -1,0 +1,111 @@
+use super::*;
+
+fn ev(kind: &str, guest: &str, host: Option<&str>) -> PortForwardEvent {
+    PortForwardEvent {
+        kind: kind.into(),
+        protocol: Some("tcp".into()),
+        guest_addr: Some(guest.into()),
+        host_addr: host.map(String::from),
+        error: None,
+    }
+}
+
+#[test]
+fn forwarding_then_stopping_adds_and_removes_a_port() {
+    let mut p = Ports::default();
+    assert!(p.apply(&ev("forwarding", "0.0.0.0:8080", Some("127.0.0.1:8080"))));
+    assert_eq!(p.list().len(), 1);
+    assert_eq!(p.list()[0].state, PortState::Forwarding);
+    assert_eq!(p.list()[0].host_port(), Some(8080));
+    // The same event again (events repeat the status): nothing changes.
+    assert!(!p.apply(&ev("forwarding", "0.0.0.0:8080", Some("127.0.0.1:8080"))));
+    assert!(p.apply(&ev("not-forwarding", "127.0.0.1:53", None)));
+    assert_eq!(p.list()[1].state, PortState::NotForwarding);
+    assert!(p.apply(&ev("stopping", "0.0.0.0:8080", Some("127.0.0.1:8080"))));
+    assert_eq!(p.list().len(), 1);
+    // Guest port 22 is the VM's ssh, shown as such.
+    assert!(!p.apply(&ev("forwarding", "127.0.0.1:22", Some("127.0.0.1:60022"))));
+    // An event without a guest address says nothing about a port.
+    let mut odd = ev("forwarding", "", None);
+    odd.guest_addr = None;
+    assert!(!p.apply(&odd));
+}
+
+#[test]
+fn a_listen_warning_fails_the_forward_it_names() {
+    let mut p = Ports::default();
+    p.apply(&ev("forwarding", "0.0.0.0:8080", Some("127.0.0.1:8080")));
+    p.apply(&ev("forwarding", "0.0.0.0:3000", Some("127.0.0.1:3000")));
+    // pkg/portfwd/listener.go logListenError: the address in the message, the error in
+    // logrus' `error` field.
+    let (proto, addr) = listen_failure("failed to listen tcp: 127.0.0.1:8080").unwrap();
+    assert!(p.listen_failed(
+        proto,
+        addr,
+        "listen tcp 127.0.0.1:8080: bind: address already in use"
+    ));
+    assert_eq!(p.list()[0].state, PortState::Failed);
+    assert!(p.list()[0]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("address already in use"));
+    assert_eq!(p.list()[1].state, PortState::Forwarding);
+    assert!(!p.listen_failed(proto, addr, "again"), "already failed");
+    // …and that repeated warning is not kept for a later forward of the address.
+    p.apply(&ev("stopping", "0.0.0.0:8080", Some("127.0.0.1:8080")));
+    p.apply(&ev("forwarding", "0.0.0.0:8080", Some("127.0.0.1:8080")));
+    assert_eq!(p.list()[1].state, PortState::Forwarding);
+    assert_eq!(listen_failure("failed to listen tcp 127.0.0.1:1"), None);
+    assert_eq!(
+        listen_failure("Forwarding TCP from 0.0.0.0:1 to 127.0.0.1:1"),
+        None
+    );
+}
+
+#[test]
+fn a_listen_warning_read_before_its_event_still_fails_it() {
+    // The warning comes from ha.stderr.log, the event from `limactl watch`: either first.
+    let mut p = Ports::default();
+    assert!(!p.listen_failed("tcp", "127.0.0.1:8080", "bind: address already in use"));
+    p.apply(&ev("forwarding", "0.0.0.0:8080", Some("127.0.0.1:8080")));
+    assert_eq!(p.list()[0].state, PortState::Failed);
+    // Used once: the port forwarded again later is forwarding.
+    p.apply(&ev("stopping", "0.0.0.0:8080", Some("127.0.0.1:8080")));
+    p.apply(&ev("forwarding", "0.0.0.0:8080", Some("127.0.0.1:8080")));
+    assert_eq!(p.list()[0].state, PortState::Forwarding);
+}
+
+#[test]
+fn two_vms_on_one_host_port_name_each_other() {
+    let mut a = Ports::default();
+    let mut b = Ports::default();
+    let mut c = Ports::default();
+    a.apply(&ev("forwarding", "0.0.0.0:8080", Some("127.0.0.1:8080")));
+    b.apply(&ev("forwarding", "0.0.0.0:8080", Some("127.0.0.1:8080")));
+    b.listen_failed("tcp", "127.0.0.1:8080", "bind: address already in use");
+    c.apply(&ev("forwarding", "0.0.0.0:9090", Some("127.0.0.1:9090")));
+    let changed = mark_conflicts([("a", &mut a), ("b", &mut b), ("c", &mut c)].into_iter());
+    assert_eq!(changed, ["a", "b"]);
+    assert_eq!(
+        a.list()[0].conflict,
+        Some(PortConflict::WantedBy {
+            others: vec!["b".into()]
+        })
+    );
+    assert_eq!(
+        b.list()[0].conflict,
+        Some(PortConflict::HeldBy { owner: "a".into() })
+    );
+    assert_eq!(c.list()[0].conflict, None);
+    // Nothing new: nothing changed.
+    assert!(mark_conflicts([("a", &mut a), ("b", &mut b)].into_iter()).is_empty());
+    // `a` stops: `b`'s failure stays (Lima does not retry), but names no owner.
+    a.clear();
+    assert_eq!(
+        mark_conflicts([("a", &mut a), ("b", &mut b)].into_iter()),
+        ["b"]
+    );
+    assert_eq!(b.list()[0].conflict, None);
+    assert_eq!(b.list()[0].state, PortState::Failed);
+}

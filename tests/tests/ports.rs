@@ -1,0 +1,154 @@
+//! Forwarded ports against limactl-sim, whose host agent forwards guest ports as Lima's
+//! does (a `forwarding` event, then a listen that may fail with only a warning in
+//! ha.stderr.log): each VM's ports arrive live from its events; two VMs on one host port
+//! name each other; a port a host program holds says why it failed; `limabar ports`
+//! reads the same from the logs.
+
+use std::time::Duration;
+
+use limabar_core::actions::Session;
+use limabar_core::live::ports::{PortConflict, PortState, PortView};
+use limabar_tests::{assert_succeeded, within, SimLima};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn ports_of(session: &Session, name: &str, want: usize) -> Vec<PortView> {
+    within(Duration::from_secs(20), "the ports", async {
+        loop {
+            let v = session.view(name).await.unwrap();
+            if v.ports.len() == want {
+                return v.ports;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn two_vms_on_one_host_port_name_each_other_and_a_busy_port_says_why() {
+    let sim = SimLima::new("2.2.0");
+    let shared = free_port();
+    let own = free_port();
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let held_port = held.local_addr().unwrap().port();
+    sim.create(
+        "first",
+        &format!(r#"{{"bootSecs": 0.2, "ports": [{{"guestPort": {shared}}}, {{"guestPort": {own}, "afterSecs": 0.1}}]}}"#),
+    );
+    sim.create(
+        "second",
+        &format!(r#"{{"bootSecs": 0.2, "ports": [{{"guestPort": {shared}}}, {{"guestPort": {held_port}, "loopback": true}}]}}"#),
+    );
+    let session = Session::open(sim.host_env(), sim.connect().await)
+        .await
+        .unwrap();
+    for name in ["first", "second"] {
+        let v = session.view(name).await.unwrap();
+        session.start_and_wait(&v).await.unwrap();
+    }
+    let second = within(Duration::from_secs(20), "second's failures", async {
+        loop {
+            let v = session.view("second").await.unwrap();
+            if v.ports.len() == 2 && v.ports.iter().all(|p| p.state == PortState::Failed) {
+                return v.ports;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    let first = ports_of(&session, "first", 2).await;
+
+    // `first` got the shared port, and knows `second` wanted it.
+    let mine = first
+        .iter()
+        .find(|p| p.host_port() == Some(shared))
+        .unwrap();
+    assert_eq!(mine.state, PortState::Forwarding);
+    assert_eq!(mine.guest_addr, format!("0.0.0.0:{shared}"));
+    assert_eq!(
+        mine.conflict,
+        Some(PortConflict::WantedBy {
+            others: vec!["second".into()]
+        })
+    );
+    // `second`'s forward failed in Lima's words, held by `first`.
+    let lost = second
+        .iter()
+        .find(|p| p.host_port() == Some(shared))
+        .unwrap();
+    assert!(
+        lost.error
+            .as_deref()
+            .unwrap()
+            .contains("address already in use"),
+        "{lost:?}"
+    );
+    assert_eq!(
+        lost.conflict,
+        Some(PortConflict::HeldBy {
+            owner: "first".into()
+        })
+    );
+    // A port a program on this machine holds: failed, with no VM to name.
+    let busy = second
+        .iter()
+        .find(|p| p.host_port() == Some(held_port))
+        .unwrap();
+    assert_eq!(busy.guest_addr, format!("127.0.0.1:{held_port}"));
+    assert_eq!(busy.conflict, None);
+
+    // Only forwarded ports that answer HTTP are offered for the browser.
+    let mut http = session.http_ports("first").await.unwrap();
+    http.sort();
+    let mut want = vec![shared, own];
+    want.sort();
+    assert_eq!(http, want);
+    assert!(session.http_ports("second").await.unwrap().is_empty());
+    assert!(
+        session.open_port("second", shared).await.is_err(),
+        "not forwarded by second"
+    );
+
+    // The CLI reads the same from the logs, conflicts included.
+    let out = sim.limabar(&["ports", "--json"]);
+    let listed: serde_json::Value = serde_json::from_str(&assert_succeeded(&out)).unwrap();
+    let instances = listed["instances"].as_array().unwrap();
+    let second_cli = instances.iter().find(|i| i["name"] == "second").unwrap();
+    let lost_cli = second_cli["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["hostAddr"] == format!("127.0.0.1:{shared}"))
+        .unwrap();
+    assert_eq!(lost_cli["state"], "failed");
+    assert_eq!(lost_cli["conflict"]["owner"], "first");
+    let text = assert_succeeded(&sim.limabar(&["ports", "first"]));
+    assert!(text.contains(&format!("localhost:{shared}")), "{text}");
+    assert!(text.contains("also wanted by second"), "{text}");
+
+    // Stopped: its ports are gone, and `second` no longer names it.
+    assert!(sim
+        .limactl_cmd(&["stop", "first"])
+        .status()
+        .unwrap()
+        .success());
+    within(Duration::from_secs(20), "first's ports gone", async {
+        loop {
+            let f = session.view("first").await.unwrap();
+            let s = session.view("second").await.unwrap();
+            if f.ports.is_empty() && s.ports.iter().all(|p| p.conflict.is_none()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    drop(held);
+}
