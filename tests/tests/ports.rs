@@ -152,3 +152,71 @@ async fn two_vms_on_one_host_port_name_each_other_and_a_busy_port_says_why() {
     .await;
     drop(held);
 }
+
+/// `portForwards: []` forwards everything all the same (Lima appends its default rule);
+/// the doctor says so, and its fix — one rule ignoring every port — forwards nothing.
+#[tokio::test]
+async fn an_empty_port_forwards_list_still_forwards_and_the_fix_stops_it() {
+    let sim = SimLima::new("2.2.0");
+    let port = free_port();
+    let dir = sim.create(
+        "quiet",
+        &format!(r#"{{"bootSecs": 0.2, "ports": [{{"guestPort": {port}, "loopback": true}}]}}"#),
+    );
+    let yaml = dir.join("lima.yaml");
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    std::fs::write(&yaml, format!("{text}portForwards: []\n")).unwrap();
+    let session = Session::open(sim.host_env(), sim.connect().await)
+        .await
+        .unwrap();
+    let ids = |d: &limabar_core::actions::Diagnosis| -> Vec<String> {
+        d.findings.iter().map(|f| f.id.to_string()).collect()
+    };
+    let d = within(Duration::from_secs(10), "the finding", async {
+        loop {
+            let d = session.diagnosis("quiet").await.unwrap();
+            if ids(&d).iter().any(|i| i == "port-forwards-empty") {
+                return d;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(ids(&d).contains(&"port-forwards-empty".to_string()));
+    let v = session.view("quiet").await.unwrap();
+    session.start_and_wait(&v).await.unwrap();
+    let ports = ports_of(&session, "quiet", 1).await;
+    assert_eq!(
+        ports[0].state,
+        PortState::Forwarding,
+        "the empty list changed nothing"
+    );
+    assert!(sim
+        .limactl_cmd(&["stop", "quiet"])
+        .status()
+        .unwrap()
+        .success());
+
+    // The one-click fix, through Lima's edit: now the port is not forwarded.
+    within(Duration::from_secs(20), "stopped", async {
+        while session.view("quiet").await.unwrap().vm_up() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    session
+        .apply_fix("quiet", "port-forwards-empty")
+        .await
+        .unwrap();
+    let d = session.diagnosis("quiet").await.unwrap();
+    assert!(
+        !ids(&d).contains(&"port-forwards-empty".to_string()),
+        "{:?}",
+        ids(&d)
+    );
+    let v = session.view("quiet").await.unwrap();
+    session.start_and_wait(&v).await.unwrap();
+    let ports = ports_of(&session, "quiet", 1).await;
+    assert_eq!(ports[0].state, PortState::NotForwarding);
+    assert_eq!(ports[0].host_addr, None);
+}

@@ -885,7 +885,7 @@ describe('editors', () => {
     // 5432 does not answer HTTP: copy only.
     expect(row('web').querySelector('[data-port="5432"] [data-action=open-port]')).toBeNull();
     expect(row('web').querySelector('[data-port="5432"] [data-action=copy-port]')).not.toBeNull();
-    expect(row('web').textContent).toContain('1 more not forwarded');
+    expect(row('web').textContent).toContain('1 more not forwarded (by the portForwards rules)');
     expect(row('web').querySelector('[data-port="8080"] [data-testid=port-conflict]')?.textContent).toBe('api wanted it too');
     expect(row('api').querySelector('[data-port="8080"] [data-testid=port-conflict]')?.textContent).toBe('held by web');
     expect(row('api').querySelector('[data-testid=port-error]')?.textContent).toContain('address already in use');

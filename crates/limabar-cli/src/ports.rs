@@ -53,7 +53,7 @@ fn line(p: &PortView) -> String {
     let what = match p.state {
         PortState::Forwarding => format!("{} ← {}", host.unwrap_or_default(), p.guest_addr),
         PortState::NotForwarding => {
-            format!("{} not forwarded (no portForwards rule)", p.guest_addr)
+            format!("{} not forwarded (by the portForwards rules)", p.guest_addr)
         }
         PortState::Failed => format!(
             "{} ← {} failed: {}",

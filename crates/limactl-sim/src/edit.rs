@@ -68,6 +68,8 @@ const FIXABLE: &[&str] = &[
     "mountType",
     "containerd.system",
     "containerd.user",
+    // The doctor's `port-forwards-empty` fix: a JSON list is YAML flow.
+    "portForwards",
 ];
 
 fn key_name(k: &str) -> Option<&str> {

@@ -13,16 +13,74 @@
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
+use serde_json::Value;
+
 use crate::log::{now, rfc3339_secs};
 use crate::scenario::GuestPort;
 
-/// (guest address, host address) of a guest port under Lima's default rule.
-pub fn addresses(p: &GuestPort) -> (String, String) {
+/// (guest address, host address) of a guest port: the first of lima.yaml's
+/// `portForwards` rules that matches it decides, then Lima's default rule (every port,
+/// guest 127.0.0.1, to the same port on 127.0.0.1) appended after them
+/// (`pkg/hostagent/port.go` `portForwardRules`; matching as `pkg/portfwd/forward.go`
+/// `forwardingAddresses`, defaults as `pkg/limayaml/defaults.go`
+/// `FillPortForwardDefaults`). `None` for the host address: a rule ignores it. Handled:
+/// `guestIP`, `guestIPMustBeZero`, `guestPort`/`guestPortRange`, `hostPort`/
+/// `hostPortRange`, `hostIP`, `ignore`; sockets and `proto` are not.
+pub fn addresses(p: &GuestPort, rules: &[Value]) -> (String, Option<String>) {
     let ip = if p.loopback { "127.0.0.1" } else { "0.0.0.0" };
-    (
-        format!("{ip}:{}", p.guest_port),
-        format!("127.0.0.1:{}", p.guest_port),
-    )
+    let guest = format!("{ip}:{}", p.guest_port);
+    for rule in rules {
+        if rule.get("guestSocket").is_some() {
+            continue;
+        }
+        let (lo, hi) = range(rule, "guestPort", "guestPortRange");
+        if p.guest_port < lo || p.guest_port > hi {
+            continue;
+        }
+        let rule_ip = rule.get("guestIP").and_then(Value::as_str);
+        let must_be_zero = rule
+            .get("guestIPMustBeZero")
+            .and_then(Value::as_bool)
+            .unwrap_or(rule_ip == Some("0.0.0.0"));
+        let rule_ip = rule_ip.unwrap_or(if must_be_zero { "0.0.0.0" } else { "127.0.0.1" });
+        // forwardingAddresses: a guest on 0.0.0.0 matches any rule address; else the
+        // same address, or a rule on 0.0.0.0 that need not be exact.
+        let matches = ip == "0.0.0.0" || rule_ip == ip || (rule_ip == "0.0.0.0" && !must_be_zero);
+        if !matches {
+            continue;
+        }
+        if rule.get("ignore").and_then(Value::as_bool) == Some(true) {
+            if ip == "0.0.0.0" && rule_ip != "0.0.0.0" {
+                continue;
+            }
+            return (guest, None);
+        }
+        // The host range defaults to the guest's; the port keeps its offset in it.
+        let host_lo = if rule.get("hostPort").is_some() || rule.get("hostPortRange").is_some() {
+            range(rule, "hostPort", "hostPortRange").0
+        } else {
+            lo
+        };
+        let host_port = host_lo + (p.guest_port - lo);
+        let host_ip = rule
+            .get("hostIP")
+            .and_then(Value::as_str)
+            .unwrap_or("127.0.0.1");
+        return (guest, Some(format!("{host_ip}:{host_port}")));
+    }
+    (guest, Some(format!("127.0.0.1:{}", p.guest_port)))
+}
+
+/// A rule's port range: `KEY` alone, `RANGE_KEY: [a, b]`, or every port.
+fn range(rule: &Value, key: &str, range_key: &str) -> (u16, u16) {
+    if let Some(r) = rule.get(range_key).and_then(Value::as_array) {
+        let n = |i: usize| r.get(i).and_then(Value::as_u64).unwrap_or(0) as u16;
+        return (n(0), n(1));
+    }
+    match rule.get(key).and_then(Value::as_u64) {
+        Some(p) => (p as u16, p as u16),
+        None => (1, 65535),
+    }
 }
 
 /// Listens on `host` and answers every connection with a small HTTP page, on a thread

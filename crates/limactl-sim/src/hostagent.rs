@@ -148,14 +148,17 @@ impl Agent {
     }
 
     /// `emitPortForwardEvent` for a guest port (`pkg/portfwd/forward.go` `OnEvent`).
-    fn forward_event(&self, kind: &str, guest: &str, host: &str) {
+    fn forward_event(&self, kind: &str, guest: &str, host: Option<&str>) {
         let mut st = self
             .status
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        st["portForward"] =
-            json!({"type": kind, "protocol": "tcp", "guestAddr": guest, "hostAddr": host});
+        let mut pf = json!({"type": kind, "protocol": "tcp", "guestAddr": guest});
+        if let Some(h) = host {
+            pf["hostAddr"] = json!(h);
+        }
+        st["portForward"] = pf;
         event(st);
     }
 
@@ -312,6 +315,12 @@ impl Agent {
             ));
             self.port_forward("forwarding");
         }
+        let rules: Vec<Value> = self
+            .inst
+            .load_yaml()
+            .ok()
+            .and_then(|c| c.get("portForwards").and_then(Value::as_array).cloned())
+            .unwrap_or_default();
         let mut waited = 0.0;
         let mut ports = sc.ports.clone();
         ports.sort_by(|a, b| a.after_secs.total_cmp(&b.after_secs));
@@ -321,9 +330,14 @@ impl Agent {
                 return self.finish(sc, driver_child);
             }
             waited = p.after_secs.max(waited);
-            let (guest, host) = crate::guest_ports::addresses(p);
+            let (guest, host) = crate::guest_ports::addresses(p, &rules);
+            let Some(host) = host else {
+                info(&format!("Not forwarding TCP {guest}"));
+                self.forward_event("not-forwarding", &guest, None);
+                continue;
+            };
             info(&format!("Forwarding TCP from {guest} to {host}"));
-            self.forward_event("forwarding", &guest, &host);
+            self.forward_event("forwarding", &guest, Some(&host));
             if let Err(e) = crate::guest_ports::listen(&host, p.guest_port) {
                 eprintln!("{}", crate::guest_ports::listen_warning(&host, &e));
             }

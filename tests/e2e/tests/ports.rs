@@ -133,7 +133,10 @@ async fn ports_are_listed_live_opened_in_the_browser_and_collisions_named() {
     tray(&["click", &format!("Open localhost:{web}")]);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !opened.exists() {
-        assert!(Instant::now() < deadline, "the tray did not open the browser");
+        assert!(
+            Instant::now() < deadline,
+            "the tray did not open the browser"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(

@@ -26,7 +26,7 @@ use crate::lima::events::PortForwardEvent;
 pub enum PortState {
     /// The host address forwards to the guest's.
     Forwarding,
-    /// No `portForwards` rule maps it to the host.
+    /// The `portForwards` rules give it no host address (a rule ignores it).
     NotForwarding,
     /// The host agent could not listen on the host address.
     Failed,

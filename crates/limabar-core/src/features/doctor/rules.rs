@@ -27,6 +27,7 @@ pub const ALL: &[Rule] = &[
     nixos_lima_guest_agent_socket,
     ssh_forward_agent_nixos,
     vz_intel_new_kernel,
+    port_forwards_empty,
 ];
 
 /// Lima 2.1.3 gives the guest agent's UNIX socket to the main user, mode 0600 (it was
@@ -571,3 +572,33 @@ fn vz_intel_new_kernel(c: &Value, host: &Host) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests;
+
+/// `portForwards: []` does not turn forwarding off: the host agent always appends Lima's
+/// default rule (every port the guest opens on 127.0.0.1 or ::1, to the same port on the
+/// host's 127.0.0.1) after the configured ones (`pkg/hostagent/port.go`
+/// `portForwardRules`, lima-vm/lima 183a60d7). What turns it off is a first rule that
+/// matches every guest address and port and ignores them: guest IP 0.0.0.0 with
+/// `guestIPMustBeZero: false` matches any address (`pkg/portfwd/forward.go`
+/// `forwardingAddresses`), the port range defaults to 1–65535
+/// (`pkg/limayaml/defaults.go` `FillPortForwardDefaults`).
+fn port_forwards_empty(c: &Value, _: &Host) -> Vec<Finding> {
+    let empty = c
+        .get("portForwards")
+        .and_then(Value::as_array)
+        .is_some_and(|a| a.is_empty());
+    if !empty {
+        return vec![];
+    }
+    vec![finding(
+        "port-forwards-empty",
+        Severity::Info,
+        "`portForwards: []` does not turn port forwarding off.",
+        "Lima always adds its default rule after yours: every port a guest program opens \
+         on 127.0.0.1 (or ::1) is still forwarded to the same port on this machine, and \
+         an empty list changes nothing.",
+        "To forward nothing, ignore every port with one rule (the fix does this); to \
+         forward some, list them and end with that rule. Or remove the empty list.",
+        Some(r#".portForwards = [{"guestIP": "0.0.0.0", "guestIPMustBeZero": false, "ignore": true}]"#),
+    )
+    .on(Blame::Keys(&["portForwards"]))]
+}

@@ -347,3 +347,18 @@ fn vz_intel_new_kernel() {
     // A foreign arch runs on QEMU.
     assert!(!ids(&format!("{nixos}arch: aarch64\n"), &intel(15, 0)).contains(&id));
 }
+
+#[test]
+fn an_empty_port_forwards_list_is_explained() {
+    fires(
+        "port-forwards-empty",
+        "portForwards: []\n",
+        "portForwards:\n- guestPort: 8080\n",
+        &mac(),
+    );
+    let f = get("portForwards: []\n", &mac(), "port-forwards-empty").unwrap();
+    assert_eq!(f.severity, Severity::Info);
+    assert!(f.set.as_deref().unwrap().contains("\"ignore\": true"));
+    // No list at all is Lima's default, not a mistake.
+    assert!(get("memory: 8GiB\n", &mac(), "port-forwards-empty").is_none());
+}
