@@ -200,31 +200,39 @@ fn on_menu(app: &AppHandle, id: &str) {
 
 /// "Open localhost:PORT": the browser; a failure is a notification (no popover).
 fn open_port_from_tray(app: &AppHandle, name: String, port: u16) {
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let Ok(session) = app.state::<AppState>().session() else {
-            return;
-        };
-        if let Err(e) = session.open_port(&name, port).await {
-            DesktopNotifier::new(&app.config().identifier).notify(Notice {
-                title: format!("Could not open localhost:{port}"),
-                body: e.to_string(),
-            });
-        }
-    });
+    from_tray(
+        app,
+        format!("Could not open localhost:{port}"),
+        move |s| async move { s.open_port(&name, port).await.map(drop) },
+    );
 }
 
 /// A tray menu action. A refused one (busy, gone) is reported as a notification, since
 /// the popover may be closed.
 pub fn begin_from_tray(app: &AppHandle, name: String, op: Operation) {
+    let failed = format!("Could not {} {name}", op.verb());
+    from_tray(
+        app,
+        failed,
+        move |s| async move { s.begin(&name, op).await },
+    );
+}
+
+/// Runs `act` on the session in the background; its error becomes a notification titled
+/// `failed`.
+fn from_tray<F, Fut>(app: &AppHandle, failed: String, act: F)
+where
+    F: FnOnce(std::sync::Arc<limabar_core::actions::Session>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = limabar_core::error::Result<()>> + Send,
+{
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let Ok(session) = app.state::<AppState>().session() else {
             return;
         };
-        if let Err(e) = session.begin(&name, op).await {
+        if let Err(e) = act(session).await {
             DesktopNotifier::new(&app.config().identifier).notify(Notice {
-                title: format!("Could not {} {name}", op.verb()),
+                title: failed,
                 body: e.to_string(),
             });
         }

@@ -389,6 +389,14 @@ impl FlakeRepo {
     }
 }
 
+/// A TCP port nothing listens on right now, on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
 /// Writes an executable script. The writing happens in a child process: a descriptor
 /// open for writing in this (multi-threaded) test process could be inherited by another
 /// thread's fork, and exec of the script would then fail with "text file busy".

@@ -8,15 +8,7 @@ use std::time::Duration;
 
 use limabar_core::actions::Session;
 use limabar_core::live::ports::{PortConflict, PortState, PortView};
-use limabar_tests::{assert_succeeded, within, SimLima};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use limabar_tests::{assert_succeeded, free_port, within, SimLima};
 
 async fn ports_of(session: &Session, name: &str, want: usize) -> Vec<PortView> {
     within(Duration::from_secs(20), "the ports", async {

@@ -10,20 +10,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use limabar_tests::{workspace_bin, SimLima};
+use limabar_tests::{free_port, workspace_bin, SimLima};
 use serde_json::{json, Value};
 
 pub struct AppSession {
     pub client: Client,
     driver: Child,
     pub sim: SimLima,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 pub fn artifacts() -> PathBuf {

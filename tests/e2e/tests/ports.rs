@@ -7,15 +7,7 @@
 use std::time::{Duration, Instant};
 
 use limabar_e2e::{tray, AppSession};
-use limabar_tests::{write_executable, SimLima};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use limabar_tests::{free_port, write_executable, SimLima};
 
 /// The `time` of the last `portForward` event in `ha.stdout.log` naming `host`, as Unix µs.
 fn event_time_us(dir: &std::path::Path, host: &str) -> Option<i128> {
