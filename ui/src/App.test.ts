@@ -904,6 +904,12 @@ describe('editors', () => {
     expect(fix.dataset.finding).toBe('guest-nix-ld');
     expect(fix.textContent).toContain("VS Code's server will not start in web: nix-ld is not enabled there.");
     expect(fix.querySelector('[data-testid=guest-snippet]')?.textContent).toBe('programs.nix-ld.enable = true;');
+    // Still true while the VM's diagnosis has the finding; gone once a newer one has not
+    // ("Check again" after the rebuild).
+    await push('diagnosis', { name: 'web', findings: [nixLd], explanation: null });
+    expect(screen.queryByTestId('guest-fix')).not.toBeNull();
+    await push('diagnosis', { name: 'web', findings: [], explanation: null });
+    await waitFor(() => expect(screen.queryByTestId('guest-fix')).toBeNull());
     // A guest that is ready for editors says nothing more than "Opened".
     backend.open_in_editor = ({ name }) => ({ editor: 'VS Code', host: `lima-${name}`, copyHost: false, spawnMs: 3, startedVm: false, sshHostsReady: true, guestFindings: [] });
     await fireEvent.click(await editorButton(row('web')));

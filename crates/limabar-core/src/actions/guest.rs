@@ -96,7 +96,13 @@ impl Session {
         let facts = match self.guest.facts(name) {
             Some(f) => f,
             None => match self.probe_guest(name).await {
-                Ok(f) => f,
+                Ok(f) => {
+                    // New news for the doctor too: what the page shows agrees with it.
+                    if let Ok(d) = self.diagnosis(name).await {
+                        self.push(Push::Diagnosis(d));
+                    }
+                    f
+                }
                 Err(_) => return Vec::new(),
             },
         };
