@@ -156,8 +156,13 @@ pub fn update(app: &AppHandle, model: &TrayModel) {
             .collect::<Vec<_>>()
             .join(", ")
     )));
+    // The menu is refilled in place (its items removed and added again): only when it
+    // would say something else, not on every change of an instance.
     if let Some(tray) = app.try_state::<TrayMenu>() {
         if let Ok(mut last) = tray.last.lock() {
+            if *last == *model {
+                return;
+            }
             *last = model.clone();
         }
     }

@@ -8,6 +8,7 @@
 """
 import json
 import sys
+import time
 
 from gi.repository import Gio, GLib
 
@@ -93,8 +94,16 @@ def main():
     elif cmd == "layout":
         print(json.dumps(layout(item)[1]))
     elif cmd == "click":
-        menu_path, items = layout(item)
-        target = [i for i in items if i["label"].strip() == sys.argv[3]]
+        # The app refills its menu in place when its model changes; read in the middle
+        # of a refill, the layout lacks its tail. A user sees the finished menu: look
+        # again for up to 5 s before saying the item is not there.
+        deadline = time.monotonic() + 5
+        while True:
+            menu_path, items = layout(item)
+            target = [i for i in items if i["label"].strip() == sys.argv[3]]
+            if target or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         if not target:
             sys.exit(f"no menu item {sys.argv[3]!r} in {[i['label'] for i in items]}")
         bus().call_sync(item["bus"], menu_path, "com.canonical.dbusmenu", "Event",
