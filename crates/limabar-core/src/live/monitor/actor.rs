@@ -434,9 +434,14 @@ impl Actor {
             t.stdout_inode = src.stdout_inode;
         }
         t.sources = Some(src);
-        // A new boot: the last one's ports are gone with its host agent.
+        // A new boot: the last one's ports are gone with its host agent, and another VM
+        // no longer names it.
         if fresh {
+            let had = !t.ports.list().is_empty();
             t.ports.clear();
+            if had {
+                self.mark_port_conflicts("");
+            }
         }
         self.read_logs(name);
     }
