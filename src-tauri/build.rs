@@ -27,6 +27,7 @@ const COMMANDS: &[&str] = &[
     "add_envrc",
     "http_ports",
     "open_port",
+    "memory",
     "new_vm_yaml",
     "create_vm",
     "open_logs",

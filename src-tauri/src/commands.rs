@@ -5,8 +5,8 @@
 use limabar_core::actions::cli_link::{self, CliLink};
 use limabar_core::actions::settings::{self, SettingsUpdate, SettingsView};
 use limabar_core::actions::{
-    self, Diagnosis, EditorSettings, EnvrcAdded, InstanceFlakes, MountProposal, NewVmRequest,
-    OpenedEditor, OpenedShell, TerminalSettings,
+    self, Diagnosis, EditorSettings, EnvrcAdded, InstanceFlakes, MemoryView, MountProposal,
+    NewVmRequest, OpenedEditor, OpenedShell, TerminalSettings,
 };
 use limabar_core::features::logs::LogLine;
 use limabar_core::features::mounts::Plan;
@@ -256,6 +256,12 @@ pub async fn http_ports(state: State<'_, AppState>, name: String) -> Reply<Vec<u
 #[tauri::command]
 pub async fn open_port(state: State<'_, AppState>, name: String, port: u16) -> Reply<String> {
     Ok(state.session()?.open_port(&name, port).await?)
+}
+
+/// A running VM's memory: held on this machine, used in the guest, what a restart returns.
+#[tauri::command]
+pub async fn memory(state: State<'_, AppState>, name: String) -> Reply<MemoryView> {
+    Ok(state.session()?.memory(&name).await?)
 }
 
 /// "Check again": the doctor looks inside the running guest now.

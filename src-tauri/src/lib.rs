@@ -85,6 +85,7 @@ pub fn run() {
             commands::add_envrc,
             commands::http_ports,
             commands::open_port,
+            commands::memory,
             commands::open_logs,
             commands::close_logs,
             commands::diagnostics,

@@ -11,6 +11,7 @@ import type { ErrorInfo } from './bindings/ErrorInfo';
 import type { LimaInfo } from './bindings/LimaInfo';
 import type { Finding } from './bindings/Finding';
 import type { PortView } from './bindings/PortView';
+import type { MemoryView } from './bindings/MemoryView';
 import type { LogLine } from './bindings/LogLine';
 import type { Plan } from './bindings/Plan';
 
@@ -29,6 +30,8 @@ let mounted = false;
 let fixed = false;
 let envrc = false;
 let httpPorts: number[] = [];
+const GIB = 2 ** 30;
+let memoryOf = (name: string): MemoryView => ({ name, heldBytes: null, guestTotalBytes: null, guestUsedBytes: null, returnableBytes: null, restartSecs: null });
 const nixLd: Finding = {
   id: 'guest-nix-ld',
   severity: 'warning',
@@ -84,6 +87,7 @@ beforeEach(() => {
   fixed = false;
   envrc = false;
   httpPorts = [];
+  memoryOf = (name) => ({ name, heldBytes: null, guestTotalBytes: null, guestUsedBytes: null, returnableBytes: null, restartSecs: null });
   held = {};
   settingsLimactl = '';
   limactlInUse = info.path;
@@ -174,6 +178,7 @@ beforeEach(() => {
     },
     check_guest: ({ name }) => ({ name, findings: [], explanation: null }),
     http_ports: () => httpPorts,
+    memory: ({ name }) => memoryOf(name),
     open_port: ({ port }) => `http://localhost:${port}/`,
     add_envrc: ({ name }) => {
       envrc = true;
@@ -855,6 +860,24 @@ describe('editors', () => {
     await fireEvent.click(button);
     await waitFor(() => expect(callsTo('open_in_editor')).toHaveLength(2));
     expect(screen.queryByTestId('ssh-offer')).toBeNull();
+  });
+
+  it('shows what a running VM holds against what its guest uses, and offers the restart', async () => {
+    memoryOf = (name) => ({ name, heldBytes: 6 * GIB, guestTotalBytes: 8 * GIB, guestUsedBytes: 1.5 * GIB, returnableBytes: 4.5 * GIB, restartSecs: 10.6 });
+    render(App);
+    const mem = await waitFor(() => {
+      const m = row('web').querySelector<HTMLElement>('[data-testid=memory]');
+      if (!m) throw new Error('no memory yet');
+      return m;
+    });
+    expectCalled('memory', { name: 'web' });
+    expect(mem.textContent).toContain('holds 6 GiB here · 1.5 GiB of 8 GiB used in the guest');
+    // A stopped VM is not asked.
+    expect(callsTo('memory').some((a) => a.name === 'nixos')).toBe(false);
+    const offer = mem.querySelector<HTMLElement>('[data-action=restart-to-return]')!;
+    expect(offer.textContent?.trim()).toBe('Restart to return about 4.5 GiB (about 11 s)');
+    await fireEvent.click(offer);
+    expectCalled('run_operation', { name: 'web', operation: 'restart' });
   });
 
   it("lists a running VM's ports, opens those that answer HTTP, and names a collision", async () => {

@@ -18,6 +18,7 @@ mod flakes;
 mod guest;
 mod lifecycle;
 mod logs;
+mod memory;
 mod notify;
 mod ports;
 pub mod settings;
@@ -45,6 +46,7 @@ pub use flakes::{terminals, InstanceFlakes, OpenedShell, TerminalSettings};
 pub use guest::probe as probe_guest;
 pub use lifecycle::{new_vm_yaml, CreateProgress, NewVmRequest};
 pub use logs::LogBatch;
+pub use memory::MemoryView;
 pub use notify::notice;
 pub use share::MountProposal;
 

@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod editor;
 pub mod explain;
 pub mod logs;
+pub mod memory;
 pub mod mounts;
 pub mod ports;
 pub mod ssh_config;

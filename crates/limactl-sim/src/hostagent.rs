@@ -453,13 +453,19 @@ impl Agent {
             return None;
         }
         // QEMU is a separate process; ours ends when its stdin (our pipe) closes.
-        let child = std::process::Command::new(std::env::current_exe().ok()?)
+        let mut child = std::process::Command::new(std::env::current_exe().ok()?)
             .arg("__sim-driver")
+            .arg(&self.inst.dir)
             .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
             .ok()?;
+        // It says when it holds its memory (a VM's RAM is there before the guest boots).
+        if let Some(mut out) = child.stdout.take() {
+            let mut ready = [0u8; 1];
+            let _ = out.read(&mut ready);
+        }
         let _ = std::fs::write(&pidfile, format!("{}\n", child.id()));
         Some(child)
     }
@@ -528,9 +534,8 @@ impl Agent {
 }
 
 /// `__sim-driver`: a stand-in VM process that lives until its parent closes our stdin.
-pub fn driver_main() {
-    let mut sink = Vec::new();
-    let _ = std::io::stdin().read_to_end(&mut sink);
+pub fn driver_main(dir: &Path) {
+    crate::guest_memory::run_driver(dir);
 }
 
 pub fn ha_paths(dir: &Path) -> (PathBuf, PathBuf) {

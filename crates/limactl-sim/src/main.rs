@@ -8,6 +8,7 @@ mod delete;
 mod edit;
 mod env;
 mod guest;
+mod guest_memory;
 mod guest_ports;
 mod hostagent;
 mod info;
@@ -26,7 +27,8 @@ mod watch;
 fn main() {
     let raw: Vec<String> = std::env::args().skip(1).collect();
     if raw.first().map(String::as_str) == Some("__sim-driver") {
-        return hostagent::driver_main();
+        let dir = raw.get(1).map(std::path::PathBuf::from).unwrap_or_default();
+        return hostagent::driver_main(&dir);
     }
     log_call(&raw);
     let env = env::SimEnv::capture();

@@ -147,9 +147,10 @@ fn host_loader() -> &'static str {
     }
 }
 
-/// `/bin/sh -c script` with the guest's `/etc` and `/run` over the host's. Root gets a
-/// mount namespace; anyone else a user namespace mapping them to themselves.
-pub fn command(root: &Path, script: &str) -> Command {
+/// `/bin/sh -c script` with the guest's `/etc` and `/run` over the host's (`root`, a
+/// NixOS guest) and its own `/proc/meminfo` (`meminfo`, a guest with `guestMemory`).
+/// Root gets a mount namespace; anyone else a user namespace mapping them to themselves.
+pub fn command(root: Option<&Path>, meminfo: Option<&Path>, script: &str) -> Command {
     let mut cmd = Command::new("unshare");
     // SAFETY: geteuid reads the process's own credentials; no pointers.
     if unsafe { libc::geteuid() } != 0 {
@@ -157,13 +158,17 @@ pub fn command(root: &Path, script: &str) -> Command {
     }
     cmd.args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c"])
         .arg(
-            "g=$1; shift; \
-             mount -t overlay sim-nixos -o \"lowerdir=$g/etc:/etc\" /etc && \
-             mount -t overlay sim-nixos -o \"lowerdir=$g/run:/run\" /run || exit 1; \
+            "g=$1; m=$2; shift 2; \
+             if [ -n \"$g\" ]; then \
+               mount -t overlay sim-nixos -o \"lowerdir=$g/etc:/etc\" /etc && \
+               mount -t overlay sim-nixos -o \"lowerdir=$g/run:/run\" /run || exit 1; \
+             fi; \
+             if [ -n \"$m\" ]; then mount --bind \"$m\" /proc/meminfo || exit 1; fi; \
              exec /bin/sh -c \"$1\"",
         )
-        .arg("sim-nixos")
-        .arg(root)
+        .arg("sim-guest")
+        .arg(root.map(Path::as_os_str).unwrap_or_default())
+        .arg(meminfo.map(Path::as_os_str).unwrap_or_default())
         .arg(script);
     cmd
 }

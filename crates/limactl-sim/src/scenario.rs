@@ -17,6 +17,9 @@
 //! - `ports`: `[{"guestPort": 8080, "afterSecs": 0.5}]`, guest programs listening after
 //!   the boot; the host agent forwards each to the same port on 127.0.0.1 as Lima's
 //!   default rule does (`guest_ports.rs`), serving HTTP there.
+//! - `vmRssMiB`: the QEMU process holds that much (it only grows: SIGUSR1 makes it
+//!   read `sim.json` again); `guestMemory: {"totalMiB", "availableMiB"}`: the guest's
+//!   `/proc/meminfo` (`guest_memory.rs`).
 //! - `nixos`: the guest is NixOS (`nixos_guest.rs`): `{}` is nixos-lima's image as it
 //!   ships (neither nix-ld nor direnv); `{"nixLd": true, "direnv": true,
 //!   "nixDirenv": false}` is a guest rebuilt with those modules. Without it, the guest
@@ -40,6 +43,21 @@ pub struct Scenario {
     /// Guest ports that open after the boot (`guest_ports.rs`).
     #[serde(default)]
     pub ports: Vec<GuestPort>,
+    /// The resident size of the QEMU process, in MiB (`guest_memory.rs`).
+    #[serde(rename = "vmRssMiB")]
+    pub vm_rss_mib: Option<u64>,
+    /// What the guest's `/proc/meminfo` says (`guest_memory.rs`).
+    pub guest_memory: Option<GuestMemory>,
+}
+
+/// The guest's `MemTotal` and `MemAvailable`, in MiB.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuestMemory {
+    #[serde(rename = "totalMiB")]
+    pub total_mib: u64,
+    #[serde(rename = "availableMiB")]
+    pub available_mib: u64,
 }
 
 /// A port a guest program listens on, `afterSecs` after the VM is running.

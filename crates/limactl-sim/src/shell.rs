@@ -97,16 +97,21 @@ pub fn run(env: &SimEnv, args: &[String]) {
     // (what the guest keeps there, such as pre-built dev environments, stays with it).
     let guest_home = inst.path("guest-home");
     let _ = std::fs::create_dir_all(&guest_home);
-    let mut shell = match Scenario::load(&inst.dir).nixos {
-        Some(config) => match crate::nixos_guest::prepare(&inst, &config) {
-            Ok(root) => crate::nixos_guest::command(&root, &script),
-            Err(e) => log::fatal(&format!("the simulated NixOS guest: {e}")),
-        },
-        None => {
-            let mut c = Command::new("/bin/sh");
-            c.arg("-c").arg(&script);
-            c
-        }
+    let sc = Scenario::load(&inst.dir);
+    let root = sc.nixos.as_ref().map(|config| {
+        crate::nixos_guest::prepare(&inst, config)
+            .unwrap_or_else(|e| log::fatal(&format!("the simulated NixOS guest: {e}")))
+    });
+    let meminfo = sc.guest_memory.as_ref().map(|m| {
+        crate::guest_memory::meminfo_file(&inst, m)
+            .unwrap_or_else(|e| log::fatal(&format!("the simulated guest's meminfo: {e}")))
+    });
+    let mut shell = if root.is_some() || meminfo.is_some() {
+        crate::nixos_guest::command(root.as_deref(), meminfo.as_deref(), &script)
+    } else {
+        let mut c = Command::new("/bin/sh");
+        c.arg("-c").arg(&script);
+        c
     };
     let err = shell.env("HOME", &guest_home).exec();
     log::fatal(&format!("failed to run the shell: {err}"));

@@ -7,6 +7,7 @@ import type { OpenedShell } from '../bindings/OpenedShell';
 import type { OpenedEditor } from '../bindings/OpenedEditor';
 import type { SshConfigResult } from '../bindings/SshConfigResult';
 import type { EnvrcAdded } from '../bindings/EnvrcAdded';
+import type { MemoryView } from '../bindings/MemoryView';
 import type { Operation } from '../bindings/Operation';
 import type { SettingsUpdate } from '../bindings/SettingsUpdate';
 import type { SettingsView } from '../bindings/SettingsView';
@@ -83,6 +84,8 @@ export interface RowActions {
   delete(): Promise<void>;
   mounts: MountActions;
   ports: PortActions;
+  /** Its memory now (held here, used in the guest); asked when shown. */
+  memory(): Promise<MemoryView>;
   shells: ShellActions;
   doctor: DoctorActions;
   logs: LogActions;

@@ -19,6 +19,7 @@ import type { EditorSettings } from '../bindings/EditorSettings';
 import type { OpenedEditor } from '../bindings/OpenedEditor';
 import type { SshConfigResult } from '../bindings/SshConfigResult';
 import type { EnvrcAdded } from '../bindings/EnvrcAdded';
+import type { MemoryView } from '../bindings/MemoryView';
 
 /** A command without arguments has `args: void`; one without a result `result: void`. */
 export interface Commands {
@@ -51,6 +52,7 @@ export interface Commands {
   add_envrc: { args: { name: string; dir: string }; result: EnvrcAdded };
   http_ports: { args: { name: string }; result: number[] };
   open_port: { args: { name: string; port: number }; result: string };
+  memory: { args: { name: string }; result: MemoryView };
 
   create_vm: { args: { request: NewVmRequest }; result: void };
   new_vm_yaml: { args: { request: NewVmRequest }; result: string };

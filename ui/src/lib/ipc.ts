@@ -101,6 +101,9 @@ export const httpPorts = (name: string) => call('http_ports', { name });
 /** Opens http://localhost:PORT/ in the browser. */
 export const openPort = (name: string, port: number) => call('open_port', { name, port });
 
+/** A running VM's memory (its guest is asked): held here, used there, returnable. */
+export const memory = (name: string) => call('memory', { name });
+
 /** "Check again": the doctor looks inside the running guest now. */
 export const checkGuest = (name: string) => call('check_guest', { name });
 
