@@ -103,19 +103,79 @@ pub fn listen(host: &str, guest_port: u16) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Lima's warning for a host address it could not listen on: Go's `net.Listen` error
-/// text (`listen tcp 127.0.0.1:8080: bind: address already in use`).
-pub fn listen_warning(host: &str, e: &std::io::Error) -> String {
+/// What Lima logs for a host address it could not listen on (`logListenError`), with
+/// Go's `net.Listen` error text (`listen tcp 127.0.0.1:8080: bind: address already in
+/// use`): a warning — except for a "negligible" failure (a privileged port, EACCES, or
+/// TCP port 53), which is a debug line and `Not forwarding TCP ADDR` at info level.
+pub fn listen_failure_lines(host: &str, e: &std::io::Error) -> Vec<String> {
     let reason = match e.kind() {
         std::io::ErrorKind::AddrInUse => "address already in use".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         _ => e.to_string(),
     };
-    serde_json::json!({
-        "error": format!("listen tcp {host}: bind: {reason}"),
-        "level": "warning",
-        "msg": format!("failed to listen tcp: {host}"),
-        "time": rfc3339_secs(now()),
-    })
-    .to_string()
+    let error = format!("listen tcp {host}: bind: {reason}");
+    let negligible = if e.kind() == std::io::ErrorKind::PermissionDenied {
+        Some("privileged port")
+    } else if host.ends_with(":53") {
+        Some("DNS port (often conflicts with the system resolver)")
+    } else {
+        None
+    };
+    // logrus: `WithError` adds `error`, `WithField` the negligible reason.
+    let line = |level: &str, msg: String, fields: &[(&str, &str)]| {
+        let mut v = serde_json::json!({"level": level, "msg": msg, "time": rfc3339_secs(now())});
+        for (k, val) in fields {
+            v[*k] = serde_json::json!(val);
+        }
+        v.to_string()
+    };
+    match negligible {
+        Some(why) => vec![
+            line(
+                "debug",
+                format!("failed to listen tcp: {host}"),
+                &[("error", &error), ("negligible-reason", why)],
+            ),
+            line("info", format!("Not forwarding TCP {host}"), &[]),
+        ],
+        None => vec![line(
+            "warning",
+            format!("failed to listen tcp: {host}"),
+            &[("error", &error)],
+        )],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(host: &str, kind: std::io::ErrorKind) -> Vec<Value> {
+        listen_failure_lines(host, &std::io::Error::from(kind))
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_taken_port_is_a_warning_and_a_negligible_one_is_not() {
+        let taken = lines("127.0.0.1:8080", std::io::ErrorKind::AddrInUse);
+        assert_eq!(taken.len(), 1);
+        assert_eq!(taken[0]["level"], "warning");
+        assert_eq!(taken[0]["msg"], "failed to listen tcp: 127.0.0.1:8080");
+        assert_eq!(
+            taken[0]["error"],
+            "listen tcp 127.0.0.1:8080: bind: address already in use"
+        );
+        // logListenError: EACCES and port 53 are logged at debug, then "Not forwarding".
+        for (host, kind) in [
+            ("127.0.0.1:80", std::io::ErrorKind::PermissionDenied),
+            ("127.0.0.1:53", std::io::ErrorKind::AddrInUse),
+        ] {
+            let l = lines(host, kind);
+            assert_eq!(l[0]["level"], "debug", "{host}");
+            assert_eq!(l[1]["level"], "info");
+            assert_eq!(l[1]["msg"], format!("Not forwarding TCP {host}"));
+        }
+    }
 }

@@ -339,7 +339,9 @@ impl Agent {
             info(&format!("Forwarding TCP from {guest} to {host}"));
             self.forward_event("forwarding", &guest, Some(&host));
             if let Err(e) = crate::guest_ports::listen(&host, p.guest_port) {
-                eprintln!("{}", crate::guest_ports::listen_warning(&host, &e));
+                for line in crate::guest_ports::listen_failure_lines(&host, &e) {
+                    eprintln!("{line}");
+                }
             }
         }
         if let Some(after) = sc.poweroff_after {
