@@ -8,6 +8,8 @@ mod notifier;
 mod picker;
 mod popover;
 mod relay;
+#[cfg(unix)]
+mod single_instance;
 mod state;
 mod tray;
 mod update_status;
@@ -34,6 +36,19 @@ pub fn run() {
         .with_writer(std::io::stderr)
         .init();
     let env = HostEnv::capture();
+    // Before Tauri: a second launch hands over without loading GTK or WebKit.
+    #[cfg(unix)]
+    let primary = match single_instance::claim(&env.data_dir, single_instance::HANDOVER_TIMEOUT) {
+        Ok(single_instance::Claim::First(primary)) => primary,
+        Ok(single_instance::Claim::HandedOver) => {
+            tracing::info!("Limabar is already running: asked it to open its popover");
+            return;
+        }
+        Err(e) => {
+            tracing::error!("{e}");
+            std::process::exit(1);
+        }
+    };
     let context = tauri::generate_context!();
     let takes_updates = updates::configured(context.config());
     let mut builder = tauri::Builder::default();
@@ -41,9 +56,6 @@ pub fn run() {
         builder = builder.plugin(tauri_plugin_updater::Builder::new().build());
     }
     builder
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            popover::show(app, None)
-        }))
         // Used from Rust only (the folder picker); the webview has no dialog permission.
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_autostart::init(
@@ -116,6 +128,11 @@ pub fn run() {
             #[cfg(target_os = "macos")]
             app.set_activation_policy(tauri::ActivationPolicy::Accessory);
             tray::build(app.handle())?;
+            #[cfg(unix)]
+            {
+                let app = app.handle().clone();
+                single_instance::serve(primary, move || popover::show(&app, None));
+            }
             relay::connect(app.handle().clone());
             updates::check_daily(app.handle());
             tracing::info!(version = %app.package_info().version, takes_updates, "Limabar started");

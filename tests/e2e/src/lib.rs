@@ -270,28 +270,21 @@ impl Drop for AppSession {
         // SAFETY: killpg on the group this session created for tauri-driver.
         unsafe { libc::killpg(self.driver.id() as i32, libc::SIGKILL) };
         let _ = self.driver.wait();
-        // The next app would hand itself over to this one (single instance) if its
-        // D-Bus name were still owned: wait until the bus has let go of it.
+        // The next app would hand itself over to this one (single instance) while it
+        // lives, and its tray item would linger: wait until the whole group has gone.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while single_instance_name_owned() && Instant::now() < deadline {
+        while group_alive(self.driver.id()) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 }
 
-fn single_instance_name_owned() -> bool {
-    Command::new("dbus-send")
-        .args([
-            "--session",
-            "--print-reply",
-            "--dest=org.freedesktop.DBus",
-            "/",
-            "org.freedesktop.DBus.NameHasOwner",
-            "string:dev.limabar.Limabar.SingleInstance",
-        ])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
-        .unwrap_or(false)
+fn group_alive(pgid: u32) -> bool {
+    Command::new("pgrep")
+        .args(["-g", &pgid.to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Summaries of notifications dunst received (closing the displayed ones moves them to

@@ -24,21 +24,41 @@ impl Drop for App {
     }
 }
 
+/// The app as a user launches it, on this test's Lima and data.
+fn app_command(sim: &SimLima) -> Command {
+    let home = sim.root.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut command = Command::new(workspace_bin("limabar-app"));
+    command
+        .env("LIMACTL", &sim.limactl)
+        .env("LIMA_HOME", &sim.lima_home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("LIMABAR_SHOW_AT_START", "1")
+        .env("LIMABAR_WEBVIEW_GRACE_MS", "1000")
+        .env("LIMABAR_LOG", "info")
+        .env("NO_COLOR", "1")
+        .env_remove("TAURI_WEBVIEW_AUTOMATION");
+    command
+}
+
+/// The names of a process's threads.
+fn thread_names(pid: u32) -> Vec<String> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|tasks| {
+            tasks
+                .flatten()
+                .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
+                .map(|n| n.trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 impl App {
     fn launch(sim: &SimLima) -> App {
-        let home = sim.root.path().join("home");
-        std::fs::create_dir_all(&home).unwrap();
         let log = sim.root.path().join("app.log");
-        let child = Command::new(workspace_bin("limabar-app"))
-            .env("LIMACTL", &sim.limactl)
-            .env("LIMA_HOME", &sim.lima_home)
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("LIMABAR_SHOW_AT_START", "1")
-            .env("LIMABAR_WEBVIEW_GRACE_MS", "1000")
-            .env("LIMABAR_LOG", "info")
-            .env("NO_COLOR", "1")
-            .env_remove("TAURI_WEBVIEW_AUTOMATION")
+        let child = app_command(sim)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -133,4 +153,41 @@ async fn a_closed_popover_leaves_no_webkit_process_and_a_new_page_loads() {
         .status()
         .unwrap();
     assert!(status.success(), "screenshot of the reopened popover");
+}
+
+/// A second launch (the user opening Limabar again) hands over to the running app and
+/// exits at once (no second tray item or session), and the running app opens its popover. The handover is a Unix socket, not D-Bus: the app keeps no `blocking`
+/// pool thread, which woke every 500 ms for its whole life (BENCHMARKS.md, idle cost).
+#[tokio::test]
+async fn a_second_launch_opens_the_running_apps_popover_and_exits() {
+    let sim = SimLima::new("2.2.0");
+    let app = App::launch(&sim);
+    wait_popover_visible(true, Duration::from_secs(30)).await;
+    app.wait_log("the page is ready", 0, Duration::from_secs(30))
+        .await;
+    close_with_escape().await;
+    wait_popover_visible(false, Duration::from_secs(5)).await;
+
+    let before = app.log().len();
+    let started = Instant::now();
+    let second = app_command(&sim)
+        .env_remove("LIMABAR_SHOW_AT_START")
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "the second launch failed: {said}");
+    assert!(said.contains("already running"), "{said}");
+    assert!(
+        took < Duration::from_secs(3),
+        "the second launch took {took:?}"
+    );
+    wait_popover_visible(true, Duration::from_secs(10)).await;
+    app.wait_log("popover shown", before, Duration::from_secs(10))
+        .await;
+    let threads = thread_names(app.child.id());
+    assert!(
+        !threads.iter().any(|t| t.starts_with("blocking")),
+        "a thread pool that wakes while idle: {threads:?}"
+    );
 }

@@ -113,7 +113,7 @@ async fn open_the_popover_once_running() {
         assert!(Instant::now() < deadline, "the installed app did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // Its single-instance name is taken during setup, right after the process starts.
+    // Its single-instance lock is taken first thing; a launch before it listens waits.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let status = Command::new(APP)
         .stdout(Stdio::null())
