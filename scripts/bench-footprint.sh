@@ -55,7 +55,7 @@ memory() { # $1: what is being measured
   LAST_PSS=$pss_total
 }
 shown_lines() { grep -c 'popover shown' "$TMP/app.log" || true; }
-# Opens the popover as a second launch does (tauri-plugin-single-instance) and waits
+# Opens the popover as a second launch does (the single-instance socket) and waits
 # for the app to say it is shown; prints the app's own milliseconds.
 open_popover() {
   local before; before=$(shown_lines)
