@@ -5,6 +5,7 @@ mod autostart;
 mod commands;
 mod events;
 mod notifier;
+mod page_out;
 mod picker;
 mod popover;
 mod relay;
@@ -141,6 +142,12 @@ pub fn run() {
             if cfg!(debug_assertions) && show_at_start() {
                 popover::show(app.handle(), None);
             }
+            // GDK's GL probe at start loaded Mesa; with no popover yet, it goes back.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                popover::page_out_when_closed(&handle);
+            });
             Ok(())
         })
         .build(context)

@@ -54,6 +54,13 @@ fn build(app: &AppHandle) -> Option<WebviewWindow> {
     }
 }
 
+/// Builds the popover's webview, first asking the kernel to read back the library pages
+/// handed back when the last one was released (`page_out`).
+fn build_reading_back(app: &AppHandle) -> Option<WebviewWindow> {
+    crate::page_out::read_back_webview_libraries();
+    build(app)
+}
+
 /// The page painted its first snapshot: a popover waiting for it is shown now.
 pub fn page_ready(app: &AppHandle) {
     let state = app.state::<AppState>();
@@ -139,7 +146,7 @@ pub fn show(app: &AppHandle, tray_rect: Option<Rect>) {
             reveal(app, tray_rect);
             shown_after(asked, "the kept webview");
         }
-        Opening::Build if build(app).is_none() => {
+        Opening::Build if build_reading_back(app).is_none() => {
             state.show_when_ready.lock().unwrap().take();
         }
         Opening::Build => {
@@ -229,6 +236,20 @@ fn release_after_grace(app: &AppHandle) {
             && !state.keep_network_process
         {
             crate::webkit_network::end_when_idle(&app, |app| window(app).is_some());
+        }
+        if state.webview_generation.load(Ordering::SeqCst) == generation {
+            page_out_when_closed(&app);
+        }
+    });
+}
+
+/// Hands WebKit's and Mesa's library pages back to the kernel, on the main thread (where
+/// webviews are made) and only while none exists.
+pub fn page_out_when_closed(app: &AppHandle) {
+    let handle = app.clone();
+    let _ = app.run_on_main_thread(move || {
+        if window(&handle).is_none() {
+            crate::page_out::webview_libraries();
         }
     });
 }
