@@ -88,13 +88,20 @@ async fn two_vms_on_one_host_port_name_each_other_and_a_busy_port_says_why() {
             owner: "first".into()
         })
     );
-    // A port a program on this machine holds: failed, with no VM to name.
+    // A port a program on this machine holds (this test): failed, and the program named.
     let busy = second
         .iter()
         .find(|p| p.host_port() == Some(held_port))
         .unwrap();
     assert_eq!(busy.guest_addr, format!("127.0.0.1:{held_port}"));
-    assert_eq!(busy.conflict, None);
+    let me = std::fs::read_to_string("/proc/self/comm").unwrap();
+    assert_eq!(
+        busy.conflict,
+        Some(PortConflict::HeldByProgram {
+            program: Some(me.trim().to_string()),
+            pid: Some(std::process::id()),
+        })
+    );
 
     // Only forwarded ports that answer HTTP are offered for the browser.
     let mut http = session.http_ports("first").await.unwrap();
@@ -124,6 +131,15 @@ async fn two_vms_on_one_host_port_name_each_other_and_a_busy_port_says_why() {
     let text = assert_succeeded(&sim.limabar(&["ports", "first"]));
     assert!(text.contains(&format!("localhost:{shared}")), "{text}");
     assert!(text.contains("also wanted by second"), "{text}");
+    let text = assert_succeeded(&sim.limabar(&["ports", "second"]));
+    assert!(
+        text.contains(&format!(
+            "held by {} (pid {}) on this computer",
+            me.trim(),
+            std::process::id()
+        )),
+        "{text}"
+    );
 
     // Stopped: its ports are gone, and `second` no longer names it.
     assert!(sim
@@ -135,7 +151,8 @@ async fn two_vms_on_one_host_port_name_each_other_and_a_busy_port_says_why() {
         loop {
             let f = session.view("first").await.unwrap();
             let s = session.view("second").await.unwrap();
-            if f.ports.is_empty() && s.ports.iter().all(|p| p.conflict.is_none()) {
+            let lost = s.ports.iter().find(|p| p.host_port() == Some(shared));
+            if f.ports.is_empty() && lost.is_some_and(|p| p.conflict.is_none()) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -894,7 +894,10 @@ describe('editors', () => {
           ],
         }),
         view('api', { kind: 'ready', sshPort: 2, bootSecs: 9, since: Date.now() }, {
-          ports: [port({ state: 'failed', error: 'listen tcp 127.0.0.1:8080: bind: address already in use', conflict: { kind: 'heldBy', owner: 'web' } })],
+          ports: [
+            port({ state: 'failed', error: 'listen tcp 127.0.0.1:8080: bind: address already in use', conflict: { kind: 'heldBy', owner: 'web' } }),
+            port({ guestAddr: '0.0.0.0:3000', hostAddr: '127.0.0.1:3000', state: 'failed', error: 'listen tcp 127.0.0.1:3000: bind: address already in use', conflict: { kind: 'heldByProgram', program: 'python3', pid: 4242 } }),
+          ],
         }),
       ],
     };

@@ -64,10 +64,23 @@ fn line(p: &PortView) -> String {
     };
     let conflict = match &p.conflict {
         Some(PortConflict::HeldBy { owner }) => format!(" (held by {owner})"),
+        Some(PortConflict::HeldByProgram { program, pid }) => {
+            format!(" (held by {} on this computer)", program_text(program, pid))
+        }
         Some(PortConflict::WantedBy { others }) => {
             format!(" (also wanted by {})", others.join(", "))
         }
         None => String::new(),
     };
     format!("{what}{conflict} ({})", p.protocol)
+}
+
+/// `python3 (pid 4242)`, or what is known of it.
+fn program_text(program: &Option<String>, pid: &Option<u32>) -> String {
+    match (program, pid) {
+        (Some(p), Some(pid)) => format!("{p} (pid {pid})"),
+        (Some(p), None) => p.clone(),
+        (None, Some(pid)) => format!("pid {pid}"),
+        (None, None) => "another user's program".into(),
+    }
 }

@@ -11,6 +11,7 @@ pub mod explain;
 pub mod logs;
 pub mod memory;
 pub mod mounts;
+pub mod port_holder;
 pub mod ports;
 pub mod ssh_config;
 pub mod terminal;

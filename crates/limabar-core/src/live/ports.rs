@@ -18,6 +18,7 @@
 use serde::Serialize;
 use ts_rs::TS;
 
+use crate::features::port_holder::PortHolder;
 use crate::lima::events::PortForwardEvent;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -32,13 +33,19 @@ pub enum PortState {
     Failed,
 }
 
-/// Another VM on the same host address.
+/// Another VM, or a program, on the same host address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 #[ts(export)]
 pub enum PortConflict {
     /// This VM's forward failed: `owner` holds the host address.
     HeldBy { owner: String },
+    /// This VM's forward failed and no VM holds the address: a program on this machine
+    /// does (`program` and `pid` when this user may read them).
+    HeldByProgram {
+        program: Option<String>,
+        pid: Option<u32>,
+    },
     /// This VM holds it; `others` wanted it too and could not forward.
     WantedBy { others: Vec<String> },
 }
@@ -220,9 +227,14 @@ pub fn listen_failure(msg: &str) -> Option<(&str, &str)> {
     (!addr.is_empty() && !protocol.contains(' ')).then_some((protocol, addr.trim()))
 }
 
-/// Names the other VM of each shared host address, for every VM's ports; returns the
-/// names of the VMs whose ports changed.
-pub fn mark_conflicts<'a>(vms: impl Iterator<Item = (&'a str, &'a mut Ports)>) -> Vec<String> {
+/// Names the other VM of each shared host address, for every VM's ports, and for a failed
+/// forward no VM holds, the program that does (`program_holding(protocol, host_addr)`,
+/// asked once per failure: a name found is kept); returns the names of the VMs whose
+/// ports changed.
+pub fn mark_conflicts<'a>(
+    vms: impl Iterator<Item = (&'a str, &'a mut Ports)>,
+    program_holding: impl Fn(&str, &str) -> Option<PortHolder>,
+) -> Vec<String> {
     let mut all: Vec<(&str, &mut Ports)> = vms.collect();
     let holders = |all: &[(&str, &mut Ports)], me: &str, proto: &str, addr: &str, st: PortState| {
         all.iter()
@@ -244,10 +256,23 @@ pub fn mark_conflicts<'a>(vms: impl Iterator<Item = (&'a str, &'a mut Ports)>) -
                 continue;
             };
             mine.push(match p.state {
-                PortState::Failed => holders(&all, name, &p.protocol, addr, PortState::Forwarding)
-                    .into_iter()
-                    .next()
-                    .map(|owner| PortConflict::HeldBy { owner }),
+                PortState::Failed => {
+                    match holders(&all, name, &p.protocol, addr, PortState::Forwarding)
+                        .into_iter()
+                        .next()
+                    {
+                        Some(owner) => Some(PortConflict::HeldBy { owner }),
+                        None if matches!(p.conflict, Some(PortConflict::HeldByProgram { .. })) => {
+                            p.conflict.clone()
+                        }
+                        None => program_holding(&p.protocol, addr).map(|h| {
+                            PortConflict::HeldByProgram {
+                                program: h.program,
+                                pid: h.pid,
+                            }
+                        }),
+                    }
+                }
                 PortState::Forwarding => {
                     let others = holders(&all, name, &p.protocol, addr, PortState::Failed);
                     (!others.is_empty()).then_some(PortConflict::WantedBy { others })

@@ -88,7 +88,10 @@ pub async fn list_views(limactl: &Limactl) -> Result<(Vec<InstanceView>, Vec<Str
             (i.name.clone(), p)
         })
         .collect();
-    mark_conflicts(ports.iter_mut().map(|(n, p)| (n.as_str(), p)));
+    mark_conflicts(
+        ports.iter_mut().map(|(n, p)| (n.as_str(), p)),
+        crate::features::port_holder::holder,
+    );
     let views = listing
         .instances
         .into_iter()

@@ -146,13 +146,15 @@ impl Actor {
         }
     }
 
-    /// Names the other VM on each shared host port; other VMs whose ports changed by
-    /// that are upserted (`except` is upserted by its caller).
+    /// Names the other VM (or the program) on each shared host port; other VMs whose
+    /// ports changed by that are upserted (`except` is upserted by its caller).
     fn mark_port_conflicts(&mut self, except: &str) {
         let changed = crate::live::ports::mark_conflicts(
             self.instances
                 .iter_mut()
                 .map(|(n, t)| (n.as_str(), &mut t.ports)),
+            // A few milliseconds of /proc, once per failed forward no VM holds.
+            crate::features::port_holder::holder,
         );
         for name in changed.iter().filter(|n| *n != except) {
             if let Some(t) = self.instances.get(name) {

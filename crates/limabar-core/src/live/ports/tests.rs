@@ -1,4 +1,5 @@
 use super::*;
+use crate::features::port_holder::PortHolder;
 
 fn ev(kind: &str, guest: &str, host: Option<&str>) -> PortForwardEvent {
     PortForwardEvent {
@@ -76,6 +77,50 @@ fn a_listen_warning_read_before_its_event_still_fails_it() {
     assert_eq!(p.list()[0].state, PortState::Forwarding);
 }
 
+fn nobody(_: &str, _: &str) -> Option<PortHolder> {
+    None
+}
+
+/// No VM holds the address a forward failed on: the program that does is named, asked
+/// once; a VM that takes the address later is named instead.
+#[test]
+fn a_failed_forward_no_vm_holds_names_the_program() {
+    let mut a = Ports::default();
+    let mut b = Ports::default();
+    b.apply(&ev("forwarding", "0.0.0.0:8080", Some("127.0.0.1:8080")));
+    b.listen_failed("tcp", "127.0.0.1:8080", "bind: address already in use");
+    let asked = std::cell::Cell::new(0);
+    let python = |proto: &str, addr: &str| {
+        asked.set(asked.get() + 1);
+        assert_eq!((proto, addr), ("tcp", "127.0.0.1:8080"));
+        Some(PortHolder {
+            program: Some("python3".into()),
+            pid: Some(4242),
+        })
+    };
+    assert_eq!(mark_conflicts([("b", &mut b)].into_iter(), python), ["b"]);
+    let held = Some(PortConflict::HeldByProgram {
+        program: Some("python3".into()),
+        pid: Some(4242),
+    });
+    assert_eq!(b.list()[0].conflict, held);
+    assert!(mark_conflicts([("b", &mut b)].into_iter(), python).is_empty());
+    assert_eq!(asked.get(), 1, "asked once per failure");
+    // Not found (it exited): nothing named.
+    let mut c = Ports::default();
+    c.apply(&ev("forwarding", "0.0.0.0:9090", Some("127.0.0.1:9090")));
+    c.listen_failed("tcp", "127.0.0.1:9090", "bind: address already in use");
+    mark_conflicts([("c", &mut c)].into_iter(), nobody);
+    assert_eq!(c.list()[0].conflict, None);
+    // A VM forwarding the address is the better answer.
+    a.apply(&ev("forwarding", "0.0.0.0:8080", Some("127.0.0.1:8080")));
+    mark_conflicts([("a", &mut a), ("b", &mut b)].into_iter(), python);
+    assert_eq!(
+        b.list()[0].conflict,
+        Some(PortConflict::HeldBy { owner: "a".into() })
+    );
+}
+
 #[test]
 fn two_vms_on_one_host_port_name_each_other() {
     let mut a = Ports::default();
@@ -85,7 +130,10 @@ fn two_vms_on_one_host_port_name_each_other() {
     b.apply(&ev("forwarding", "0.0.0.0:8080", Some("127.0.0.1:8080")));
     b.listen_failed("tcp", "127.0.0.1:8080", "bind: address already in use");
     c.apply(&ev("forwarding", "0.0.0.0:9090", Some("127.0.0.1:9090")));
-    let changed = mark_conflicts([("a", &mut a), ("b", &mut b), ("c", &mut c)].into_iter());
+    let changed = mark_conflicts(
+        [("a", &mut a), ("b", &mut b), ("c", &mut c)].into_iter(),
+        nobody,
+    );
     assert_eq!(changed, ["a", "b"]);
     assert_eq!(
         a.list()[0].conflict,
@@ -99,11 +147,11 @@ fn two_vms_on_one_host_port_name_each_other() {
     );
     assert_eq!(c.list()[0].conflict, None);
     // Nothing new: nothing changed.
-    assert!(mark_conflicts([("a", &mut a), ("b", &mut b)].into_iter()).is_empty());
+    assert!(mark_conflicts([("a", &mut a), ("b", &mut b)].into_iter(), nobody).is_empty());
     // `a` stops: `b`'s failure stays (Lima does not retry), but names no owner.
     a.clear();
     assert_eq!(
-        mark_conflicts([("a", &mut a), ("b", &mut b)].into_iter()),
+        mark_conflicts([("a", &mut a), ("b", &mut b)].into_iter(), nobody),
         ["b"]
     );
     assert_eq!(b.list()[0].conflict, None);
