@@ -872,6 +872,8 @@ describe('editors', () => {
     });
     expectCalled('memory', { name: 'web' });
     expect(mem.textContent).toContain('holds 6 GiB here · 1.5 GiB of 8 GiB used in the guest');
+    // The header sums what the running VMs hold (here one: the stopped one holds nothing).
+    expect(screen.getByTestId('memory-total').textContent).toBe('6 GiB held');
     // A stopped VM is not asked.
     expect(callsTo('memory').some((a) => a.name === 'nixos')).toBe(false);
     const offer = mem.querySelector<HTMLElement>('[data-action=restart-to-return]')!;
@@ -914,6 +916,7 @@ describe('editors', () => {
     expect(row('web').textContent).toContain('1 more not forwarded (by the portForwards rules)');
     expect(row('web').querySelector('[data-port="8080"] [data-testid=port-conflict]')?.textContent).toBe('api wanted it too');
     expect(row('api').querySelector('[data-port="8080"] [data-testid=port-conflict]')?.textContent).toBe('held by web');
+    expect(row('api').querySelector('[data-port="3000"] [data-testid=port-conflict]')?.textContent).toBe('held by python3 (pid 4242) on this computer');
     expect(row('api').querySelector('[data-testid=port-error]')?.textContent).toContain('address already in use');
     // A failed forward cannot be opened or copied.
     expect(row('api').querySelector('[data-action=open-port]')).toBeNull();
