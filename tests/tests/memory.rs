@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use limabar_core::actions::Session;
-use limabar_tests::{within, SimLima};
+use limabar_tests::{assert_succeeded, within, SimLima};
 
 const MIB: u64 = 1 << 20;
 
@@ -71,6 +71,24 @@ async fn held_memory_is_the_vm_process_and_a_restart_is_offered_for_a_large_gap(
     let back = m.returnable_bytes.expect("a restart is worth it now");
     assert!(back >= 1300 * MIB, "{back}");
 
+    // `limabar list --json` carries the same figures for the running VM.
+    let out = sim.limabar(&["list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_str(&assert_succeeded(&out)).unwrap();
+    let entry = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "build")
+        .unwrap();
+    let now = &entry["memoryNow"];
+    assert!(now["heldBytes"].as_u64().unwrap() >= 1400 * MIB, "{now}");
+    assert_eq!(now["guestTotalBytes"].as_u64(), Some(4096 * MIB));
+    assert_eq!(now["guestUsedBytes"].as_u64(), Some(96 * MIB));
+    assert!(
+        now["returnableBytes"].as_u64().unwrap() >= 1300 * MIB,
+        "{now}"
+    );
+
     // Stopped: nothing to measure, said so.
     assert!(sim
         .limactl_cmd(&["stop", "build"])
@@ -84,4 +102,7 @@ async fn held_memory_is_the_vm_process_and_a_restart_is_offered_for_a_large_gap(
     })
     .await;
     assert!(session.memory("build").await.is_err());
+    let out = sim.limabar(&["list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_str(&assert_succeeded(&out)).unwrap();
+    assert!(listed[0]["memoryNow"].is_null(), "a stopped VM: {listed}");
 }

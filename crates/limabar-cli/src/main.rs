@@ -12,7 +12,7 @@ mod ports;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use limabar_core::actions::Session;
+use limabar_core::actions::{measure_memory, Session};
 use limabar_core::env::HostEnv;
 use limabar_core::lima::locate::{connect, Limactl};
 use limabar_core::live::snapshot::list_views;
@@ -272,9 +272,27 @@ async fn list(limactl: &Limactl, json: bool) -> Result<(), CoreError> {
         eprintln!("warning: {w}");
     }
     if json {
+        // Each running guest is asked at once (one `limactl shell` each); the table
+        // stays a listing alone.
+        let asks: Vec<_> = views
+            .iter()
+            .filter(|v| v.vm_up())
+            .map(|v| {
+                let (limactl, i) = (limactl.clone(), v.instance.clone());
+                let restart = v.boot_estimate_secs;
+                tokio::spawn(async move {
+                    measure_memory(&limactl, &i.name, &i.dir, &i.vm_type, restart).await
+                })
+            })
+            .collect();
+        let mut memories = Vec::new();
+        for ask in asks {
+            memories.extend(ask.await.ok());
+        }
         println!(
             "{}",
-            serde_json::to_string_pretty(&output::list_json(&views)).expect("JSON of plain data")
+            serde_json::to_string_pretty(&output::list_json(&views, &memories))
+                .expect("JSON of plain data")
         );
     } else {
         print!("{}", output::table(&views));

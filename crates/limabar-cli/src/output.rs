@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde_json::json;
 
+use limabar_core::actions::MemoryView;
 use limabar_core::live::tray::state_label;
 use limabar_core::{Change, CoreError, InstanceView, VmState};
 
@@ -23,9 +24,13 @@ struct ListEntry<'a> {
     errors: Vec<String>,
     boot_secs: Option<f64>,
     dir: &'a str,
+    /// A running VM's memory now (what it holds here, what its guest uses); null when
+    /// it is not running.
+    memory_now: Option<&'a MemoryView>,
 }
 
-pub fn list_json(views: &[InstanceView]) -> serde_json::Value {
+/// `memories`: the figures of the running instances, by name.
+pub fn list_json(views: &[InstanceView], memories: &[MemoryView]) -> serde_json::Value {
     let entries: Vec<ListEntry> = views
         .iter()
         .map(|v| {
@@ -62,6 +67,7 @@ pub fn list_json(views: &[InstanceView]) -> serde_json::Value {
                     _ => None,
                 },
                 dir: &i.dir,
+                memory_now: memories.iter().find(|m| m.name == i.name),
             }
         })
         .collect();

@@ -46,7 +46,7 @@ pub use flakes::{terminals, InstanceFlakes, OpenedShell, TerminalSettings};
 pub use guest::probe as probe_guest;
 pub use lifecycle::{new_vm_yaml, CreateProgress, NewVmRequest};
 pub use logs::LogBatch;
-pub use memory::MemoryView;
+pub use memory::{measure as measure_memory, MemoryView};
 pub use notify::notice;
 pub use share::MountProposal;
 

@@ -9,6 +9,7 @@ use ts_rs::TS;
 use super::Session;
 use crate::error::{CoreError, Result};
 use crate::features::memory::{host_held, meminfo_call, parse_meminfo, returnable};
+use crate::lima::locate::Limactl;
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -37,29 +38,47 @@ impl Session {
         if !v.vm_up() {
             return Err(CoreError::NotRunning { name: name.into() });
         }
-        let (dir, vm_type) = (v.instance.dir.clone(), v.instance.vm_type.clone());
-        let held = tokio::task::spawn_blocking(move || host_held(Path::new(&dir), &vm_type))
+        Ok(measure(
+            self.monitor.limactl(),
+            name,
+            &v.instance.dir,
+            &v.instance.vm_type,
+            v.boot_estimate_secs,
+        )
+        .await)
+    }
+}
+
+/// A running instance's memory (its directory and `vmType` as Lima lists them): the VM
+/// process's resident set and the guest's meminfo, for the session and `limabar list`.
+pub async fn measure(
+    limactl: &Limactl,
+    name: &str,
+    dir: &str,
+    vm_type: &str,
+    restart_secs: Option<f64>,
+) -> MemoryView {
+    let (dir, vm) = (dir.to_string(), vm_type.to_string());
+    let held = tokio::task::spawn_blocking(move || host_held(Path::new(&dir), &vm))
+        .await
+        .ok()
+        .flatten();
+    let guest =
+        crate::lima::guest::run(&limactl.runner, limactl.features, name, &meminfo_call(name))
             .await
             .ok()
-            .flatten();
-        let limactl = self.monitor.limactl();
-        let guest =
-            crate::lima::guest::run(&limactl.runner, limactl.features, name, &meminfo_call(name))
-                .await
-                .ok()
-                .filter(|out| out.success())
-                .and_then(|out| parse_meminfo(&out.stdout));
-        let returnable_bytes = match (held, guest) {
-            (Some(h), Some((total, available))) => returnable(h, total, available),
-            _ => None,
-        };
-        Ok(MemoryView {
-            name: name.to_string(),
-            held_bytes: held,
-            guest_total_bytes: guest.map(|g| g.0),
-            guest_used_bytes: guest.map(|(t, a)| t - a),
-            returnable_bytes,
-            restart_secs: v.boot_estimate_secs,
-        })
+            .filter(|out| out.success())
+            .and_then(|out| parse_meminfo(&out.stdout));
+    let returnable_bytes = match (held, guest) {
+        (Some(h), Some((total, available))) => returnable(h, total, available),
+        _ => None,
+    };
+    MemoryView {
+        name: name.to_string(),
+        held_bytes: held,
+        guest_total_bytes: guest.map(|g| g.0),
+        guest_used_bytes: guest.map(|(t, a)| t - a),
+        returnable_bytes,
+        restart_secs,
     }
 }
