@@ -8,6 +8,11 @@
 //!   links to `socket:[INODE]`. Another user's processes cannot be read: the holder is
 //!   then known to exist but not named.
 //! - macOS: `lsof -nP -iTCP:PORT -sTCP:LISTEN -Fpc` (lsof ships with macOS; argv only).
+//!
+//! A Lima host agent (`limactl hostagent`) is not a program to name: a port another VM
+//! forwards is named after that VM (`live::ports::mark_conflicts`), and a host agent
+//! that is stopping still holds its ports for a moment — naming it then would stick
+//! (Lima does not retry a failed listen, so nothing asks again).
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -47,10 +52,21 @@ fn platform_holder(protocol: &str, port: u16) -> Option<PortHolder> {
     if inodes.is_empty() {
         return None;
     }
-    Some(process_with_socket(&inodes).unwrap_or(PortHolder {
-        program: None,
-        pid: None,
-    }))
+    match process_with_socket(&inodes) {
+        Some(h) if is_lima_host_agent(&h) => None,
+        Some(h) => Some(h),
+        None => Some(PortHolder {
+            program: None,
+            pid: None,
+        }),
+    }
+}
+
+/// `limactl` (and limactl-sim, which stands in for it here).
+fn is_lima_host_agent(h: &PortHolder) -> bool {
+    h.program
+        .as_deref()
+        .is_some_and(|p| p.starts_with("limactl"))
 }
 
 /// Inodes of the sockets bound to `port` in a `/proc/net/tcp`-style table (`listen_only`:
@@ -112,7 +128,7 @@ fn platform_holder(protocol: &str, port: u16) -> Option<PortHolder> {
         .args(&args)
         .output()
         .ok()?;
-    parse_lsof(&String::from_utf8_lossy(&out.stdout))
+    parse_lsof(&String::from_utf8_lossy(&out.stdout)).filter(|h| !is_lima_host_agent(h))
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]
@@ -171,6 +187,21 @@ mod tests {
             })
         );
         assert_eq!(parse_lsof(""), None);
+    }
+
+    #[test]
+    fn lima_host_agents_are_not_named_as_programs() {
+        let named = |p: &str| PortHolder {
+            program: Some(p.into()),
+            pid: Some(1),
+        };
+        assert!(is_lima_host_agent(&named("limactl")));
+        assert!(is_lima_host_agent(&named("limactl-sim")));
+        assert!(!is_lima_host_agent(&named("python3")));
+        assert!(!is_lima_host_agent(&PortHolder {
+            program: None,
+            pid: None
+        }));
     }
 
     #[cfg(target_os = "linux")]
