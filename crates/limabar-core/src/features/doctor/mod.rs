@@ -101,6 +101,9 @@ pub struct Host {
     pub lima: Option<LimaVersion>,
     /// The user's home, for `~` and "too broad" mounts.
     pub home: Option<String>,
+    /// This machine's physical memory, when known (Lima's default `memory:` is half of
+    /// it, at most 4 GiB).
+    pub memory_bytes: Option<u64>,
 }
 
 impl Host {
@@ -126,7 +129,21 @@ impl Host {
             arch,
             lima,
             home,
+            memory_bytes: host_memory(),
         }
+    }
+}
+
+/// Physical memory: `hw.memsize` on macOS, `MemTotal` on Linux.
+fn host_memory() -> Option<u64> {
+    if cfg!(target_os = "macos") {
+        let out =
+            crate::lima::runner::host_program("sysctl", &["-n".as_ref(), "hw.memsize".as_ref()])
+                .ok()?;
+        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    } else {
+        let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+        crate::features::memory::parse_meminfo(&text).map(|(total, _)| total)
     }
 }
 

@@ -28,6 +28,7 @@ pub const ALL: &[Rule] = &[
     ssh_forward_agent_nixos,
     vz_intel_new_kernel,
     port_forwards_empty,
+    memory_held_until_restart,
 ];
 
 /// Lima 2.1.3 gives the guest agent's UNIX socket to the main user, mode 0600 (it was
@@ -601,4 +602,57 @@ fn port_forwards_empty(c: &Value, _: &Host) -> Vec<Finding> {
         Some(r#".portForwards = [{"guestIP": "0.0.0.0", "guestIPMustBeZero": false, "ignore": true}]"#),
     )
     .on(Blame::Keys(&["portForwards"]))]
+}
+
+/// `memory:` is the most the guest may use, and what it has touched the VM keeps: Lima's
+/// VZ VM has a balloon device whose target it never sets (`pkg/driver/vz/vm_darwin.go`
+/// `attachOtherDevices`, lima-vm/lima 183a60d7), and its QEMU VM has none, so memory freed
+/// in the guest (a nix build's page cache) goes back to this machine only when the VM
+/// restarts. A VM allowed more than half of this machine's memory can hold that much all
+/// day. Lima's default is half of it, at most 4 GiB, so never more (`pkg/limayaml/defaults.go`
+/// `defaultMemory`).
+fn memory_held_until_restart(c: &Value, host: &Host) -> Vec<Finding> {
+    let Some(total) = host.memory_bytes.filter(|t| *t > 0) else {
+        return vec![];
+    };
+    let mem = c
+        .get("memory")
+        .and_then(size::bytes)
+        .unwrap_or((total / 2).min(4 * GIB));
+    if mem * 2 <= total {
+        return vec![];
+    }
+    let gib = |b: u64| b as f64 / GIB as f64;
+    // A quarter of this machine, not below what the guest needs (nixos-lima asks 8 GiB).
+    let floor = if is_nixos(c) { 8 * GIB } else { 4 * GIB };
+    let lower = (total / 4 / GIB * GIB).max(floor);
+    let set =
+        (lower < mem && lower * 2 < total).then(|| format!(".memory = \"{}GiB\"", lower / GIB));
+    let fix = match &set {
+        Some(_) => format!(
+            "Give it {:.0} GiB (the fix), or restart it after big builds: Limabar shows what \
+             each running VM holds and offers the restart when it holds much more than it uses.",
+            gib(lower)
+        ),
+        None => "Restart it after big builds: Limabar shows what each running VM holds and \
+                 offers the restart when it holds much more than it uses."
+            .into(),
+    };
+    let mut f = finding(
+        "memory-held-until-restart",
+        Severity::Warning,
+        format!(
+            "This VM can keep {:.0} GiB of this computer's {:.0} GiB until it restarts.",
+            gib(mem),
+            gib(total)
+        ),
+        "`memory:` is the most the guest may use, and what it once used the VM keeps: \
+         memory the guest frees (after a nix build, say) is not given back to this computer \
+         while the VM runs — Lima's VZ VM never inflates its balloon and its QEMU VM has \
+         none — only a restart returns it.",
+        fix,
+        None,
+    );
+    f.set = set;
+    vec![f.on(Blame::Keys(&["memory"]))]
 }

@@ -23,6 +23,7 @@ fn host() -> Host {
             patch: 0,
         }),
         home: Some("/Users/me".into()),
+        memory_bytes: Some(32 * (1 << 30)),
     }
 }
 

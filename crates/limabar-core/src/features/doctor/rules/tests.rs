@@ -1,6 +1,7 @@
 //! One test per rule, each on a minimal lima.yaml: it fires on the bad config and stays
 //! quiet on the good one.
 
+use super::super::size::GIB;
 use super::super::{examine, parse, Arch, Finding, Host, Severity};
 use crate::lima::version::LimaVersion;
 
@@ -15,6 +16,7 @@ fn mac() -> Host {
         arch: Some(Arch::Aarch64),
         lima: Some(lima(2, 2, 0)),
         home: Some("/Users/me".into()),
+        memory_bytes: Some(32 * (1 << 30)),
     }
 }
 
@@ -361,4 +363,44 @@ fn an_empty_port_forwards_list_is_explained() {
     assert!(f.set.as_deref().unwrap().contains("\"ignore\": true"));
     // No list at all is Lima's default, not a mistake.
     assert!(get("memory: 8GiB\n", &mac(), "port-forwards-empty").is_none());
+}
+
+#[test]
+fn memory_near_the_hosts_is_held_until_restart() {
+    let host = |gib: u64| Host {
+        memory_bytes: Some(gib * GIB),
+        ..mac()
+    };
+    // 24 of 32 GiB: warned, with a fix to a quarter of the host (8 GiB).
+    let f = get("memory: 24GiB\n", &host(32), "memory-held-until-restart").unwrap();
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(
+        f.message.contains("24 GiB of this computer's 32 GiB"),
+        "{}",
+        f.message
+    );
+    assert!(f.why.contains("only a restart returns it"), "{}", f.why);
+    assert_eq!(f.set.as_deref(), Some(".memory = \"8GiB\""));
+    // A quarter of the host is fine.
+    assert!(get("memory: 8GiB\n", &host(32), "memory-held-until-restart").is_none());
+    // Half is not more than half.
+    assert!(get("memory: 16GiB\n", &host(32), "memory-held-until-restart").is_none());
+    // 8 GiB on a 12 GiB machine for NixOS: warned, but nothing lower to offer
+    // (nixos-lima needs 8).
+    let nixos = format!("{}memory: 8GiB\n", nixos_lima("v0.2.1"));
+    let f = get(&nixos, &host(12), "memory-held-until-restart").unwrap();
+    assert_eq!(f.set, None);
+    assert!(
+        f.fix.starts_with("Restart it after big builds"),
+        "{}",
+        f.fix
+    );
+    // Lima's default (half the host, at most 4 GiB) is never more than half.
+    assert!(get("cpus: 2\n", &host(6), "memory-held-until-restart").is_none());
+    // Unknown host memory: nothing said.
+    let unknown = Host {
+        memory_bytes: None,
+        ..mac()
+    };
+    assert!(get("memory: 24GiB\n", &unknown, "memory-held-until-restart").is_none());
 }
