@@ -229,3 +229,41 @@ async fn an_empty_port_forwards_list_still_forwards_and_the_fix_stops_it() {
     assert_eq!(ports[0].state, PortState::NotForwarding);
     assert_eq!(ports[0].host_addr, None);
 }
+
+/// Lima skips some listen failures as negligible — the DNS port here, a privileged port
+/// for a user who may not bind it — with only `Not forwarding TCP 127.0.0.1:53` at info
+/// level (`pkg/portfwd/listener.go` `logListenError`): Limabar shows that forward as
+/// failed with Lima's reason, where its events alone say "forwarding".
+#[tokio::test]
+async fn a_port_lima_skips_as_negligible_says_so() {
+    let sim = SimLima::new("2.2.0");
+    // Taken here when this user may (root); otherwise the sim's own bind is refused.
+    let _dns = std::net::TcpListener::bind("127.0.0.1:53");
+    sim.create(
+        "dns",
+        r#"{"bootSecs": 0.2, "ports": [{"guestPort": 53, "loopback": true}]}"#,
+    );
+    let session = Session::open(sim.host_env(), sim.connect().await)
+        .await
+        .unwrap();
+    let v = session.view("dns").await.unwrap();
+    session.start_and_wait(&v).await.unwrap();
+    let port = within(Duration::from_secs(20), "the skipped port", async {
+        loop {
+            let v = session.view("dns").await.unwrap();
+            if let Some(p) = v.ports.iter().find(|p| p.state == PortState::Failed) {
+                return p.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert_eq!(port.host_addr.as_deref(), Some("127.0.0.1:53"));
+    assert_eq!(
+        port.error.as_deref(),
+        Some("Lima does not forward it: DNS port (often conflicts with the system resolver)")
+    );
+    // The CLI reads the same from the logs.
+    let text = assert_succeeded(&sim.limabar(&["ports", "dns"]));
+    assert!(text.contains("Lima does not forward it"), "{text}");
+}

@@ -132,6 +132,12 @@ impl Ports {
                     error: ev.error.clone().filter(|e| !e.is_empty()),
                     conflict: None,
                 };
+                // The line Lima logs just before this event, read first: not a failure.
+                if state == PortState::NotForwarding {
+                    self.1.retain(|f| {
+                        !(f.protocol == port.protocol && f.host_addr == port.guest_addr)
+                    });
+                }
                 // Its listen already failed: the warning came first.
                 if state == PortState::Forwarding {
                     if let Some(i) = self.1.iter().position(|f| {
@@ -181,6 +187,24 @@ impl Ports {
         changed
     }
 
+    /// The host agent's `Not forwarding PROTO ADDR` line. With a guest address a rule
+    /// ignores (its `not-forwarding` event says so) it is nothing new; with a host address
+    /// Lima's listen failed and it skipped the failure as negligible: that forward failed,
+    /// said in Lima's terms.
+    pub fn not_forwarded(&mut self, protocol: &str, addr: &str) -> bool {
+        let ignored = self.0.iter().any(|p| {
+            p.state == PortState::NotForwarding && p.protocol == protocol && p.guest_addr == addr
+        });
+        if ignored {
+            return false;
+        }
+        let error = format!(
+            "Lima does not forward it: {}",
+            negligible_reason(protocol, addr)
+        );
+        self.listen_failed(protocol, addr, &error)
+    }
+
     fn set_conflicts(&mut self, conflicts: Vec<Option<PortConflict>>) -> bool {
         let mut changed = false;
         for (p, c) in self.0.iter_mut().zip(conflicts) {
@@ -207,16 +231,54 @@ impl Ports {
             }
         }
         for line in Follower::new(dir.join(HA_STDERR)).read_new() {
-            let line = parse_line(&line);
-            if line.level != "warning" {
-                continue;
-            }
-            if let Some((protocol, addr)) = listen_failure(&line.msg) {
-                let error = line.error.as_deref().unwrap_or("the address is in use");
-                ports.listen_failed(protocol, addr, error);
-            }
+            ports.read_log_line(&parse_line(&line));
         }
         ports
+    }
+}
+
+impl Ports {
+    /// What a host agent's log line says about its forwards: a `failed to listen`
+    /// warning, or a `Not forwarding` line. True if the ports changed.
+    pub fn read_log_line(&mut self, line: &crate::lima::halog::HaLogLine) -> bool {
+        match line.level.as_str() {
+            "warning" => match listen_failure(&line.msg) {
+                Some((protocol, addr)) => {
+                    let error = line.error.as_deref().unwrap_or("the address is in use");
+                    self.listen_failed(protocol, addr, error)
+                }
+                None => false,
+            },
+            "info" => match not_forwarding(&line.msg) {
+                Some((protocol, addr)) => self.not_forwarded(&protocol, addr),
+                None => false,
+            },
+            _ => false,
+        }
+    }
+}
+
+/// `Not forwarding TCP 127.0.0.1:53` → (`tcp`, `127.0.0.1:53`). Lima logs this line at
+/// info level in two places: before a `not-forwarding` event, with the guest address
+/// (`pkg/portfwd/forward.go`), and after a listen it deems negligible, with the host
+/// address (`pkg/portfwd/listener.go` `logListenError`).
+pub fn not_forwarding(msg: &str) -> Option<(String, &str)> {
+    let rest = msg.strip_prefix("Not forwarding ")?;
+    let (protocol, addr) = rest.split_once(' ')?;
+    let addr = addr.trim();
+    (!addr.is_empty() && !addr.contains(' ')).then(|| (protocol.to_ascii_lowercase(), addr))
+}
+
+/// Why Lima skipped a listen failure, as `logListenError` decides it: its system ports,
+/// else the port was privileged (EACCES).
+fn negligible_reason(protocol: &str, host_addr: &str) -> &'static str {
+    let port = host_addr.rsplit_once(':').map(|(_, p)| p).unwrap_or("");
+    match (protocol, port) {
+        ("tcp" | "udp", "53") => "DNS port (often conflicts with the system resolver)",
+        ("udp", "323") => "NTP port (often conflicts with the system NTP server)",
+        ("udp", "5353") => "mDNS port (often conflicts with the system mDNS responder)",
+        ("udp", "5355") => "LLMNR port (often conflicts with the system LLMNR responder)",
+        _ => "privileged port",
     }
 }
 

@@ -880,7 +880,7 @@ impl Actor {
 }
 
 /// Applies what `input` says about `t`'s ports: a `portForward` event, the host agent's
-/// "failed to listen" warning; a VM that is no longer up has none. True if they changed.
+/// "failed to listen" warning or "Not forwarding" line; a VM that is no longer up has none. True if they changed.
 fn follow_ports(t: &mut Tracked, input: &Input) -> bool {
     if !t.state.is_up() {
         let had = !t.ports.list().is_empty();
@@ -889,15 +889,7 @@ fn follow_ports(t: &mut Tracked, input: &Input) -> bool {
     }
     match input {
         Input::Event(ev) => ev.port_forward.as_ref().is_some_and(|pf| t.ports.apply(pf)),
-        Input::Log { line, .. } if line.level == "warning" => {
-            match crate::live::ports::listen_failure(&line.msg) {
-                Some((protocol, addr)) => {
-                    let error = line.error.as_deref().unwrap_or("the address is in use");
-                    t.ports.listen_failed(protocol, addr, error)
-                }
-                None => false,
-            }
-        }
+        Input::Log { line, .. } => t.ports.read_log_line(line),
         _ => false,
     }
 }

@@ -157,3 +157,51 @@ fn two_vms_on_one_host_port_name_each_other() {
     assert_eq!(b.list()[0].conflict, None);
     assert_eq!(b.list()[0].state, PortState::Failed);
 }
+
+fn log(level: &str, msg: &str) -> crate::lima::halog::HaLogLine {
+    crate::lima::halog::parse_line(
+        &serde_json::json!({"level": level, "msg": msg, "time": "2026-12-03T10:00:00Z"})
+            .to_string(),
+    )
+}
+
+/// Lima skips a listen failure it deems negligible (a privileged port, DNS…) with only
+/// `Not forwarding TCP HOSTADDR` at info level (`logListenError`): that forward failed,
+/// whichever of the line and the `forwarding` event is read first.
+#[test]
+fn a_negligible_listen_failure_is_a_failed_forward_with_lima_s_reason() {
+    let mut p = Ports::default();
+    p.apply(&ev("forwarding", "0.0.0.0:80", Some("127.0.0.1:80")));
+    assert!(p.read_log_line(&log("info", "Not forwarding TCP 127.0.0.1:80")));
+    assert_eq!(p.list()[0].state, PortState::Failed);
+    assert_eq!(
+        p.list()[0].error.as_deref(),
+        Some("Lima does not forward it: privileged port")
+    );
+    // The line first, then the event.
+    let mut q = Ports::default();
+    assert!(!q.read_log_line(&log("info", "Not forwarding TCP 127.0.0.1:53")));
+    q.apply(&ev("forwarding", "127.0.0.1:53", Some("127.0.0.1:53")));
+    assert_eq!(q.list()[0].state, PortState::Failed);
+    assert!(q.list()[0].error.as_deref().unwrap().contains("DNS port"));
+    // Other lines change nothing.
+    assert!(!q.read_log_line(&log(
+        "info",
+        "Forwarding TCP from 127.0.0.1:53 to 127.0.0.1:53"
+    )));
+    assert!(!q.read_log_line(&log("debug", "Not forwarding TCP 127.0.0.1:9")));
+}
+
+/// The same words with a guest address come just before a rule's `not-forwarding`
+/// event (`pkg/portfwd/forward.go`): no failure, in either order, and nothing left over
+/// to mark a later forward failed.
+#[test]
+fn a_rule_ignoring_a_port_is_not_a_failure() {
+    let mut p = Ports::default();
+    p.read_log_line(&log("info", "Not forwarding TCP 127.0.0.1:5432"));
+    p.apply(&ev("not-forwarding", "127.0.0.1:5432", None));
+    p.apply(&ev("forwarding", "0.0.0.0:6000", Some("127.0.0.1:5432")));
+    assert_eq!(p.list()[1].state, PortState::Forwarding, "{:?}", p.list());
+    assert!(!p.read_log_line(&log("info", "Not forwarding TCP 127.0.0.1:5432")));
+    assert_eq!(p.list()[0].state, PortState::NotForwarding);
+}
