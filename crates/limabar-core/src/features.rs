@@ -15,3 +15,4 @@ pub mod port_holder;
 pub mod ports;
 pub mod ssh_config;
 pub mod terminal;
+pub mod vz_memory;

@@ -12,7 +12,7 @@
 //!   `pkg/driver/qemu/qemu.go`), its resident set from `/proc/PID/status` on Linux. On
 //!   macOS with VZ that file names the host agent itself (`pkg/driver/vz/vm_darwin.go`
 //!   writes `os.Getpid()`), not the VirtualMachine process that holds the guest's
-//!   memory, so no figure is given there yet.
+//!   memory: `vz_memory` finds that process and reads its physical footprint.
 //! - In use: the guest's `MemTotal − MemAvailable` from `/proc/meminfo`, read over
 //!   `limactl shell` when asked (the popover shows the VM), never on a timer.
 
@@ -47,6 +47,10 @@ pub fn parse_meminfo(text: &str) -> Option<(u64, u64)> {
 /// The resident memory of the VM process of the instance in `dir` (`vm_type` as Lima
 /// names it), when this platform can say.
 pub fn host_held(dir: &Path, vm_type: &str) -> Option<u64> {
+    #[cfg(target_os = "macos")]
+    if vm_type == "vz" {
+        return crate::features::vz_memory::held(dir);
+    }
     if !cfg!(target_os = "linux") || vm_type == "vz" {
         return None;
     }

@@ -72,6 +72,7 @@ fn is_lima_host_agent(h: &PortHolder) -> bool {
 /// Inodes of the sockets bound to `port` in a `/proc/net/tcp`-style table (`listen_only`:
 /// in state LISTEN, `0A`). Columns: `sl local_address rem_address st … inode`, the
 /// address as `HEXIP:HEXPORT`.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn listening_inodes(table: &str, port: u16, listen_only: bool) -> Vec<u64> {
     table
         .lines()
