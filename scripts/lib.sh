@@ -51,6 +51,14 @@ ensure_node_modules() {
   fi
 }
 
+# The standard library for another target (rustup downloads it once, ~30 MB).
+ensure_rust_target() {
+  if ! rustup target list --installed 2>/dev/null | grep -qx "$1"; then
+    say "Adding the Rust target $1"
+    rustup target add "$1" >/dev/null || { say "rustup could not add the target $1 (offline?)"; exit 1; }
+  fi
+}
+
 ensure_tauri_driver() {
   if ! command -v tauri-driver >/dev/null 2>&1; then
     say "Installing tauri-driver 2.x"

@@ -16,6 +16,14 @@ cargo fmt --all --check
 # The installed-package feature only adds the update test (scripts/test-package.sh runs it).
 cargo clippy --workspace --all-targets --features limabar-e2e/installed-package --quiet -- -D warnings
 npx svelte-check --tsconfig ui/tsconfig.json --fail-on-warnings --output machine | tail -n 1
+# macOS is the primary platform and its code (libproc for VZ memory, lsof for a port's
+# holder) is cfg'd out here: the core and the CLI are type-checked for it. The app
+# itself cannot be (its AppKit crates compile Objective-C, which needs Apple's SDK).
+if [ "$(uname -s)" = Linux ]; then
+  say "The core and the CLI compile for macOS (clippy, aarch64-apple-darwin)"
+  ensure_rust_target aarch64-apple-darwin
+  cargo clippy -p limabar-core -p limabar-cli --target aarch64-apple-darwin --quiet -- -D warnings
+fi
 
 say "UI unit tests (Vitest)"
 npx vitest run --config ui/vite.config.ts
