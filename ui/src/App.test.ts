@@ -873,7 +873,7 @@ describe('editors', () => {
     expectCalled('memory', { name: 'web' });
     expect(mem.textContent).toContain('holds 6 GiB here · 1.5 GiB of 8 GiB used in the guest');
     // The header sums what the running VMs hold (here one: the stopped one holds nothing).
-    expect(screen.getByTestId('memory-total').textContent).toBe('6 GiB held');
+    expect(screen.getByTestId('memory-total').textContent?.trim()).toBe("Running VMs hold 6 GiB of this computer's memory");
     // A stopped VM is not asked.
     expect(callsTo('memory').some((a) => a.name === 'nixos')).toBe(false);
     const offer = mem.querySelector<HTMLElement>('[data-action=restart-to-return]')!;

@@ -1,6 +1,7 @@
 //! Memory in the real app: a QEMU VM (limactl-sim's stand-in process holds a known size)
 //! whose guest uses little shows both figures; the restart offer appears for the large
-//! gap, restarts the VM, and is gone once the new boot holds little again.
+//! gap, restarts the VM, and is gone once the new boot holds little again; the header
+//! sums what the running VMs hold.
 
 use std::time::Duration;
 
@@ -39,6 +40,14 @@ async fn a_vm_holding_much_more_than_it_uses_offers_the_restart_that_returns_it(
     assert!(
         text.contains("196 MiB of 4 GiB used in the guest"),
         "{text}"
+    );
+    // The header sums what the running VMs hold: here the one.
+    let total = app
+        .element("[data-testid=memory-total]", Duration::from_secs(5))
+        .await;
+    assert_eq!(
+        total.attr("data-bytes").await.unwrap(),
+        Some(held.to_string())
     );
     app.screenshot("memory.png").await;
 

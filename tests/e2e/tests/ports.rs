@@ -34,13 +34,16 @@ async fn ports_are_listed_live_opened_in_the_browser_and_collisions_named() {
     let sim = SimLima::new("2.2.0");
     let shared = free_port();
     let web = free_port();
+    // A program on this computer (this test) holds a port second's guest opens.
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let held_port = held.local_addr().unwrap().port();
     let first = sim.create(
         "first",
         &format!(r#"{{"bootSecs": 0.3, "ports": [{{"guestPort": {shared}}}, {{"guestPort": {web}, "afterSecs": 2.0}}]}}"#),
     );
     sim.create(
         "second",
-        &format!(r#"{{"bootSecs": 0.3, "ports": [{{"guestPort": {shared}, "afterSecs": 0.5}}]}}"#),
+        &format!(r#"{{"bootSecs": 0.3, "ports": [{{"guestPort": {shared}, "afterSecs": 0.5}}, {{"guestPort": {held_port}, "loopback": true}}]}}"#),
     );
     let root = sim.root.path().to_path_buf();
     let opened = root.join("opened.argv");
@@ -93,6 +96,23 @@ async fn ports_are_listed_live_opened_in_the_browser_and_collisions_named() {
         .text_content(r#"li[data-name="second"] [data-testid=port-error]"#)
         .await;
     assert!(why.contains("address already in use"), "{why}");
+    // No VM holds the other one: the program that does is named.
+    let busy = format!(r#"li[data-name="second"] [data-port="{held_port}"]"#);
+    app.element(
+        &format!(r#"{busy}[data-state=failed][data-conflict=heldByProgram]"#),
+        Duration::from_secs(10),
+    )
+    .await;
+    let me = std::fs::read_to_string("/proc/self/comm").unwrap();
+    assert_eq!(
+        app.text_content(&format!("{busy} [data-testid=port-conflict]"))
+            .await,
+        format!(
+            "held by {} (pid {}) on this computer",
+            me.trim(),
+            std::process::id()
+        )
+    );
 
     // A port that opens later appears live; it answers HTTP, so it can be opened.
     let css = format!(r#"li[data-name="first"] [data-port="{web}"][data-state=forwarding]"#);
@@ -136,4 +156,5 @@ async fn ports_are_listed_live_opened_in_the_browser_and_collisions_named() {
         format!("http://localhost:{web}/\n")
     );
     app.close().await;
+    drop(held);
 }
