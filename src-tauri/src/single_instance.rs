@@ -204,6 +204,16 @@ mod tests {
             .unwrap()
     }
 
+    /// Serves `primary`, counting the popovers it is asked to show.
+    fn serve_counting(primary: Primary) -> Arc<AtomicUsize> {
+        let shown = Arc::new(AtomicUsize::new(0));
+        let counter = shown.clone();
+        serve(primary, move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        shown
+    }
+
     /// The count once it reaches `n` (the popover is opened just after the answer), or
     /// what it is after a second.
     async fn shown_count(shown: &AtomicUsize, n: usize) -> usize {
@@ -217,11 +227,7 @@ mod tests {
     #[tokio::test]
     async fn a_second_launch_asks_the_first_to_show_and_does_not_run() {
         let dir = tempfile::tempdir().unwrap();
-        let shown = Arc::new(AtomicUsize::new(0));
-        let counter = shown.clone();
-        serve(first(dir.path()), move || {
-            counter.fetch_add(1, Ordering::SeqCst);
-        });
+        let shown = serve_counting(first(dir.path()));
         for n in 1..=2 {
             let claim = second(dir.path(), Duration::from_secs(2)).await;
             assert!(matches!(claim, Ok(Claim::HandedOver)), "launch {n}");
@@ -240,11 +246,7 @@ mod tests {
         // What a crashed app leaves: the socket file, no listener, no lock.
         drop(UnixListener::bind(dir.path().join("app.sock")).unwrap());
         let primary = first(dir.path());
-        let shown = Arc::new(AtomicUsize::new(0));
-        let counter = shown.clone();
-        serve(primary, move || {
-            counter.fetch_add(1, Ordering::SeqCst);
-        });
+        let shown = serve_counting(primary);
         let claim = second(dir.path(), Duration::from_secs(2)).await;
         assert!(matches!(claim, Ok(Claim::HandedOver)));
         assert_eq!(shown_count(&shown, 1).await, 1);
@@ -290,11 +292,7 @@ mod tests {
     #[tokio::test]
     async fn a_caller_that_says_something_else_shows_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let shown = Arc::new(AtomicUsize::new(0));
-        let counter = shown.clone();
-        serve(first(dir.path()), move || {
-            counter.fetch_add(1, Ordering::SeqCst);
-        });
+        let shown = serve_counting(first(dir.path()));
         let mut stream = UnixStream::connect(dir.path().join("app.sock")).unwrap();
         stream.write_all(b"quit\n").unwrap();
         let mut answer = Vec::new();
