@@ -43,7 +43,7 @@ pub enum Claim {
 /// The running app's hold: the lock, and the socket second launches talk to.
 pub struct Primary {
     _lock: File,
-    listener: UnixListener,
+    listener: Option<UnixListener>,
 }
 
 /// Why this launch could neither run nor hand over.
@@ -101,13 +101,26 @@ fn failed(what: &str, path: &Path, e: std::io::Error) -> ClaimError {
     ClaimError(format!("could not {what} {}: {e}", path.display()))
 }
 
-/// Holding the lock: any socket file left is a dead app's, replaced by this one's.
+/// Holding the lock: any socket file left is a dead app's, replaced by this one's. A
+/// socket that cannot be made (a data directory whose path is too long for a Unix
+/// socket, ~104 bytes) does not stop the app: it runs, and a second launch is told it
+/// did not answer.
 fn listen(lock: File, socket_path: &Path) -> Result<Claim, ClaimError> {
     match std::fs::remove_file(socket_path) {
         Ok(()) => {}
         Err(e) if e.kind() == ErrorKind::NotFound => {}
         Err(e) => return Err(failed("remove the stale", socket_path, e)),
     }
+    let listener = bind_private(socket_path)
+        .map_err(|e| tracing::warn!("second launches cannot reach this app: {e}"))
+        .ok();
+    Ok(Claim::First(Primary {
+        _lock: lock,
+        listener,
+    }))
+}
+
+fn bind_private(socket_path: &Path) -> Result<UnixListener, ClaimError> {
     let listener =
         UnixListener::bind(socket_path).map_err(|e| failed("listen on", socket_path, e))?;
     // Only this user may ask (connecting to a Unix socket needs write permission on it).
@@ -116,10 +129,7 @@ fn listen(lock: File, socket_path: &Path) -> Result<Claim, ClaimError> {
     listener
         .set_nonblocking(true)
         .map_err(|e| failed("listen on", socket_path, e))?;
-    Ok(Claim::First(Primary {
-        _lock: lock,
-        listener,
-    }))
+    Ok(listener)
 }
 
 fn ask(socket_path: &Path, timeout: Duration) -> std::io::Result<()> {
@@ -144,6 +154,11 @@ fn ask(socket_path: &Path, timeout: Duration) -> std::io::Result<()> {
 pub fn serve(primary: Primary, on_show: impl Fn() + Send + Sync + 'static) {
     let on_show = std::sync::Arc::new(on_show);
     let Primary { _lock, listener } = primary;
+    let Some(listener) = listener else {
+        // No socket: the lock is still this app's for its whole life.
+        std::mem::forget(_lock);
+        return;
+    };
     tauri::async_runtime::spawn(async move {
         // The lock lives as long as this task: the app's life.
         let _lock = _lock;
@@ -258,6 +273,18 @@ mod tests {
         drop(first(dir.path()));
         // Dropped (the app ended): the next launch is the first again.
         drop(first(dir.path()));
+    }
+
+    #[tokio::test]
+    async fn a_data_directory_too_long_for_a_socket_still_runs_the_app() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("x".repeat(120));
+        let primary = first(&deep);
+        assert!(primary.listener.is_none());
+        serve(primary, || panic!("nothing can ask"));
+        // The lock is held all the same: a second launch does not start a second app.
+        let claim = second(&deep, Duration::from_millis(300)).await;
+        assert!(matches!(claim, Err(ClaimError(e)) if e.contains("already running")));
     }
 
     #[tokio::test]
