@@ -101,8 +101,9 @@ fn other_apps(app: &AppSession, old: u32) -> Vec<u32> {
 }
 
 /// Once the app runs, launches it again: the running one (single instance) opens its
-/// popover.
-async fn open_the_popover_once_running() {
+/// popover. With the app's own data directory (`home`/data, as `launch_app` gives it):
+/// one Limabar per data directory.
+async fn open_the_popover_once_running(home: PathBuf) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !Command::new("pgrep")
         .args(["-x", "limabar-app"])
@@ -116,6 +117,8 @@ async fn open_the_popover_once_running() {
     // Its single-instance lock is taken first thing; a launch before it listens waits.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let status = Command::new(APP)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -141,7 +144,7 @@ async fn the_installed_app_refuses_a_tampered_update_and_installs_a_signed_one()
     sim.create("nixos", r#"{"bootSecs": 0.5}"#);
     // A release build starts with its popover closed, and WebDriver's session waits for
     // a webview: open the popover the way a user's second launch does.
-    let opener = tokio::spawn(open_the_popover_once_running());
+    let opener = tokio::spawn(open_the_popover_once_running(sim.root.path().join("home")));
     let app =
         AppSession::launch_app(Path::new(APP), sim, &[("LIMABAR_LOG", "info".as_ref())]).await;
     opener.await.unwrap();
