@@ -10,9 +10,13 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::error::CoreError;
 use crate::features::develop::shells::fnv1a_hex;
+
+/// How long a held lock is tried again before it is reported busy (see `acquire`).
+const FORK_WINDOW: Duration = Duration::from_millis(150);
 
 /// Held for the duration of one operation; dropping it releases the lock.
 #[derive(Debug)]
@@ -50,6 +54,7 @@ pub fn acquire(
         .unwrap_or_else(|_| lima_home.to_path_buf());
     let home = fnv1a_hex([lima_home.as_os_str().as_encoded_bytes()]);
     let path = locks_dir.join(format!("{name}.{home}.lock"));
+    let patience = Instant::now() + FORK_WINDOW;
     let mut file = loop {
         let mut file = OpenOptions::new()
             .read(true)
@@ -63,6 +68,15 @@ pub fn acquire(
             // The holder removed the file between our open and our lock
             // (`release_and_remove`): that lock guards nothing, open the path again.
             Ok(()) => continue,
+            // A descriptor inherited by a child between its fork and its exec keeps
+            // the lock for that moment after its holder dropped it (the monitor spawns
+            // limactl all the time; on a loaded machine the moment grows to
+            // milliseconds, and CI saw a restart refused with "start" right after the
+            // start ended). So a lock is only called busy once it stays held.
+            Err(TryLockError::WouldBlock) if Instant::now() < patience => {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            }
             Err(TryLockError::WouldBlock) => {
                 let mut holder = String::new();
                 let _ = file.read_to_string(&mut holder);
@@ -110,6 +124,22 @@ fn process_label() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lock a child holds between its fork and its exec, just after its holder let
+    /// go: taken once it comes free within the window, not refused.
+    #[test]
+    fn a_lock_released_a_moment_later_is_taken_not_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Path::new("/lima home");
+        let first = acquire(dir.path(), home, "nixos", "start").unwrap();
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(30));
+            drop(first);
+        });
+        let second = acquire(dir.path(), home, "nixos", "restart");
+        releaser.join().unwrap();
+        assert!(second.is_ok(), "{second:?}");
+    }
 
     #[test]
     fn a_second_holder_is_refused_with_the_first_ones_operation_until_it_is_dropped() {
