@@ -235,9 +235,7 @@ impl Ports {
         }
         ports
     }
-}
 
-impl Ports {
     /// What a host agent's log line says about its forwards: a `failed to listen`
     /// warning, or a `Not forwarding` line. True if the ports changed.
     pub fn read_log_line(&mut self, line: &crate::lima::halog::HaLogLine) -> bool {

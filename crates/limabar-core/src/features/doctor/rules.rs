@@ -638,7 +638,7 @@ fn memory_held_until_restart(c: &Value, host: &Host) -> Vec<Finding> {
                  offers the restart when it holds much more than it uses."
             .into(),
     };
-    let mut f = finding(
+    let f = finding(
         "memory-held-until-restart",
         Severity::Warning,
         format!(
@@ -651,8 +651,7 @@ fn memory_held_until_restart(c: &Value, host: &Host) -> Vec<Finding> {
          while the VM runs — Lima's VZ VM never inflates its balloon and its QEMU VM has \
          none — only a restart returns it.",
         fix,
-        None,
+        set.as_deref(),
     );
-    f.set = set;
     vec![f.on(Blame::Keys(&["memory"]))]
 }
