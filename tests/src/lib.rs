@@ -421,6 +421,16 @@ pub fn write_executable(path: &Path, text: &str) {
     );
 }
 
+/// Waits until `name` is no longer up in `session` (after a stop the test asked Lima for).
+pub async fn wait_until_down(session: &limabar_core::actions::Session, name: &str) {
+    within(Duration::from_secs(20), "stopped", async {
+        while session.view(name).await.unwrap().vm_up() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+}
+
 /// Waits for a condition driven by events, failing the test with `what` after `max`.
 pub async fn within<T>(max: Duration, what: &str, fut: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(max, fut)

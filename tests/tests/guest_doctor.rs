@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use limabar_core::actions::{Diagnosis, Push, Session};
-use limabar_tests::{within, SimLima};
+use limabar_tests::{wait_until_down, within, SimLima};
 
 fn ids(d: &Diagnosis) -> Vec<&str> {
     d.findings
@@ -93,12 +93,7 @@ async fn a_nixos_guest_without_nix_ld_is_explained_and_checked_again_after_a_reb
     // Stopped: nothing is known about the guest any more.
     let out = sim.limactl_cmd(&["stop", "dev"]).output().unwrap();
     assert!(out.status.success());
-    within(Duration::from_secs(20), "stopped", async {
-        while session.view("dev").await.unwrap().vm_up() {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await;
+    wait_until_down(&session, "dev").await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
         ids(&session.diagnosis("dev").await.unwrap()),

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use limabar_core::actions::Session;
-use limabar_tests::{assert_succeeded, within, SimLima};
+use limabar_tests::{assert_succeeded, wait_until_down, within, SimLima};
 
 const MIB: u64 = 1 << 20;
 
@@ -95,12 +95,7 @@ async fn held_memory_is_the_vm_process_and_a_restart_is_offered_for_a_large_gap(
         .status()
         .unwrap()
         .success());
-    within(Duration::from_secs(20), "stopped", async {
-        while session.view("build").await.unwrap().vm_up() {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await;
+    wait_until_down(&session, "build").await;
     assert!(session.memory("build").await.is_err());
     let out = sim.limabar(&["list", "--json"]);
     let listed: serde_json::Value = serde_json::from_str(&assert_succeeded(&out)).unwrap();

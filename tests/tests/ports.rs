@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use limabar_core::actions::Session;
 use limabar_core::live::ports::{PortConflict, PortState, PortView};
-use limabar_tests::{assert_succeeded, free_port, within, SimLima};
+use limabar_tests::{assert_succeeded, free_port, wait_until_down, within, SimLima};
 
 async fn ports_of(session: &Session, name: &str, want: usize) -> Vec<PortView> {
     within(Duration::from_secs(20), "the ports", async {
@@ -207,12 +207,7 @@ async fn an_empty_port_forwards_list_still_forwards_and_the_fix_stops_it() {
         .success());
 
     // The one-click fix, through Lima's edit: now the port is not forwarded.
-    within(Duration::from_secs(20), "stopped", async {
-        while session.view("quiet").await.unwrap().vm_up() {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await;
+    wait_until_down(&session, "quiet").await;
     session
         .apply_fix("quiet", "port-forwards-empty")
         .await
