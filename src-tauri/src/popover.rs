@@ -42,8 +42,10 @@ fn grace(app: &AppHandle) -> Duration {
     app.state::<AppState>().webview_grace.unwrap_or(GRACE)
 }
 
-/// Builds the popover's webview from its configuration, hidden.
+/// Builds the popover's webview from its configuration, hidden, first asking the kernel
+/// to read back the library pages handed back when the last one was released (`page_out`).
 fn build(app: &AppHandle) -> Option<WebviewWindow> {
+    crate::page_out::read_back_webview_libraries();
     let config = app.config().app.windows.iter().find(|w| w.label == LABEL)?;
     match tauri::WebviewWindowBuilder::from_config(app, config).and_then(|b| b.build()) {
         Ok(w) => Some(w),
@@ -52,13 +54,6 @@ fn build(app: &AppHandle) -> Option<WebviewWindow> {
             None
         }
     }
-}
-
-/// Builds the popover's webview, first asking the kernel to read back the library pages
-/// handed back when the last one was released (`page_out`).
-fn build_reading_back(app: &AppHandle) -> Option<WebviewWindow> {
-    crate::page_out::read_back_webview_libraries();
-    build(app)
 }
 
 /// The page painted its first snapshot: a popover waiting for it is shown now.
@@ -146,7 +141,7 @@ pub fn show(app: &AppHandle, tray_rect: Option<Rect>) {
             reveal(app, tray_rect);
             shown_after(asked, "the kept webview");
         }
-        Opening::Build if build_reading_back(app).is_none() => {
+        Opening::Build if build(app).is_none() => {
             state.show_when_ready.lock().unwrap().take();
         }
         Opening::Build => {
